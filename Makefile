@@ -1,0 +1,20 @@
+# The two commands: `make up` (the whole stack locally) and `make test` (every test).
+.PHONY: up down test test-rust test-infra test-web test-e2e lint build
+
+up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
+	@bash localstack/up.sh
+
+down:          ## stop the emulator and its Lambda processes
+	@bash localstack/down.sh
+
+test:          ## every test; starts the stack first (idempotent)
+	@bash scripts/test.sh
+
+test-rust test-infra test-web test-e2e:
+	@bash scripts/test.sh $(subst test-,,$@)
+
+lint:          ## rustfmt + clippy, warnings are errors
+	@bash scripts/lint.sh
+
+build:         ## the Lambda binaries for the local stack
+	@bash localstack/build.sh

@@ -1,0 +1,29 @@
+//! The api Lambda: wiring only.
+
+use errata_api::{handle, Deps};
+use errata_aws::{load_config, DynamoDirectory, DynamoIssueStore, S3Blobs};
+use errata_runtime::env;
+use lambda_runtime::{service_fn, LambdaEvent};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    errata_runtime::init_tracing();
+    let directory_table = env("DIRECTORY_TABLE")?;
+    let issues_table = env("ISSUES_TABLE")?;
+    let events_table = env("EVENTS_TABLE")?;
+    let events_bucket = env("EVENTS_BUCKET")?;
+    let web_url = std::env::var("WEB_URL").unwrap_or_default();
+    let aws = load_config().await;
+    let deps = Deps {
+        directory: Arc::new(DynamoDirectory::new(&aws, directory_table)),
+        issues: Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, 90)),
+        events: Arc::new(S3Blobs::new(&aws, events_bucket)),
+        web_url,
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<errata_runtime::http::Request>| async move {
+        Ok::<_, std::convert::Infallible>(handle(deps, ev.payload).await)
+    }))
+    .await
+}

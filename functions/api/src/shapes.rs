@@ -1,0 +1,220 @@
+//! Errata's records in the JSON shapes of Sentry's API (camelCase keys, string ids).
+
+use errata_domain::{Issue, Project};
+use serde_json::{json, Map, Value};
+
+/// Sentry's "group" serialization, as the issue list and issue detail return it.
+pub fn issue_json(issue: &Issue, project: &Project, web_url: &str) -> Value {
+    let id = issue.id.to_string();
+    let permalink = if web_url.is_empty() {
+        Value::Null
+    } else {
+        json!(format!("{}/organizations/{}/issues/{}/", web_url.trim_end_matches('/'), project.org, id))
+    };
+    json!({
+        "id": id,
+        "shortId": short_id(issue, project),
+        "title": issue.title,
+        "culprit": issue.culprit,
+        "permalink": permalink,
+        "logger": null,
+        "level": issue.level,
+        "status": issue.status.as_str(),
+        "statusDetails": {},
+        "substatus": if issue.times_seen <= 1 { "new" } else { "ongoing" },
+        "isPublic": false,
+        "platform": issue.platform,
+        "project": { "id": project.id.to_string(), "name": project.name, "slug": project.slug, "platform": project.platform },
+        "type": issue.ty,
+        "issueType": "error",
+        "issueCategory": "error",
+        "metadata": issue.metadata,
+        "numComments": 0,
+        "assignedTo": null,
+        "isBookmarked": false,
+        "isSubscribed": false,
+        "hasSeen": false,
+        "annotations": [],
+        "count": issue.times_seen.to_string(),
+        "userCount": 0,
+        "firstSeen": issue.first_seen.to_rfc3339(),
+        "lastSeen": issue.last_seen.to_rfc3339(),
+        "stats": {},
+    })
+}
+
+/// `PROJECT-<base 36 id>`: readable and stable, since issue ids are derived, not counted.
+fn short_id(issue: &Issue, project: &Project) -> String {
+    let mut n = issue.id.0;
+    let mut digits = Vec::new();
+    while n > 0 {
+        digits.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+        n /= 36;
+    }
+    let suffix: String = digits.iter().rev().collect();
+    format!("{}-{}", project.slug.to_uppercase(), suffix.to_uppercase())
+}
+
+/// Sentry's event serialization: the interfaces become `entries`, keys become camelCase.
+pub fn event_json(event: &Value, issue: &Issue, project: &Project) -> Value {
+    let id = event.get("event_id").and_then(Value::as_str).unwrap_or_default();
+    let mut entries = Vec::new();
+    if let Some(values) = event.pointer("/exception/values").and_then(Value::as_array) {
+        let values: Vec<Value> = values.iter().map(exception_json).collect();
+        let has_system_frames = values.iter().any(|v| {
+            v.pointer("/stacktrace/frames").and_then(Value::as_array).is_some_and(|f| f.iter().any(|f| f["inApp"] == json!(false)))
+        });
+        entries.push(json!({ "type": "exception", "data": { "values": values, "hasSystemFrames": has_system_frames } }));
+    }
+    if let Some(message) = message_of(event) {
+        entries.push(json!({ "type": "message", "data": { "formatted": message } }));
+    }
+    if let Some(crumbs) = event.get("breadcrumbs") {
+        let values = crumbs.get("values").cloned().unwrap_or_else(|| crumbs.clone());
+        entries.push(json!({ "type": "breadcrumbs", "data": { "values": values } }));
+    }
+    if let Some(request) = event.get("request") {
+        entries.push(json!({ "type": "request", "data": request }));
+    }
+    let received = event.get("received").cloned().unwrap_or(Value::Null);
+    json!({
+        "id": id,
+        "eventID": id,
+        "groupID": issue.id.to_string(),
+        "projectID": project.id.to_string(),
+        "title": event.get("title").cloned().unwrap_or_else(|| json!(issue.title)),
+        "culprit": event.get("culprit").cloned().unwrap_or_else(|| json!(issue.culprit)),
+        "message": message_of(event).unwrap_or_default(),
+        "platform": event.get("platform").cloned().unwrap_or(Value::Null),
+        "type": issue.ty,
+        "dateCreated": event.get("timestamp").cloned().unwrap_or(Value::Null),
+        "dateReceived": received,
+        "entries": entries,
+        "tags": tags_of(event),
+        "user": event.get("user").cloned().unwrap_or(Value::Null),
+        "contexts": event.get("contexts").cloned().unwrap_or_else(|| json!({})),
+        "sdk": event.get("sdk").cloned().unwrap_or(Value::Null),
+        "release": event.get("release").cloned().unwrap_or(Value::Null),
+        "dist": event.get("dist").cloned().unwrap_or(Value::Null),
+        "environment": event.get("environment").cloned().unwrap_or(Value::Null),
+        "fingerprints": [issue.hash],
+        "metadata": issue.metadata,
+        "errors": [],
+    })
+}
+
+fn message_of(event: &Value) -> Option<String> {
+    let from = |v: &Value| v.get("formatted").or_else(|| v.get("message")).and_then(Value::as_str).map(str::to_owned);
+    event.get("logentry").and_then(from).or_else(|| match event.get("message") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => from(v),
+        None => None,
+    })
+}
+
+/// Tags as Sentry lists them, with the standard ones (level, environment, release…) added.
+fn tags_of(event: &Value) -> Value {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    match event.get("tags") {
+        Some(Value::Object(map)) => pairs.extend(map.iter().map(|(k, v)| (k.clone(), plain(v)))),
+        Some(Value::Array(list)) => pairs.extend(list.iter().filter_map(|p| Some((plain(p.get(0)?), plain(p.get(1)?))))),
+        _ => {}
+    }
+    for key in ["level", "environment", "release", "dist", "server_name", "transaction", "logger"] {
+        if let Some(v) = event.get(key).filter(|v| !v.is_null()) {
+            if !pairs.iter().any(|(k, _)| k == key) {
+                pairs.push((key.to_owned(), plain(v)));
+            }
+        }
+    }
+    pairs.sort();
+    Value::Array(pairs.into_iter().map(|(key, value)| json!({ "key": key, "value": value })).collect())
+}
+
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn exception_json(exc: &Value) -> Value {
+    let frames: Vec<Value> = exc
+        .pointer("/stacktrace/frames")
+        .and_then(Value::as_array)
+        .map(|frames| frames.iter().map(frame_json).collect())
+        .unwrap_or_default();
+    let stacktrace = if exc.get("stacktrace").is_some() { json!({ "frames": frames, "framesOmitted": null, "hasSystemFrames": frames.iter().any(|f| f["inApp"] == json!(false)) }) } else { Value::Null };
+    json!({
+        "type": exc.get("type").cloned().unwrap_or(Value::Null),
+        "value": exc.get("value").cloned().unwrap_or(Value::Null),
+        "module": exc.get("module").cloned().unwrap_or(Value::Null),
+        "mechanism": exc.get("mechanism").cloned().unwrap_or(Value::Null),
+        "threadId": exc.get("thread_id").cloned().unwrap_or(Value::Null),
+        "stacktrace": stacktrace,
+        "rawStacktrace": null,
+    })
+}
+
+/// A frame with Sentry's API keys; source context becomes `[[lineno, line], …]`.
+fn frame_json(frame: &Value) -> Value {
+    let get = |k: &str| frame.get(k).cloned().unwrap_or(Value::Null);
+    let mut context = Vec::new();
+    if let Some(line) = frame.get("lineno").and_then(Value::as_i64) {
+        let pre = frame.get("pre_context").and_then(Value::as_array).cloned().unwrap_or_default();
+        let post = frame.get("post_context").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, l) in pre.iter().enumerate() {
+            context.push(json!([line - (pre.len() - i) as i64, l]));
+        }
+        if let Some(l) = frame.get("context_line") {
+            context.push(json!([line, l]));
+        }
+        for (i, l) in post.iter().enumerate() {
+            context.push(json!([line + 1 + i as i64, l]));
+        }
+    }
+    let mut out = Map::new();
+    for (api, wire) in [
+        ("filename", "filename"),
+        ("absPath", "abs_path"),
+        ("module", "module"),
+        ("package", "package"),
+        ("platform", "platform"),
+        ("instructionAddr", "instruction_addr"),
+        ("symbolAddr", "symbol_addr"),
+        ("function", "function"),
+        ("rawFunction", "raw_function"),
+        ("symbol", "symbol"),
+        ("lineNo", "lineno"),
+        ("colNo", "colno"),
+        ("vars", "vars"),
+    ] {
+        out.insert(api.to_owned(), get(wire));
+    }
+    out.insert("inApp".into(), json!(frame.get("in_app").and_then(Value::as_bool).unwrap_or(false)));
+    out.insert("context".into(), Value::Array(context));
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_get_api_keys_and_context() {
+        let f = frame_json(&json!({"filename":"app.py","function":"f","lineno":10,"in_app":true,
+            "pre_context":["a","b"],"context_line":"c","post_context":["d"],"vars":{"x":"1"}}));
+        assert_eq!(f["lineNo"], 10);
+        assert_eq!(f["inApp"], true);
+        assert_eq!(f["context"], json!([[8,"a"],[9,"b"],[10,"c"],[11,"d"]]));
+        assert_eq!(f["vars"]["x"], "1");
+    }
+
+    #[test]
+    fn tags_in_both_forms_plus_standard_ones() {
+        let t = tags_of(&json!({"tags":{"b":"2"},"level":"error","environment":"prod"}));
+        assert_eq!(t, json!([{"key":"b","value":"2"},{"key":"environment","value":"prod"},{"key":"level","value":"error"}]));
+        let t = tags_of(&json!({"tags":[["a",1]]}));
+        assert_eq!(t, json!([{"key":"a","value":"1"}]));
+    }
+}

@@ -1,0 +1,168 @@
+//! Handler tests with in-memory ports: routes, shapes, and that nothing leaks across orgs.
+
+use super::*;
+use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
+use errata_domain::secrets::token_digest;
+use errata_domain::{ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, Role, Sighting, Timestamp};
+use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryIssues};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "errata_aaaa";
+const OTHER_TOKEN: &str = "errata_bbbb";
+
+struct World {
+    deps: Deps,
+    issue_ids: Vec<IssueId>,
+    foreign_issue: IssueId,
+}
+
+async fn world() -> World {
+    let directory = Arc::new(MemoryDirectory::default());
+    let issues = Arc::new(MemoryIssues::default());
+    let events = Arc::new(MemoryBlobs::default());
+    for (org, email, token) in [("acme", "ann@acme.test", TOKEN), ("other", "olaf@other.test", OTHER_TOKEN)] {
+        directory.put_org(&Org { slug: org.into(), name: org.into() }).await.unwrap();
+        directory.put_project(&Project { id: 0, org: org.into(), slug: "web".into(), name: "Web".into(), platform: Some("python".into()) }).await.unwrap();
+        directory.put_member(&Member { org: org.into(), email: email.into(), role: Role::Owner }).await.unwrap();
+        directory.put_api_token(&ApiToken { digest: token_digest(token), email: email.into(), label: "t".into(), scopes: vec![] }).await.unwrap();
+    }
+    let mut issue_ids = Vec::new();
+    // acme/web is project 1, other/web project 2.
+    for (n, (project_id, ty, ts)) in [(1, "KeyError", 1_000), (1, "KeyError", 3_000), (1, "ValueError", 2_000), (2, "SecretError", 5_000)].into_iter().enumerate() {
+        let event = json!({"event_id": format!("{n:032}"), "exception": {"values": [{"type": ty, "value": "v", "stacktrace": {"frames": [{"function": "f", "lineno": 2, "in_app": true, "context_line": "x = 1"}]}}]}, "tags": {"browser": "x"}});
+        let parsed: errata_protocol::Event = serde_json::from_value(event.clone()).unwrap();
+        let grouping = Grouping::of(&parsed);
+        let key = format!("events/{project_id}/{n}.json");
+        events.put(&key, serde_json::to_vec(&event).unwrap(), "").await.unwrap();
+        let id = IssueId::for_group(project_id, &grouping.hash);
+        issues
+            .record(&Sighting {
+                project_id,
+                issue_id: id,
+                event_id: format!("{n:032}"),
+                timestamp: Timestamp::from_unix_millis(1_700_000_000_000 + ts).unwrap(),
+                summary: EventSummary::of(&parsed),
+                grouping,
+                platform: "python".into(),
+                release: None,
+                environment: None,
+                body_key: key,
+            })
+            .await
+            .unwrap();
+        if !issue_ids.contains(&id) {
+            issue_ids.push(id);
+        }
+    }
+    let foreign_issue = issue_ids.pop().unwrap();
+    World { deps: Deps { directory, issues, events, web_url: "http://web.test".into() }, issue_ids, foreign_issue }
+}
+
+fn get(path: &str, query: &str, token: Option<&str>) -> Request {
+    let mut req = Request::default();
+    req.raw_path = Some(path.into());
+    req.raw_query_string = Some(query.into());
+    req.query_string_parameters = query.parse().unwrap();
+    req.request_context.http.method = Method::GET;
+    let mut headers = HeaderMap::new();
+    if let Some(t) = token {
+        headers.insert("authorization", HeaderValue::from_str(&format!("Bearer {t}")).unwrap());
+    }
+    req.headers = headers;
+    req
+}
+
+async fn call(w: &World, path: &str, query: &str, token: Option<&str>) -> (i64, Value, Response) {
+    let resp = handle(&w.deps, get(path, query, token)).await;
+    let body = match &resp.body {
+        Some(aws_lambda_events::encodings::Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        _ => Value::Null,
+    };
+    (resp.status_code, body, resp)
+}
+
+#[tokio::test]
+async fn lists_issues_in_sentry_shape_sorted_by_last_seen() {
+    let w = world().await;
+    let (status, body, resp) = call(&w, "/api/0/projects/acme/web/issues/", "", Some(TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    let list = body.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["title"], "KeyError: v");
+    assert_eq!(list[0]["count"], "2");
+    assert_eq!(list[1]["count"], "1");
+    assert_eq!(list[0]["status"], "unresolved");
+    assert_eq!(list[0]["project"]["slug"], "web");
+    assert_eq!(list[0]["firstSeen"], "2023-11-14T22:13:21.000Z");
+    assert_eq!(list[0]["lastSeen"], "2023-11-14T22:13:23.000Z");
+    assert_eq!(list[0]["permalink"], format!("http://web.test/organizations/acme/issues/{}/", list[0]["id"].as_str().unwrap()));
+    assert!(resp.headers["link"].to_str().unwrap().contains("rel=\"next\"; results=\"false\""));
+
+    let (_, body, _) = call(&w, "/api/0/projects/acme/web/issues/", "query=ValueError&limit=1", Some(TOKEN)).await;
+    assert_eq!(body.as_array().unwrap().len(), 1);
+    assert_eq!(body[0]["title"], "ValueError: v");
+    let (_, body, resp) = call(&w, "/api/0/projects/acme/web/issues/", "sort=freq&limit=1", Some(TOKEN)).await;
+    assert_eq!(body[0]["count"], "2");
+    assert!(resp.headers["link"].to_str().unwrap().contains("results=\"true\"; cursor=\"0:1:0\""));
+    let (_, body, _) = call(&w, "/api/0/projects/acme/web/issues/", "sort=freq&limit=1&cursor=0:1:0", Some(TOKEN)).await;
+    assert_eq!(body[0]["count"], "1");
+    let (_, body, _) = call(&w, "/api/0/projects/acme/web/issues/", "query=is:resolved", Some(TOKEN)).await;
+    assert_eq!(body, json!([]));
+}
+
+#[tokio::test]
+async fn issue_detail_and_latest_event() {
+    let w = world().await;
+    let id = w.issue_ids[0];
+    let (status, body, _) = call(&w, &format!("/api/0/issues/{id}/"), "", Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["id"], id.to_string());
+    let (status, ev, _) = call(&w, &format!("/api/0/issues/{id}/events/latest/"), "", Some(TOKEN)).await;
+    assert_eq!(status, 200, "{ev}");
+    assert_eq!(ev["eventID"], format!("{:032}", 1), "the later of the two events");
+    assert_eq!(ev["groupID"], id.to_string());
+    assert_eq!(ev["entries"][0]["type"], "exception");
+    assert_eq!(ev["entries"][0]["data"]["values"][0]["stacktrace"]["frames"][0]["context"], json!([[2, "x = 1"]]));
+    assert!(ev["tags"].as_array().unwrap().contains(&json!({"key": "browser", "value": "x"})));
+}
+
+#[tokio::test]
+async fn authentication_is_required_and_checked() {
+    let w = world().await;
+    for token in [None, Some("errata_wrong"), Some("")] {
+        let (status, body, _) = call(&w, "/api/0/projects/acme/web/issues/", "", token).await;
+        assert_eq!(status, 401, "{token:?}");
+        assert!(body["detail"].as_str().unwrap().len() > 5);
+    }
+}
+
+#[tokio::test]
+async fn foreign_resources_are_404_never_403() {
+    let w = world().await;
+    let paths = [
+        "/api/0/projects/other/web/issues/".to_owned(),
+        format!("/api/0/issues/{}/", w.foreign_issue),
+        format!("/api/0/issues/{}/events/latest/", w.foreign_issue),
+        "/api/0/projects/nope/web/issues/".to_owned(),
+        "/api/0/issues/123/".to_owned(),
+        "/api/0/issues/abc/".to_owned(),
+        "/api/0/unknown/".to_owned(),
+    ];
+    for path in &paths {
+        let (status, body, _) = call(&w, path, "", Some(TOKEN)).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert_eq!(body["detail"], "The requested resource does not exist");
+    }
+    // The other org's member sees their own issue.
+    let (status, _, _) = call(&w, &format!("/api/0/issues/{}/", w.foreign_issue), "", Some(OTHER_TOKEN)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400() {
+    let w = world().await;
+    for query in ["limit=0", "limit=1000", "sort=bogus", "cursor=x", "query=is:bogus", "query=release:1.0"] {
+        let (status, body, _) = call(&w, "/api/0/projects/acme/web/issues/", query, Some(TOKEN)).await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
+}

@@ -1,0 +1,196 @@
+//! Handler tests with in-memory ports.
+
+use super::*;
+use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
+use errata_domain::ProjectKey;
+use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryQueue};
+use std::io::Write;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+struct World {
+    deps: Deps,
+    queue: Arc<MemoryQueue>,
+    raw: Arc<MemoryBlobs>,
+}
+
+async fn world() -> World {
+    let directory = Arc::new(MemoryDirectory::default());
+    directory.put_project_key(&ProjectKey { public_key: KEY.into(), project_id: 7, label: "Default".into(), enabled: true }).await.unwrap();
+    directory.put_project_key(&ProjectKey { public_key: "disabledkey".into(), project_id: 7, label: "Off".into(), enabled: false }).await.unwrap();
+    let queue = Arc::new(MemoryQueue::default());
+    let raw = Arc::new(MemoryBlobs::default());
+    World { deps: Deps { directory, queue: queue.clone(), raw: raw.clone(), keys: KeyCache::default() }, queue, raw }
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
+    let mut req = Request::default();
+    req.raw_path = Some(path.into());
+    req.request_context.http.method = Method::from_bytes(method.as_bytes()).unwrap();
+    req.request_context.http.source_ip = Some("203.0.113.9".into());
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(aws_lambda_events::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+    }
+    req.headers = map;
+    use base64::Engine;
+    req.body = Some(base64::engine::general_purpose::STANDARD.encode(body));
+    req.is_base64_encoded = true;
+    req
+}
+
+fn auth() -> String {
+    format!("Sentry sentry_key={KEY}, sentry_version=7, sentry_client=sentry.python/2.75.0")
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn body_json(resp: &Response) -> serde_json::Value {
+    match &resp.body {
+        Some(aws_lambda_events::encodings::Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    }
+}
+
+fn sentry_error_header(resp: &Response) -> String {
+    resp.headers.get("x-sentry-error").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+const ENVELOPE: &[u8] = b"{\"event_id\":\"9ec79c33-ec99-42ab-8353-589fcb2e04dc\",\"sent_at\":\"2026-11-25T20:00:00Z\"}\n\
+{\"type\":\"event\",\"length\":41}\n{\"message\":\"hello\",\"level\":\"error\",\"x\":1}\n";
+
+#[tokio::test]
+async fn accepts_a_gzipped_envelope_and_queues_it() {
+    let w = world().await;
+    let req = request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth()), ("content-encoding", "gzip")], &gzip(ENVELOPE));
+    let resp = handle(&w.deps, req).await;
+    assert_eq!(resp.status_code, 200, "{:?}", resp.body);
+    assert_eq!(body_json(&resp)["id"], "9ec79c33ec9942ab8353589fcb2e04dc");
+    let sent = w.queue.messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].project_id, 7);
+    assert_eq!(sent[0].client_ip.as_deref(), Some("203.0.113.9"));
+    let QueuedPayload::Inline(b64) = &sent[0].payload else { panic!("expected inline payload") };
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    assert_eq!(bytes, ENVELOPE, "an unchanged envelope is forwarded byte for byte");
+}
+
+#[tokio::test]
+async fn key_in_query_string_and_named_stage_prefix() {
+    let w = world().await;
+    let mut req = request("POST", "/local/api/7/envelope/", &[], ENVELOPE);
+    req.request_context.stage = Some("local".into());
+    req.raw_query_string = Some(format!("sentry_key={KEY}&sentry_version=7"));
+    let resp = handle(&w.deps, req).await;
+    assert_eq!(resp.status_code, 200);
+}
+
+#[tokio::test]
+async fn dsn_in_envelope_header_authenticates_tunnelled_envelopes() {
+    let w = world().await;
+    let env = format!("{{\"dsn\":\"https://{KEY}@errata.example/7\"}}\n{{\"type\":\"event\"}}\n{{\"message\":\"m\"}}\n");
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[], env.as_bytes())).await;
+    assert_eq!(resp.status_code, 200);
+    // Ingest assigned an id, and the queued envelope carries it.
+    let id = body_json(&resp)["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 32);
+    let QueuedPayload::Inline(b64) = &w.queue.messages()[0].payload else { panic!() };
+    use base64::Engine;
+    let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    assert_eq!(queued.header.event_id.as_deref(), Some(id.as_str()));
+}
+
+#[tokio::test]
+async fn rejects_bad_credentials_with_reasons() {
+    let w = world().await;
+    let cases: Vec<(Vec<(&str, String)>, &str, u16, &str)> = vec![
+        (vec![], "/api/7/envelope/", 401, "missing authentication"),
+        (vec![("x-sentry-auth", "Sentry sentry_key=nope".into())], "/api/7/envelope/", 401, "unknown DSN key"),
+        (vec![("x-sentry-auth", auth())], "/api/8/envelope/", 403, "another project"),
+        (vec![("x-sentry-auth", "Sentry sentry_key=disabledkey".into())], "/api/7/envelope/", 403, "disabled"),
+        (vec![("x-sentry-auth", "Bearer x".into())], "/api/7/envelope/", 401, "malformed"),
+    ];
+    for (headers, path, status, reason) in cases {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let resp = handle(&w.deps, request("POST", path, &headers, ENVELOPE)).await;
+        assert_eq!(resp.status_code, i64::from(status), "{path} {headers:?}");
+        assert!(sentry_error_header(&resp).contains(reason), "{:?} lacks {reason}", sentry_error_header(&resp));
+    }
+    assert!(w.queue.messages().is_empty());
+}
+
+#[tokio::test]
+async fn rejects_bad_bodies() {
+    let w = world().await;
+    let a = auth();
+    let bomb = gzip(&vec![b' '; 30 * 1024 * 1024]);
+    let big_event = format!("{{}}\n{{\"type\":\"event\"}}\n{{\"message\":\"{}\"}}\n", "x".repeat(MAX_EVENT_BYTES));
+    let cases: Vec<(Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
+        (vec![("x-sentry-auth", &a)], b"not an envelope".to_vec(), 400),
+        (vec![("x-sentry-auth", &a), ("content-encoding", "gzip")], b"not gzip".to_vec(), 400),
+        (vec![("x-sentry-auth", &a), ("content-encoding", "lzma")], ENVELOPE.to_vec(), 415),
+        (vec![("x-sentry-auth", &a), ("content-encoding", "gzip")], bomb, 413),
+        (vec![("x-sentry-auth", &a)], big_event.into_bytes(), 413),
+    ];
+    for (headers, body, status) in cases {
+        let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &headers, &body)).await;
+        assert_eq!(resp.status_code, i64::from(status), "{headers:?}: {}", sentry_error_header(&resp));
+        assert!(!sentry_error_header(&resp).is_empty());
+    }
+    assert!(w.queue.messages().is_empty());
+}
+
+#[tokio::test]
+async fn store_endpoint_takes_plain_and_legacy_bodies() {
+    let w = world().await;
+    let plain = br#"{"event_id":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","message":"legacy"}"#;
+    let resp = handle(&w.deps, request("POST", "/api/7/store/", &[("x-sentry-auth", &auth())], plain)).await;
+    assert_eq!(resp.status_code, 200);
+    assert_eq!(body_json(&resp)["id"], "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(br#"{"message":"old sdk"}"#).unwrap();
+    use base64::Engine;
+    let legacy = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+    let resp = handle(&w.deps, request("POST", "/api/7/store/", &[("x-sentry-auth", &auth())], legacy.as_bytes())).await;
+    assert_eq!(resp.status_code, 200, "{}", sentry_error_header(&resp));
+    assert_eq!(w.queue.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn large_envelopes_go_to_the_raw_bucket() {
+    let w = world().await;
+    let attachment = vec![b'a'; INLINE_LIMIT + 10];
+    let mut env = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n".to_vec();
+    env.extend(format!("{{\"type\":\"attachment\",\"length\":{}}}\n", attachment.len()).as_bytes());
+    env.extend(&attachment);
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], &env)).await;
+    assert_eq!(resp.status_code, 200);
+    let QueuedPayload::Stored(key) = &w.queue.messages()[0].payload else { panic!("expected a claim check") };
+    assert_eq!(w.raw.get(key).await.unwrap().unwrap(), env);
+}
+
+#[tokio::test]
+async fn cors_preflight_and_unknown_routes() {
+    let w = world().await;
+    let resp = handle(&w.deps, request("OPTIONS", "/api/7/envelope/", &[], b"")).await;
+    assert_eq!(resp.status_code, 200);
+    assert!(resp.headers["access-control-allow-headers"].to_str().unwrap().contains("x-sentry-auth"));
+    assert!(resp.headers["access-control-expose-headers"].to_str().unwrap().contains("x-sentry-rate-limits"));
+    assert_eq!(handle(&w.deps, request("POST", "/api/7/nothing/", &[], b"")).await.status_code, 404);
+    assert_eq!(handle(&w.deps, request("GET", "/api/7/envelope/", &[], b"")).await.status_code, 405);
+    assert_eq!(handle(&w.deps, request("POST", "/api/x/envelope/", &[], b"")).await.status_code, 400);
+}
+
+#[tokio::test]
+async fn queue_failure_is_a_503_so_the_sdk_retries() {
+    let w = world().await;
+    *w.queue.fail.lock().unwrap() = true;
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], ENVELOPE)).await;
+    assert_eq!(resp.status_code, 503);
+}

@@ -1,0 +1,28 @@
+//! The processor Lambda: wiring only.
+
+use errata_aws::{load_config, DynamoIssueStore, S3Blobs};
+use errata_processor::{handle_batch, Deps};
+use errata_runtime::env;
+use lambda_runtime::{service_fn, LambdaEvent};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    errata_runtime::init_tracing();
+    let issues_table = env("ISSUES_TABLE")?;
+    let events_table = env("EVENTS_TABLE")?;
+    let raw_bucket = env("RAW_BUCKET")?;
+    let events_bucket = env("EVENTS_BUCKET")?;
+    let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
+    let aws = load_config().await;
+    let deps = Deps {
+        issues: Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
+        raw: Arc::new(S3Blobs::new(&aws, raw_bucket)),
+        events: Arc::new(S3Blobs::new(&aws, events_bucket)),
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
+        Ok::<_, std::convert::Infallible>(handle_batch(deps, ev.payload).await)
+    }))
+    .await
+}

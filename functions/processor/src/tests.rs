@@ -1,0 +1,125 @@
+//! Handler tests with in-memory ports.
+
+use super::*;
+use errata_testkit::{MemoryBlobs, MemoryIssues};
+
+struct World {
+    deps: Deps,
+    issues: Arc<MemoryIssues>,
+    events: Arc<MemoryBlobs>,
+    raw: Arc<MemoryBlobs>,
+}
+
+fn world() -> World {
+    let issues = Arc::new(MemoryIssues::default());
+    let events = Arc::new(MemoryBlobs::default());
+    let raw = Arc::new(MemoryBlobs::default());
+    World { deps: Deps { issues: issues.clone(), raw: raw.clone(), events: events.clone() }, issues, events, raw }
+}
+
+fn envelope(event_id: &str, exc_type: &str, function: &str) -> Vec<u8> {
+    let event = serde_json::json!({
+        "event_id": event_id,
+        "timestamp": 1_795_000_000.0,
+        "platform": "python",
+        "exception": {"values": [{"type": exc_type, "value": "boom", "stacktrace": {"frames": [
+            {"module": "app", "function": function, "lineno": 3, "in_app": true}]}}]},
+    });
+    let payload = serde_json::to_vec(&event).unwrap();
+    let mut out = format!("{{\"event_id\":\"{event_id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
+    out.extend(payload);
+    out
+}
+
+fn queued(bytes: &[u8]) -> QueuedEnvelope {
+    QueuedEnvelope {
+        project_id: 3,
+        received_ms: 1_795_000_100_000,
+        client_ip: None,
+        payload: QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(bytes)),
+    }
+}
+
+fn sqs(bodies: &[String]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for (i, body) in bodies.iter().enumerate() {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(format!("m{i}"));
+        m.body = Some(body.clone());
+        event.records.push(m);
+    }
+    event
+}
+
+const ID: [&str; 3] = ["00000000000000000000000000000001", "00000000000000000000000000000002", "00000000000000000000000000000003"];
+
+#[tokio::test]
+async fn groups_identical_exceptions_and_counts() {
+    let w = world();
+    let bodies: Vec<String> = [
+        envelope(ID[0], "ZeroDivisionError", "divide"),
+        envelope(ID[1], "ZeroDivisionError", "divide"),
+        envelope(ID[2], "KeyError", "lookup"),
+    ]
+    .iter()
+    .map(|e| serde_json::to_string(&queued(e)).unwrap())
+    .collect();
+    let resp = handle_batch(&w.deps, sqs(&bodies)).await;
+    assert!(resp.batch_item_failures.is_empty());
+
+    let mut issues = w.issues.project_issues(3).await.unwrap();
+    issues.sort_by_key(|i| std::cmp::Reverse(i.times_seen));
+    assert_eq!(issues.len(), 2);
+    assert_eq!((issues[0].title.as_str(), issues[0].times_seen), ("ZeroDivisionError: boom", 2));
+    assert_eq!((issues[1].title.as_str(), issues[1].times_seen), ("KeyError: boom", 1));
+    assert_eq!(issues[0].culprit, "app in divide");
+
+    let latest = w.issues.latest_event(issues[1].id).await.unwrap().unwrap();
+    assert_eq!(latest.event_id, ID[2]);
+    let body: serde_json::Value = serde_json::from_slice(&w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
+    assert_eq!(body["exception"]["values"][0]["type"], "KeyError");
+    assert_eq!(body["grouping"]["variant"], "stacktrace");
+    assert_eq!(body["received"], "2026-11-18T11:08:20.000Z");
+}
+
+#[tokio::test]
+async fn redelivery_does_not_count_twice() {
+    let w = world();
+    let q = queued(&envelope(ID[0], "E", "f"));
+    assert_eq!(process(&w.deps, &q).await.unwrap().new_issues, 1);
+    let again = process(&w.deps, &q).await.unwrap();
+    assert_eq!((again.duplicates, again.counted, again.new_issues), (1, 0, 0));
+    assert_eq!(w.issues.project_issues(3).await.unwrap()[0].times_seen, 1);
+}
+
+#[tokio::test]
+async fn claim_checked_envelopes_are_read_from_the_raw_bucket() {
+    let w = world();
+    w.raw.put("envelopes/3/x", envelope(ID[0], "E", "f"), "").await.unwrap();
+    let q = QueuedEnvelope { payload: QueuedPayload::Stored("envelopes/3/x".into()), ..queued(b"") };
+    assert_eq!(process(&w.deps, &q).await.unwrap().new_issues, 1);
+    let missing = QueuedEnvelope { payload: QueuedPayload::Stored("envelopes/3/gone".into()), ..queued(b"") };
+    assert!(matches!(process(&w.deps, &missing).await, Err(ProcessError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn invalid_messages_are_dropped_not_retried_and_other_items_survive() {
+    let w = world();
+    let mut mixed = envelope(ID[0], "E", "f");
+    mixed.extend(b"\n{\"type\":\"event\"}\n[1,2,3]\n{\"type\":\"session\"}\n{}\n");
+    let bodies = vec!["garbage".to_owned(), serde_json::to_string(&queued(&mixed)).unwrap()];
+    let resp = handle_batch(&w.deps, sqs(&bodies)).await;
+    assert!(resp.batch_item_failures.is_empty(), "invalid input is not retried");
+    let outcomes = process(&w.deps, &queued(&mixed)).await.unwrap();
+    assert_eq!((outcomes.duplicates, outcomes.invalid, outcomes.unhandled), (1, 1, 1));
+    assert_eq!(w.issues.project_issues(3).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn future_timestamps_are_clamped_to_receipt() {
+    let w = world();
+    let env = format!("{{}}\n{{\"type\":\"event\"}}\n{{\"event_id\":\"{}\",\"timestamp\":4000000000,\"message\":\"m\"}}\n", ID[0]);
+    process(&w.deps, &queued(env.as_bytes())).await.unwrap();
+    let issue = &w.issues.project_issues(3).await.unwrap()[0];
+    assert_eq!(issue.last_seen.unix_millis(), 1_795_000_100_000);
+}

@@ -1,0 +1,35 @@
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { Errata } from './errata.js';
+
+export interface ErrataStackProps extends StackProps {
+  readonly lambdaDir: string;
+  readonly architecture: lambda.Architecture;
+  readonly senderEmail?: string;
+  readonly webUrl?: string;
+  readonly retentionDays?: number;
+  readonly dataRemovalPolicy?: RemovalPolicy;
+}
+
+/** The stack `make up` deploys locally and `cdk deploy` deploys to AWS. */
+export class ErrataStack extends Stack {
+  readonly errata: Errata;
+
+  constructor(scope: Construct, id: string, props: ErrataStackProps) {
+    super(scope, id, props);
+    const errata = (this.errata = new Errata(this, 'Errata', props));
+    const outputs: Record<string, string> = {
+      ApiId: errata.api.apiId,
+      ApiEndpoint: errata.api.apiEndpoint,
+      DirectoryTable: errata.tables.directory.tableName,
+      IssuesTable: errata.tables.issues.tableName,
+      EventsTable: errata.tables.events.tableName,
+      WebBucket: errata.buckets.web.bucketName,
+      EventsBucket: errata.buckets.events.bucketName,
+      EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
+      EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
+    };
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+}

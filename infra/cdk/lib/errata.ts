@@ -1,0 +1,291 @@
+// Errata's whole AWS footprint as one construct: HTTP API, five Lambdas, queues with DLQs,
+// DynamoDB tables, S3 buckets, Glue/Athena for the Parquet event store, an SES identity,
+// and least-privilege IAM (every grant below is the only access a function gets).
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export const FUNCTIONS = ['ingest', 'processor', 'symbolicator', 'api', 'notifier'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+export interface ErrataProps {
+  /** Directory holding `errata-<name>/bootstrap` for each function (cargo-lambda's layout). */
+  readonly lambdaDir: string;
+  /** arm64 on AWS; the host's architecture for a local emulator. */
+  readonly architecture?: lambda.Architecture;
+  /** Days events are kept (event index TTL, event bucket lifecycle). */
+  readonly retentionDays?: number;
+  /** The address alert e-mail comes from; becomes an SES identity. */
+  readonly senderEmail?: string;
+  /** Where the web app is served, for links in API responses and e-mails. */
+  readonly webUrl?: string;
+  /** Removal policy of data (tables, buckets). RETAIN for production. */
+  readonly dataRemovalPolicy?: RemovalPolicy;
+}
+
+/** Ingest routes: Sentry's SDK endpoints, trailing slash included as SDKs send them. */
+export const INGEST_ENDPOINTS = ['envelope', 'store', 'minidump', 'security'] as const;
+
+export class Errata extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly functions: Record<FunctionName, lambda.Function>;
+  readonly tables: { directory: dynamodb.Table; issues: dynamodb.Table; events: dynamodb.Table };
+  readonly buckets: { raw: s3.Bucket; events: s3.Bucket; debugFiles: s3.Bucket; web: s3.Bucket };
+  readonly queues: Record<'envelopes' | 'symbolication' | 'notifications', { queue: sqs.Queue; dlq: sqs.Queue }>;
+
+  constructor(scope: Construct, id: string, props: ErrataProps) {
+    super(scope, id);
+    const retentionDays = props.retentionDays ?? 90;
+    const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const architecture = props.architecture ?? lambda.Architecture.ARM_64;
+
+    // --- storage -------------------------------------------------------------------------
+    const bucket = (name: string, extra: Partial<s3.BucketProps> = {}) =>
+      new s3.Bucket(this, name, {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        removalPolicy,
+        ...extra,
+      });
+    this.buckets = {
+      // Envelopes too large for an SQS message wait here until processed (claim check).
+      raw: bucket('RawPayloads', { lifecycleRules: [{ expiration: Duration.days(14) }] }),
+      events: bucket('EventData', { lifecycleRules: [{ expiration: Duration.days(retentionDays) }] }),
+      debugFiles: bucket('DebugFiles'),
+      web: bucket('WebApp'),
+    };
+
+    const table = (name: string, sortKey: boolean, ttl?: string) =>
+      new dynamodb.Table(this, name, {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: sortKey ? { name: 'sk', type: dynamodb.AttributeType.STRING } : undefined,
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        timeToLiveAttribute: ttl,
+        removalPolicy,
+      });
+    const directory = table('Directory', true);
+    const issues = table('Issues', true);
+    issues.addGlobalSecondaryIndex({ indexName: 'by-id', partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER } });
+    const events = table('Events', false, 'expires_at');
+    events.addGlobalSecondaryIndex({
+      indexName: 'by-issue',
+      partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER },
+      sortKey: { name: 'ts', type: dynamodb.AttributeType.NUMBER },
+    });
+    this.tables = { directory, issues, events };
+
+    const queue = (name: string, visibility: Duration) => {
+      const dlq = new sqs.Queue(this, `${name}Dlq`, {
+        retentionPeriod: Duration.days(14),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      const q = new sqs.Queue(this, name, {
+        visibilityTimeout: visibility,
+        retentionPeriod: Duration.days(4),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
+      });
+      return { queue: q, dlq };
+    };
+    // Visibility is six times the consumer's timeout, as AWS advises for Lambda consumers.
+    this.queues = {
+      envelopes: queue('Envelopes', Duration.seconds(180)),
+      symbolication: queue('Symbolication', Duration.seconds(360)),
+      notifications: queue('Notifications', Duration.seconds(180)),
+    };
+
+    // --- event store: Parquet on S3, Glue table, Athena workgroup --------------------------
+    const glueDb = new glue.CfnDatabase(this, 'GlueDatabase', {
+      catalogId: Stack.of(this).account,
+      databaseInput: { name: `errata_${Stack.of(this).stackName.toLowerCase().replace(/[^a-z0-9]/g, '_')}`, description: 'Errata event store' },
+    });
+    new glue.CfnTable(this, 'GlueEventsTable', {
+      catalogId: Stack.of(this).account,
+      databaseName: glueDb.ref,
+      tableInput: {
+        name: 'events',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'parquet', EXTERNAL: 'TRUE' },
+        partitionKeys: [
+          { name: 'project_id', type: 'bigint' },
+          { name: 'dt', type: 'string' },
+        ],
+        storageDescriptor: {
+          location: this.buckets.events.s3UrlForObject('parquet/events/'),
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+          columns: [
+            { name: 'event_id', type: 'string' },
+            { name: 'issue_id', type: 'bigint' },
+            { name: 'timestamp', type: 'timestamp' },
+            { name: 'level', type: 'string' },
+            { name: 'platform', type: 'string' },
+            { name: 'release', type: 'string' },
+            { name: 'environment', type: 'string' },
+            { name: 'user_hash', type: 'string' },
+            { name: 'tags', type: 'map<string,string>' },
+          ],
+        },
+      },
+    });
+    const workgroup = new athena.CfnWorkGroup(this, 'AthenaWorkGroup', {
+      name: `errata-${Stack.of(this).stackName}`,
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        resultConfiguration: {
+          outputLocation: this.buckets.events.s3UrlForObject('athena-results/'),
+          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+
+    // --- e-mail ------------------------------------------------------------------------
+    const sender = props.senderEmail ?? 'errata@example.com';
+    const identity = new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(sender) });
+
+    // --- functions -----------------------------------------------------------------------
+    const common = {
+      DIRECTORY_TABLE: directory.tableName,
+      ISSUES_TABLE: issues.tableName,
+      EVENTS_TABLE: events.tableName,
+      RAW_BUCKET: this.buckets.raw.bucketName,
+      EVENTS_BUCKET: this.buckets.events.bucketName,
+      RETENTION_DAYS: String(retentionDays),
+      RUST_LOG: 'info',
+    };
+    const env: Record<FunctionName, Record<string, string>> = {
+      ingest: { DIRECTORY_TABLE: common.DIRECTORY_TABLE, RAW_BUCKET: common.RAW_BUCKET, ENVELOPE_QUEUE_URL: this.queues.envelopes.queue.queueUrl, RUST_LOG: common.RUST_LOG },
+      processor: {
+        ISSUES_TABLE: common.ISSUES_TABLE,
+        EVENTS_TABLE: common.EVENTS_TABLE,
+        RAW_BUCKET: common.RAW_BUCKET,
+        EVENTS_BUCKET: common.EVENTS_BUCKET,
+        RETENTION_DAYS: common.RETENTION_DAYS,
+        SYMBOLICATION_QUEUE_URL: this.queues.symbolication.queue.queueUrl,
+        NOTIFICATION_QUEUE_URL: this.queues.notifications.queue.queueUrl,
+        RUST_LOG: common.RUST_LOG,
+      },
+      symbolicator: { DEBUG_FILES_BUCKET: this.buckets.debugFiles.bucketName, RUST_LOG: common.RUST_LOG },
+      api: {
+        DIRECTORY_TABLE: common.DIRECTORY_TABLE,
+        ISSUES_TABLE: common.ISSUES_TABLE,
+        EVENTS_TABLE: common.EVENTS_TABLE,
+        EVENTS_BUCKET: common.EVENTS_BUCKET,
+        DEBUG_FILES_BUCKET: this.buckets.debugFiles.bucketName,
+        ATHENA_WORKGROUP: workgroup.name,
+        GLUE_DATABASE: glueDb.ref,
+        WEB_URL: props.webUrl ?? '',
+        RUST_LOG: common.RUST_LOG,
+      },
+      notifier: { DIRECTORY_TABLE: common.DIRECTORY_TABLE, ISSUES_TABLE: common.ISSUES_TABLE, SENDER_EMAIL: sender, WEB_URL: props.webUrl ?? '', RUST_LOG: common.RUST_LOG },
+    };
+    const settings: Record<FunctionName, { memory: number; timeout: number }> = {
+      ingest: { memory: 256, timeout: 10 },
+      processor: { memory: 512, timeout: 30 },
+      symbolicator: { memory: 1024, timeout: 60 },
+      api: { memory: 512, timeout: 29 },
+      notifier: { memory: 256, timeout: 30 },
+    };
+    const fns = {} as Record<FunctionName, lambda.Function>;
+    for (const name of FUNCTIONS) {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      fns[name] = new lambda.Function(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
+        runtime: lambda.Runtime.PROVIDED_AL2023,
+        handler: 'bootstrap',
+        architecture,
+        code: lambda.Code.fromAsset(path.join(props.lambdaDir, `errata-${name}`)),
+        memorySize: settings[name].memory,
+        timeout: Duration.seconds(settings[name].timeout),
+        environment: env[name],
+        logGroup,
+        description: `Errata ${name}`,
+      });
+    }
+    this.functions = fns;
+
+    // --- least-privilege grants ------------------------------------------------------------
+    directory.grantReadData(fns.ingest);
+    this.queues.envelopes.queue.grantSendMessages(fns.ingest);
+    this.buckets.raw.grantPut(fns.ingest);
+
+    this.buckets.raw.grantRead(fns.processor);
+    this.buckets.events.grantReadWrite(fns.processor);
+    issues.grantReadWriteData(fns.processor);
+    events.grantReadWriteData(fns.processor);
+    this.queues.symbolication.queue.grantSendMessages(fns.processor);
+    this.queues.notifications.queue.grantSendMessages(fns.processor);
+
+    this.buckets.debugFiles.grantRead(fns.symbolicator);
+
+    directory.grantReadWriteData(fns.api);
+    issues.grantReadWriteData(fns.api);
+    events.grantReadData(fns.api);
+    this.buckets.events.grantReadWrite(fns.api); // Athena results are written under athena-results/
+    this.buckets.debugFiles.grantReadWrite(fns.api);
+    fns.api.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+        resources: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroup.name })],
+      }),
+    );
+    fns.api.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: glueDb.ref }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${glueDb.ref}/*` }),
+        ],
+      }),
+    );
+
+    directory.grantReadData(fns.notifier);
+    issues.grantReadData(fns.notifier);
+    identity.grantSendEmail(fns.notifier);
+
+    // SQS consumers report per-message failures, so one bad message never fails its batch.
+    fns.processor.addEventSource(new SqsEventSource(this.queues.envelopes.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    fns.symbolicator.addEventSource(new SqsEventSource(this.queues.symbolication.queue, { batchSize: 5, reportBatchItemFailures: true }));
+    fns.notifier.addEventSource(new SqsEventSource(this.queues.notifications.queue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    // --- HTTP API ------------------------------------------------------------------------
+    this.api = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Errata: Sentry ingest and the /api/0/ JSON API',
+      // Browsers send preflights for ingest (browser SDKs) and the API (the web app).
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.PUT, apigwv2.CorsHttpMethod.DELETE, apigwv2.CorsHttpMethod.OPTIONS],
+        allowHeaders: ['x-sentry-auth', 'x-requested-with', 'origin', 'accept', 'content-type', 'content-encoding', 'authorization', 'sentry-trace', 'baggage'],
+        exposeHeaders: ['x-sentry-error', 'x-sentry-rate-limits', 'retry-after', 'link', 'x-hits'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', fns.ingest);
+    for (const endpoint of INGEST_ENDPOINTS) {
+      const [route] = this.api.addRoutes({ path: `/api/{project_id}/${endpoint}`, methods: [apigwv2.HttpMethod.POST], integration: ingestIntegration });
+      // SDKs post to `/envelope/` with the slash; the route construct refuses a trailing slash,
+      // the API accepts it, so set the key directly.
+      (route.node.defaultChild as apigwv2.CfnRoute).routeKey = `POST /api/{project_id}/${endpoint}/`;
+    }
+    this.api.addRoutes({ path: '/api/0/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration: new HttpLambdaIntegration('ApiIntegration', fns.api) });
+  }
+}

@@ -1,0 +1,122 @@
+// Synth tests: the properties of the stack that matter for correctness, cost and security.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ErrataStack } from '../lib/errata-stack.js';
+import { FUNCTIONS, INGEST_ENDPOINTS } from '../lib/errata.js';
+
+function synth(architecture = lambda.Architecture.ARM_64): Template {
+  const lambdaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'errata-synth-'));
+  for (const fn of FUNCTIONS) {
+    fs.mkdirSync(path.join(lambdaDir, `errata-${fn}`));
+    fs.writeFileSync(path.join(lambdaDir, `errata-${fn}`, 'bootstrap'), `#!/bin/sh\necho ${fn}\n`);
+  }
+  const app = new App();
+  const stack = new ErrataStack(app, 'test', { lambdaDir, architecture, senderEmail: 'alerts@example.org' });
+  return Template.fromStack(stack);
+}
+
+const template = synth();
+const resources = (type: string) => template.findResources(type);
+
+test('five provided.al2023 functions on the requested architecture', () => {
+  const fns = Object.values(resources('AWS::Lambda::Function'));
+  assert.equal(fns.length, 5);
+  for (const fn of fns) {
+    assert.equal(fn.Properties.Runtime, 'provided.al2023');
+    assert.equal(fn.Properties.Handler, 'bootstrap');
+    assert.deepEqual(fn.Properties.Architectures, ['arm64']);
+  }
+  const x86 = Object.values(synth(lambda.Architecture.X86_64).findResources('AWS::Lambda::Function'));
+  assert.ok(x86.every((fn) => fn.Properties.Architectures[0] === 'x86_64'));
+});
+
+test('every queue has a DLQ and consumers report batch item failures', () => {
+  const queues = Object.values(resources('AWS::SQS::Queue'));
+  const withDlq = queues.filter((q) => q.Properties.RedrivePolicy);
+  assert.equal(withDlq.length, 3, 'envelopes, symbolication, notifications');
+  for (const q of withDlq) assert.equal(q.Properties.RedrivePolicy.maxReceiveCount, 5);
+  assert.equal(queues.length, 6);
+  for (const q of queues) assert.equal(q.Properties.SqsManagedSseEnabled, true);
+  const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping'));
+  assert.equal(mappings.length, 3);
+  for (const m of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
+});
+
+test('HTTP API routes the Sentry ingest endpoints with trailing slash, and /api/0/ to the api', () => {
+  const keys = Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey).sort();
+  const expected = [...INGEST_ENDPOINTS.map((e) => `POST /api/{project_id}/${e}/`), 'ANY /api/0/{proxy+}'].sort();
+  assert.deepEqual(keys, expected);
+  template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+    ProtocolType: 'HTTP',
+    CorsConfiguration: Match.objectLike({ AllowHeaders: Match.arrayWith(['x-sentry-auth', 'content-encoding']), ExposeHeaders: Match.arrayWith(['x-sentry-error', 'retry-after']) }),
+  });
+});
+
+test('tables: on-demand, encrypted, point-in-time recovery, the indexes the code queries', () => {
+  const tables = Object.values(resources('AWS::DynamoDB::Table'));
+  assert.equal(tables.length, 3);
+  for (const t of tables) {
+    assert.equal(t.Properties.BillingMode, 'PAY_PER_REQUEST');
+    assert.equal(t.Properties.SSESpecification.SSEEnabled, true);
+    assert.equal(t.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, true);
+  }
+  const indexes = tables.flatMap((t) => (t.Properties.GlobalSecondaryIndexes ?? []).map((i: { IndexName: string }) => i.IndexName)).sort();
+  assert.deepEqual(indexes, ['by-id', 'by-issue']);
+  assert.ok(tables.some((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'expires_at'));
+});
+
+test('buckets: private, encrypted, TLS only', () => {
+  const buckets = Object.values(resources('AWS::S3::Bucket'));
+  assert.equal(buckets.length, 4);
+  for (const b of buckets) {
+    assert.deepEqual(b.Properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    assert.ok(b.Properties.BucketEncryption);
+  }
+  const policies = Object.values(resources('AWS::S3::BucketPolicy'));
+  assert.equal(policies.length, 4);
+  for (const p of policies) {
+    assert.ok(p.Properties.PolicyDocument.Statement.some((s: { Effect: string; Condition?: { Bool?: Record<string, string> } }) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'));
+  }
+});
+
+test('event store, Athena workgroup and SES identity exist', () => {
+  template.resourceCountIs('AWS::Glue::Database', 1);
+  template.hasResourceProperties('AWS::Glue::Table', {
+    TableInput: Match.objectLike({ PartitionKeys: [{ Name: 'project_id', Type: 'bigint' }, { Name: 'dt', Type: 'string' }] }),
+  });
+  template.resourceCountIs('AWS::Athena::WorkGroup', 1);
+  template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'alerts@example.org' });
+});
+
+/** The IAM actions granted to one function's role. */
+function actionsOf(fn: string): string[] {
+  const fns = resources('AWS::Lambda::Function');
+  const [, fnRes] = Object.entries(fns).find(([id]) => id.startsWith(`Errata${fn}Function`))!;
+  const roleId = fnRes.Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(resources('AWS::IAM::Policy')).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+}
+
+test('least privilege: each function gets only what it uses', () => {
+  const ingest = actionsOf('Ingest');
+  assert.ok(ingest.includes('sqs:SendMessage'));
+  assert.ok(!ingest.some((a) => a.startsWith('dynamodb:Put') || a.startsWith('dynamodb:Update') || a.startsWith('dynamodb:Delete')), 'ingest only reads the directory');
+  assert.ok(!ingest.some((a) => a === 's3:GetObject*'), 'ingest only writes raw payloads');
+  const processor = actionsOf('Processor');
+  assert.ok(processor.includes('dynamodb:PutItem') && processor.includes('sqs:ReceiveMessage'));
+  assert.ok(!processor.some((a) => a.startsWith('ses:')));
+  const notifier = actionsOf('Notifier');
+  assert.ok(notifier.some((a) => a.startsWith('ses:Send')));
+  assert.ok(!notifier.some((a) => a.startsWith('dynamodb:Put')));
+  const symbolicator = actionsOf('Symbolicator');
+  assert.ok(!symbolicator.some((a) => a.startsWith('dynamodb:')));
+  for (const fn of ['Ingest', 'Processor', 'Symbolicator', 'Api', 'Notifier']) {
+    assert.ok(!actionsOf(fn).some((a) => a === '*' || a.endsWith(':*')), `${fn} has no wildcard actions`);
+  }
+});

@@ -1,0 +1,80 @@
+"""Local-stack chores the CDK deploy cannot do, through the AWS API (boto3).
+
+  stack.py has-stack NAME   exit 0 when the CloudFormation stack exists
+  stack.py post-deploy      enable DynamoDB TTL (the emulator's CloudFormation ignores it),
+                            upload web/dist and its config.json to the web bucket
+  stack.py outputs          print the stack outputs as KEY=VALUE lines
+"""
+
+import json
+import mimetypes
+import os
+import sys
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("ERRATA_STATE", ROOT / ".errata"))
+STACK = os.environ.get("ERRATA_STACK", "errata")
+ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
+
+
+def client(service):
+    return boto3.client(service, endpoint_url=ENDPOINT, config=Config(s3={"addressing_style": "path"}))
+
+
+def outputs():
+    data = json.loads((STATE / "outputs.json").read_text())
+    return data[STACK]
+
+
+def has_stack(name):
+    try:
+        stacks = client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    except Exception:
+        return False
+    return any(not s["StackStatus"].startswith("DELETE") for s in stacks)
+
+
+def post_deploy():
+    out = outputs()
+    ddb = client("dynamodb")
+    ttl = ddb.describe_time_to_live(TableName=out["EventsTable"])["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        ddb.update_time_to_live(
+            TableName=out["EventsTable"],
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        )
+    print(f"ok: TTL on {out['EventsTable']}.expires_at")
+
+    s3 = client("s3")
+    bucket = out["WebBucket"]
+    dist = ROOT / "web" / "dist"
+    files = [p for p in dist.rglob("*") if p.is_file()]
+    for path in files:
+        key = path.relative_to(dist).as_posix()
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=kind)
+    config = {"api": f"/_aws/execute-api/{out['ApiId']}", "org": os.environ.get("ERRATA_ORG", "demo"), "project": os.environ.get("ERRATA_PROJECT", "demo")}
+    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config).encode(), ContentType="application/json")
+    print(f"ok: web app ({len(files)} files) in s3://{bucket}")
+
+
+def main():
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "has-stack":
+        sys.exit(0 if has_stack(sys.argv[2]) else 1)
+    elif cmd == "post-deploy":
+        post_deploy()
+    elif cmd == "outputs":
+        for k, v in outputs().items():
+            print(f"{k}={v}")
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

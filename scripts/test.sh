@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make test`: every test, in layers. Starts what the tests need (the local stack) first.
+#   rust   unit + handler tests, adapter tests against the emulator's real API
+#   infra  CDK synth assertions
+#   web    web app unit tests
+#   e2e    the real Python sentry-sdk against the deployed local stack
+# `scripts/test.sh e2e` runs one layer.
+set -euo pipefail
+source "$(dirname "$0")/../localstack/env.sh"
+cd "$ERRATA_ROOT"
+LAYERS="${*:-rust infra web e2e}"
+banner() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
+
+banner "local stack"
+bash localstack/up.sh
+
+for layer in $LAYERS; do
+  case "$layer" in
+  rust)
+    banner "Rust: unit, handler and adapter tests"
+    cargo test --workspace --all-features
+    ;;
+  infra)
+    banner "Infra: CDK synth tests"
+    bash infra/cdk/install.sh
+    (cd infra/cdk && npm test)
+    ;;
+  web)
+    banner "Web: unit tests"
+    bash web/build.sh >/dev/null
+    (cd web && npm test)
+    ;;
+  e2e)
+    banner "End-to-end: real sentry-sdk against the local stack"
+    bash tests/install.sh
+    tests/.venv/bin/python -m pytest tests/e2e -v -p no:cacheprovider
+    ;;
+  *) echo "unknown test layer: $layer" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,47 @@
+//! Buckets of opaque objects on S3.
+
+use crate::classify;
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use errata_ports::{BlobStore, StoreError, StoreResult};
+
+pub struct S3Blobs {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Blobs {
+    pub fn new(config: &aws_config::SdkConfig, bucket: String) -> Self {
+        // Path-style addressing: bucket names as host names do not resolve against a local
+        // endpoint, and path style works on AWS as well.
+        let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(true).build();
+        S3Blobs { client: aws_sdk_s3::Client::from_conf(s3_config), bucket }
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> StoreResult<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| classify("s3 put_object", &e))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| StoreError::retryable(format!("s3 read body: {e}")))?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(classify("s3 get_object", &e)),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The envelope queue on SQS.
+
+use crate::classify;
+use async_trait::async_trait;
+use errata_domain::QueuedEnvelope;
+use errata_ports::{EnvelopeQueue, StoreError, StoreResult};
+
+pub struct SqsEnvelopeQueue {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl SqsEnvelopeQueue {
+    pub fn new(config: &aws_config::SdkConfig, queue_url: String) -> Self {
+        SqsEnvelopeQueue { client: aws_sdk_sqs::Client::new(config), queue_url }
+    }
+}
+
+#[async_trait]
+impl EnvelopeQueue for SqsEnvelopeQueue {
+    async fn send(&self, envelope: &QueuedEnvelope) -> StoreResult<()> {
+        let body = serde_json::to_string(envelope).map_err(|e| StoreError::permanent(e.to_string()))?;
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| classify("sqs send_message", &e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! Adapter tests against the local AWS emulator's real API. They need `AWS_ENDPOINT_URL`
+//! (`make test` starts the emulator and sets it); without it they fail, they never skip.
+//! Each test creates its own uniquely named tables.
+
+#![cfg(feature = "dynamodb")]
+
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType};
+use errata_aws::{DynamoDirectory, DynamoIssueStore};
+use errata_domain::issue::Recorded;
+use errata_domain::secrets::token_digest;
+use errata_domain::{ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, ProjectKey, Role, Sighting, Timestamp, User};
+use errata_ports::{Directory, IssueStore};
+
+async fn config() -> aws_config::SdkConfig {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "AWS_ENDPOINT_URL is not set: these tests talk to the local AWS emulator; run them with `make test`"
+    );
+    errata_aws::load_config().await
+}
+
+fn unique(name: &str) -> String {
+    format!("test-{name}-{}", uuid::Uuid::new_v4().simple())
+}
+
+fn key(name: &str, t: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap()
+}
+fn attr(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().unwrap()
+}
+fn gsi(name: &str, hash: &str, range: Option<&str>) -> GlobalSecondaryIndex {
+    let mut b = GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(hash, KeyType::Hash))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build());
+    if let Some(r) = range {
+        b = b.key_schema(key(r, KeyType::Range));
+    }
+    b.build().unwrap()
+}
+
+/// Creates tables shaped like the stack's (infra/cdk/lib/errata.ts).
+async fn tables(cfg: &aws_config::SdkConfig) -> (String, String, String) {
+    let client = aws_sdk_dynamodb::Client::new(cfg);
+    let (directory, issues, events) = (unique("directory"), unique("issues"), unique("events"));
+    for (name, sort) in [(&directory, true), (&issues, true)] {
+        let mut req = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .attribute_definitions(attr("pk", ScalarAttributeType::S));
+        if sort {
+            req = req.key_schema(key("sk", KeyType::Range)).attribute_definitions(attr("sk", ScalarAttributeType::S));
+        }
+        if name == &issues {
+            req = req.attribute_definitions(attr("issue_id", ScalarAttributeType::N)).global_secondary_indexes(gsi("by-id", "issue_id", None));
+        }
+        req.send().await.expect("create table");
+    }
+    client
+        .create_table()
+        .table_name(&events)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("issue_id", ScalarAttributeType::N))
+        .attribute_definitions(attr("ts", ScalarAttributeType::N))
+        .global_secondary_indexes(gsi("by-issue", "issue_id", Some("ts")))
+        .send()
+        .await
+        .expect("create events table");
+    (directory, issues, events)
+}
+
+fn sighting(project_id: u64, event_id: &str, ty: &str, ts_ms: i64) -> Sighting {
+    let event: errata_protocol::Event = serde_json::from_value(serde_json::json!({"exception": [{"type": ty, "value": "v"}]})).unwrap();
+    let grouping = Grouping::of(&event);
+    Sighting {
+        project_id,
+        issue_id: IssueId::for_group(project_id, &grouping.hash),
+        event_id: event_id.into(),
+        timestamp: Timestamp::from_unix_millis(ts_ms).unwrap(),
+        summary: EventSummary::of(&event),
+        grouping,
+        platform: "python".into(),
+        release: None,
+        environment: None,
+        body_key: format!("events/{project_id}/{event_id}.json"),
+    }
+}
+
+#[tokio::test]
+async fn issue_store_counts_groups_and_ignores_redelivery() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+
+    let a1 = sighting(1, "e1", "KeyError", 1_700_000_000_000);
+    let a2 = sighting(1, "e2", "KeyError", 1_700_000_005_000);
+    let b1 = sighting(1, "e3", "ValueError", 1_700_000_001_000);
+    assert_eq!(store.record(&a1).await.unwrap(), Recorded::NewIssue);
+    assert_eq!(store.record(&a2).await.unwrap(), Recorded::Counted);
+    assert_eq!(store.record(&b1).await.unwrap(), Recorded::NewIssue);
+    assert_eq!(store.record(&a2).await.unwrap(), Recorded::Duplicate, "same event id again");
+    // The same event id in another project is another event.
+    assert_eq!(store.record(&sighting(2, "e2", "KeyError", 1_700_000_005_000)).await.unwrap(), Recorded::NewIssue);
+
+    let mut issues = store.project_issues(1).await.unwrap();
+    issues.sort_by_key(|i| std::cmp::Reverse(i.times_seen));
+    assert_eq!(issues.len(), 2);
+    assert_eq!((issues[0].title.as_str(), issues[0].times_seen), ("KeyError: v", 2));
+    assert_eq!(issues[0].first_seen.unix_millis(), 1_700_000_000_000);
+    assert_eq!(issues[0].last_seen.unix_millis(), 1_700_000_005_000);
+    assert_eq!(issues[0].grouping, a1.grouping);
+    assert_eq!(issues[1].times_seen, 1);
+
+    let by_id = store.issue(a1.issue_id).await.unwrap().unwrap();
+    assert_eq!(by_id, issues[0]);
+    assert!(store.issue(IssueId(12345)).await.unwrap().is_none());
+    let latest = store.latest_event(a1.issue_id).await.unwrap().unwrap();
+    assert_eq!((latest.event_id.as_str(), latest.body_key.as_str()), ("e2", "events/1/e2.json"));
+}
+
+#[tokio::test]
+async fn concurrent_first_sightings_create_one_issue() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = std::sync::Arc::new(DynamoIssueStore::new(&cfg, issues_table, events_table, 30));
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move { store.record(&sighting(5, &format!("c{n}"), "RaceError", 1_700_000_000_000 + n)).await.unwrap() }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| **o == Recorded::NewIssue).count(), 1, "{outcomes:?}");
+    let issues = store.project_issues(5).await.unwrap();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].times_seen, 8);
+}
+
+#[tokio::test]
+async fn directory_round_trips_and_hides_secrets() {
+    let cfg = config().await;
+    let (directory_table, _, _) = tables(&cfg).await;
+    let dir = DynamoDirectory::new(&cfg, directory_table.clone());
+    dir.put_org(&Org { slug: "acme".into(), name: "Acme".into() }).await.unwrap();
+    let p1 = dir.put_project(&Project { id: 0, org: "acme".into(), slug: "web".into(), name: "Web".into(), platform: None }).await.unwrap();
+    let p2 = dir.put_project(&Project { id: 0, org: "acme".into(), slug: "api".into(), name: "API".into(), platform: Some("rust".into()) }).await.unwrap();
+    assert_eq!((p1.id, p2.id), (1, 2), "ids come from an atomic counter");
+    assert_eq!(dir.project_by_slug("acme", "api").await.unwrap(), Some(p2.clone()));
+    assert_eq!(dir.project_by_slug("other", "api").await.unwrap(), None);
+    assert_eq!(dir.project(1).await.unwrap(), Some(p1));
+
+    let key = ProjectKey { public_key: "k".repeat(32), project_id: 2, label: "Default".into(), enabled: true };
+    dir.put_project_key(&key).await.unwrap();
+    assert_eq!(dir.project_key(&key.public_key).await.unwrap(), Some(key));
+    assert_eq!(dir.project_key("x").await.unwrap(), None);
+
+    dir.put_user(&User { email: "a@acme.test".into(), name: "A".into(), password_hash: "$argon2id$x".into() }).await.unwrap();
+    dir.put_member(&Member { org: "acme".into(), email: "a@acme.test".into(), role: Role::Admin }).await.unwrap();
+    assert_eq!(dir.member("acme", "a@acme.test").await.unwrap().unwrap().role, Role::Admin);
+    assert_eq!(dir.member("acme", "b@acme.test").await.unwrap(), None);
+
+    let token = "errata_secret";
+    dir.put_api_token(&ApiToken { digest: token_digest(token), email: "a@acme.test".into(), label: "ci".into(), scopes: vec!["project:read".into()] }).await.unwrap();
+    assert_eq!(dir.api_token(&token_digest(token)).await.unwrap().unwrap().email, "a@acme.test");
+    assert!(dir.api_token(&token_digest("errata_other")).await.unwrap().is_none());
+
+    // Nothing in the table holds the token in clear.
+    let scan = aws_sdk_dynamodb::Client::new(&cfg).scan().table_name(&directory_table).send().await.unwrap();
+    let dump = format!("{:?}", scan.items());
+    assert!(!dump.contains(token), "a token is stored in clear");
+}

@@ -1,0 +1,154 @@
+//! Issues: the groups events fall into, and the facts recorded about each event.
+
+use crate::{EventSummary, Grouping};
+use errata_protocol::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// An issue's id: derived from the project and the group hash, so every processor computes
+/// the same id for the same group without a shared counter. 53 bits, safe in JavaScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IssueId(pub u64);
+
+impl IssueId {
+    pub fn for_group(project_id: u64, hash: &str) -> IssueId {
+        let digest = Sha256::new().chain_update(project_id.to_be_bytes()).chain_update(hash.as_bytes()).finalize();
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&digest[..8]);
+        let id = u64::from_be_bytes(bytes) & ((1 << 53) - 1);
+        IssueId(id.max(1))
+    }
+
+    pub fn parse(s: &str) -> Option<IssueId> {
+        s.parse().ok().filter(|n| *n > 0).map(IssueId)
+    }
+}
+
+impl fmt::Display for IssueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssueStatus {
+    Unresolved,
+    Resolved,
+    Ignored,
+}
+
+impl IssueStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IssueStatus::Unresolved => "unresolved",
+            IssueStatus::Resolved => "resolved",
+            IssueStatus::Ignored => "ignored",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IssueStatus> {
+        match s {
+            "unresolved" => Some(IssueStatus::Unresolved),
+            "resolved" => Some(IssueStatus::Resolved),
+            "ignored" => Some(IssueStatus::Ignored),
+            _ => None,
+        }
+    }
+}
+
+/// One event as the processor saw it, ready to be counted against its issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sighting {
+    pub project_id: u64,
+    pub issue_id: IssueId,
+    pub event_id: String,
+    pub timestamp: Timestamp,
+    pub grouping: Grouping,
+    pub summary: EventSummary,
+    pub platform: String,
+    pub release: Option<String>,
+    pub environment: Option<String>,
+    /// Where the full event JSON is stored (a key in the events bucket).
+    pub body_key: String,
+}
+
+/// An issue as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub id: IssueId,
+    pub project_id: u64,
+    pub hash: String,
+    pub title: String,
+    pub culprit: String,
+    pub level: String,
+    pub ty: String,
+    pub metadata: Value,
+    pub platform: String,
+    pub status: IssueStatus,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub times_seen: u64,
+    pub grouping: Grouping,
+}
+
+impl Issue {
+    /// The issue a first sighting creates.
+    pub fn from_sighting(s: &Sighting) -> Issue {
+        Issue {
+            id: s.issue_id,
+            project_id: s.project_id,
+            hash: s.grouping.hash.clone(),
+            title: s.summary.title.clone(),
+            culprit: s.summary.culprit.clone(),
+            level: s.summary.level.clone(),
+            ty: s.summary.ty.clone(),
+            metadata: s.summary.metadata.clone(),
+            platform: s.platform.clone(),
+            status: IssueStatus::Unresolved,
+            first_seen: s.timestamp,
+            last_seen: s.timestamp,
+            times_seen: 1,
+            grouping: s.grouping.clone(),
+        }
+    }
+}
+
+/// The index entry of a stored event: enough to find its body and its issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub project_id: u64,
+    pub event_id: String,
+    pub issue_id: IssueId,
+    pub timestamp: Timestamp,
+    pub body_key: String,
+}
+
+/// What recording a sighting did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The first event of a new issue.
+    NewIssue,
+    /// Counted against an existing issue.
+    Counted,
+    /// This event id was already recorded for the project: nothing changed.
+    Duplicate,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_ids_are_stable_and_scoped_to_the_project() {
+        let a = IssueId::for_group(1, "abc");
+        assert_eq!(a, IssueId::for_group(1, "abc"));
+        assert_ne!(a, IssueId::for_group(2, "abc"));
+        assert!(a.0 < (1 << 53));
+        assert_eq!(IssueId::parse(&a.to_string()), Some(a));
+        assert_eq!(IssueId::parse("0"), None);
+        assert_eq!(IssueId::parse("x"), None);
+    }
+}

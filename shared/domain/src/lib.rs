@@ -1,0 +1,16 @@
+//! Errata's domain logic: how events group into issues, what an issue is, who may see what,
+//! and how secrets are made and checked. Pure code: no AWS, no Lambda, no I/O.
+
+pub mod grouping;
+pub mod issue;
+pub mod queue;
+pub mod secrets;
+pub mod summary;
+pub mod tenancy;
+
+pub use grouping::{Grouping, GROUPING_VERSION};
+pub use issue::{Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
+pub use queue::{QueuedEnvelope, QueuedPayload};
+pub use summary::EventSummary;
+pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, Role, User};
+pub use errata_protocol::Timestamp;

@@ -1,0 +1,174 @@
+//! In-memory implementations of the ports for fast handler tests, and fixture loading.
+//! Adapter behaviour against real services is tested in `errata-aws` and end to end.
+
+use async_trait::async_trait;
+use errata_domain::issue::Recorded;
+use errata_domain::{ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, Sighting, StoredEvent, User};
+use errata_ports::{BlobStore, Directory, EnvelopeQueue, IssueStore, StoreError, StoreResult};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// Reads `tests/fixtures/<path>` from the repository; panics loudly when it is missing.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(path);
+    std::fs::read(&root).unwrap_or_else(|e| panic!("fixture {} is missing: {e}", root.display()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Default)]
+pub struct MemoryDirectory {
+    orgs: Mutex<HashMap<String, Org>>,
+    projects: Mutex<BTreeMap<u64, Project>>,
+    keys: Mutex<HashMap<String, ProjectKey>>,
+    users: Mutex<HashMap<String, User>>,
+    members: Mutex<HashMap<(String, String), Member>>,
+    tokens: Mutex<HashMap<String, ApiToken>>,
+}
+
+#[async_trait]
+impl Directory for MemoryDirectory {
+    async fn project_key(&self, public_key: &str) -> StoreResult<Option<ProjectKey>> {
+        Ok(lock(&self.keys).get(public_key).cloned())
+    }
+    async fn org(&self, slug: &str) -> StoreResult<Option<Org>> {
+        Ok(lock(&self.orgs).get(slug).cloned())
+    }
+    async fn project(&self, id: u64) -> StoreResult<Option<Project>> {
+        Ok(lock(&self.projects).get(&id).cloned())
+    }
+    async fn project_by_slug(&self, org: &str, slug: &str) -> StoreResult<Option<Project>> {
+        Ok(lock(&self.projects).values().find(|p| p.org == org && p.slug == slug).cloned())
+    }
+    async fn member(&self, org: &str, email: &str) -> StoreResult<Option<Member>> {
+        Ok(lock(&self.members).get(&(org.to_owned(), email.to_owned())).cloned())
+    }
+    async fn user(&self, email: &str) -> StoreResult<Option<User>> {
+        Ok(lock(&self.users).get(email).cloned())
+    }
+    async fn api_token(&self, digest: &str) -> StoreResult<Option<ApiToken>> {
+        Ok(lock(&self.tokens).get(digest).cloned())
+    }
+    async fn put_org(&self, org: &Org) -> StoreResult<()> {
+        lock(&self.orgs).insert(org.slug.clone(), org.clone());
+        Ok(())
+    }
+    async fn put_project(&self, project: &Project) -> StoreResult<Project> {
+        let mut projects = lock(&self.projects);
+        let mut p = project.clone();
+        if p.id == 0 {
+            p.id = projects.keys().next_back().copied().unwrap_or(0) + 1;
+        }
+        projects.insert(p.id, p.clone());
+        Ok(p)
+    }
+    async fn put_project_key(&self, key: &ProjectKey) -> StoreResult<()> {
+        lock(&self.keys).insert(key.public_key.clone(), key.clone());
+        Ok(())
+    }
+    async fn put_user(&self, user: &User) -> StoreResult<()> {
+        lock(&self.users).insert(user.email.clone(), user.clone());
+        Ok(())
+    }
+    async fn put_member(&self, member: &Member) -> StoreResult<()> {
+        lock(&self.members).insert((member.org.clone(), member.email.clone()), member.clone());
+        Ok(())
+    }
+    async fn put_api_token(&self, token: &ApiToken) -> StoreResult<()> {
+        lock(&self.tokens).insert(token.digest.clone(), token.clone());
+        Ok(())
+    }
+}
+
+/// Collects what was sent; can be told to fail, to test error paths.
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub sent: Mutex<Vec<QueuedEnvelope>>,
+    pub fail: Mutex<bool>,
+}
+
+impl MemoryQueue {
+    pub fn messages(&self) -> Vec<QueuedEnvelope> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl EnvelopeQueue for MemoryQueue {
+    async fn send(&self, envelope: &QueuedEnvelope) -> StoreResult<()> {
+        if *lock(&self.fail) {
+            return Err(StoreError::retryable("queue unavailable (test)"));
+        }
+        lock(&self.sent).push(envelope.clone());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryBlobs {
+    pub objects: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+#[async_trait]
+impl BlobStore for MemoryBlobs {
+    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> StoreResult<()> {
+        lock(&self.objects).insert(key.to_owned(), bytes);
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(lock(&self.objects).get(key).cloned())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryIssues {
+    issues: Mutex<HashMap<IssueId, Issue>>,
+    events: Mutex<Vec<StoredEvent>>,
+    seen: Mutex<HashSet<(u64, String)>>,
+}
+
+#[async_trait]
+impl IssueStore for MemoryIssues {
+    async fn record(&self, s: &Sighting) -> StoreResult<Recorded> {
+        if !lock(&self.seen).insert((s.project_id, s.event_id.clone())) {
+            return Ok(Recorded::Duplicate);
+        }
+        lock(&self.events).push(StoredEvent {
+            project_id: s.project_id,
+            event_id: s.event_id.clone(),
+            issue_id: s.issue_id,
+            timestamp: s.timestamp,
+            body_key: s.body_key.clone(),
+        });
+        let mut issues = lock(&self.issues);
+        match issues.get_mut(&s.issue_id) {
+            Some(issue) => {
+                issue.times_seen += 1;
+                issue.last_seen = issue.last_seen.max(s.timestamp);
+                issue.first_seen = issue.first_seen.min(s.timestamp);
+                Ok(Recorded::Counted)
+            }
+            None => {
+                issues.insert(s.issue_id, Issue::from_sighting(s));
+                Ok(Recorded::NewIssue)
+            }
+        }
+    }
+    async fn issue(&self, id: IssueId) -> StoreResult<Option<Issue>> {
+        Ok(lock(&self.issues).get(&id).cloned())
+    }
+    async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>> {
+        Ok(lock(&self.issues).values().filter(|i| i.project_id == project_id).cloned().collect())
+    }
+    async fn latest_event(&self, id: IssueId) -> StoreResult<Option<StoredEvent>> {
+        Ok(lock(&self.events).iter().filter(|e| e.issue_id == id).max_by_key(|e| e.timestamp).cloned())
+    }
+}
+
+/// Serializes a JSON value for test fixtures; keeps tests free of `unwrap` noise.
+pub fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
