@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: every test, in layers. Starts what the tests need (the local stack) first.
+#   lint   rustfmt and clippy (warnings are errors)
 #   rust   unit + handler tests, adapter tests against the emulator's real API
 #   infra  CDK synth assertions
 #   web    web app unit tests
@@ -8,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../localstack/env.sh"
 cd "$ERRATA_ROOT"
-LAYERS="${*:-rust infra web e2e}"
+LAYERS="${*:-lint rust infra web e2e}"
 banner() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
 
 banner "local stack"
@@ -16,6 +17,10 @@ bash localstack/up.sh
 
 for layer in $LAYERS; do
   case "$layer" in
+  lint)
+    banner "Lint: rustfmt, clippy"
+    bash scripts/lint.sh
+    ;;
   rust)
     banner "Rust: unit, handler and adapter tests"
     cargo test --workspace --all-features

@@ -13,7 +13,8 @@ pub struct Caller {
 }
 
 pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Caller, ApiError> {
-    let header = http::header(req, "authorization").ok_or_else(|| ApiError::new(401, "Authentication credentials were not provided."))?;
+    let header = http::header(req, "authorization")
+        .ok_or_else(|| ApiError::new(401, "Authentication credentials were not provided."))?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))

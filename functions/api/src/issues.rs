@@ -17,13 +17,18 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str, slug: 
     let filter = Filter::parse(query)?;
     let limit = match params.first("limit") {
         None => DEFAULT_LIMIT,
-        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| ApiError::new(400, format!("limit must be between 1 and {MAX_LIMIT}")))?,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| ApiError::new(400, format!("limit must be between 1 and {MAX_LIMIT}")))?,
     };
     let offset = match params.first("cursor") {
         None => 0,
         Some(c) => parse_cursor(c).ok_or_else(|| ApiError::new(400, "Invalid cursor parameter."))?,
     };
-    let mut issues: Vec<Issue> = deps.issues.project_issues(project.id).await?.into_iter().filter(|i| filter.matches(i)).collect();
+    let mut issues: Vec<Issue> =
+        deps.issues.project_issues(project.id).await?.into_iter().filter(|i| filter.matches(i)).collect();
     sort(&mut issues, params.first("sort").unwrap_or("date"))?;
 
     let total = issues.len();
@@ -49,7 +54,8 @@ pub async fn latest_event(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
         tracing::error!(key = %stored.body_key, "indexed event has no body");
         ApiError::not_found()
     })?;
-    let event: serde_json::Value = serde_json::from_slice(&body).map_err(|_| ApiError::new(500, "Stored event is unreadable"))?;
+    let event: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::new(500, "Stored event is unreadable"))?;
     Ok(http::json(200, &event_json(&event, &issue, &project)))
 }
 
@@ -79,12 +85,16 @@ impl Filter {
             };
             match term.split_once(':') {
                 Some(("is", value)) => {
-                    let status = IssueStatus::parse(value).ok_or_else(|| ApiError::new(400, format!("Invalid value for \"is\" search: {value:?}")))?;
+                    let status = IssueStatus::parse(value)
+                        .ok_or_else(|| ApiError::new(400, format!("Invalid value for \"is\" search: {value:?}")))?;
                     f.status = Some((negated, status));
                 }
                 Some(("level", value)) => f.level = Some((negated, value.to_ascii_lowercase())),
                 Some((key, _)) if !key.is_empty() && !token.starts_with('"') => {
-                    return Err(ApiError::new(400, format!("Search on {key:?} is not supported yet; supported: is:, level: and free text")))
+                    return Err(ApiError::new(
+                        400,
+                        format!("Search on {key:?} is not supported yet; supported: is:, level: and free text"),
+                    ))
                 }
                 _ => f.text.push(term.trim_matches('"').to_lowercase()),
             }
@@ -176,7 +186,10 @@ mod tests {
 
     #[test]
     fn tokenizes_quotes_and_negation() {
-        assert_eq!(tokenize(r#"is:unresolved "division by" !level:info"#), vec!["is:unresolved", "\"division by\"", "!level:info"]);
+        assert_eq!(
+            tokenize(r#"is:unresolved "division by" !level:info"#),
+            vec!["is:unresolved", "\"division by\"", "!level:info"]
+        );
         let f = Filter::parse(r#"!is:resolved "Division BY""#).unwrap();
         assert_eq!(f.status, Some((true, IssueStatus::Resolved)));
         assert_eq!(f.text, vec!["division by"]);

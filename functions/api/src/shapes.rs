@@ -62,9 +62,12 @@ pub fn event_json(event: &Value, issue: &Issue, project: &Project) -> Value {
     if let Some(values) = event.pointer("/exception/values").and_then(Value::as_array) {
         let values: Vec<Value> = values.iter().map(exception_json).collect();
         let has_system_frames = values.iter().any(|v| {
-            v.pointer("/stacktrace/frames").and_then(Value::as_array).is_some_and(|f| f.iter().any(|f| f["inApp"] == json!(false)))
+            v.pointer("/stacktrace/frames")
+                .and_then(Value::as_array)
+                .is_some_and(|f| f.iter().any(|f| f["inApp"] == json!(false)))
         });
-        entries.push(json!({ "type": "exception", "data": { "values": values, "hasSystemFrames": has_system_frames } }));
+        entries
+            .push(json!({ "type": "exception", "data": { "values": values, "hasSystemFrames": has_system_frames } }));
     }
     if let Some(message) = message_of(event) {
         entries.push(json!({ "type": "message", "data": { "formatted": message } }));
@@ -117,7 +120,9 @@ fn tags_of(event: &Value) -> Value {
     let mut pairs: Vec<(String, String)> = Vec::new();
     match event.get("tags") {
         Some(Value::Object(map)) => pairs.extend(map.iter().map(|(k, v)| (k.clone(), plain(v)))),
-        Some(Value::Array(list)) => pairs.extend(list.iter().filter_map(|p| Some((plain(p.get(0)?), plain(p.get(1)?))))),
+        Some(Value::Array(list)) => {
+            pairs.extend(list.iter().filter_map(|p| Some((plain(p.get(0)?), plain(p.get(1)?)))))
+        }
         _ => {}
     }
     for key in ["level", "environment", "release", "dist", "server_name", "transaction", "logger"] {
@@ -144,7 +149,11 @@ fn exception_json(exc: &Value) -> Value {
         .and_then(Value::as_array)
         .map(|frames| frames.iter().map(frame_json).collect())
         .unwrap_or_default();
-    let stacktrace = if exc.get("stacktrace").is_some() { json!({ "frames": frames, "framesOmitted": null, "hasSystemFrames": frames.iter().any(|f| f["inApp"] == json!(false)) }) } else { Value::Null };
+    let stacktrace = if exc.get("stacktrace").is_some() {
+        json!({ "frames": frames, "framesOmitted": null, "hasSystemFrames": frames.iter().any(|f| f["inApp"] == json!(false)) })
+    } else {
+        Value::Null
+    };
     json!({
         "type": exc.get("type").cloned().unwrap_or(Value::Null),
         "value": exc.get("value").cloned().unwrap_or(Value::Null),
@@ -206,14 +215,17 @@ mod tests {
             "pre_context":["a","b"],"context_line":"c","post_context":["d"],"vars":{"x":"1"}}));
         assert_eq!(f["lineNo"], 10);
         assert_eq!(f["inApp"], true);
-        assert_eq!(f["context"], json!([[8,"a"],[9,"b"],[10,"c"],[11,"d"]]));
+        assert_eq!(f["context"], json!([[8, "a"], [9, "b"], [10, "c"], [11, "d"]]));
         assert_eq!(f["vars"]["x"], "1");
     }
 
     #[test]
     fn tags_in_both_forms_plus_standard_ones() {
         let t = tags_of(&json!({"tags":{"b":"2"},"level":"error","environment":"prod"}));
-        assert_eq!(t, json!([{"key":"b","value":"2"},{"key":"environment","value":"prod"},{"key":"level","value":"error"}]));
+        assert_eq!(
+            t,
+            json!([{"key":"b","value":"2"},{"key":"environment","value":"prod"},{"key":"level","value":"error"}])
+        );
         let t = tags_of(&json!({"tags":[["a",1]]}));
         assert_eq!(t, json!([{"key":"a","value":"1"}]));
     }

@@ -22,13 +22,34 @@ async fn world() -> World {
     let events = Arc::new(MemoryBlobs::default());
     for (org, email, token) in [("acme", "ann@acme.test", TOKEN), ("other", "olaf@other.test", OTHER_TOKEN)] {
         directory.put_org(&Org { slug: org.into(), name: org.into() }).await.unwrap();
-        directory.put_project(&Project { id: 0, org: org.into(), slug: "web".into(), name: "Web".into(), platform: Some("python".into()) }).await.unwrap();
+        directory
+            .put_project(&Project {
+                id: 0,
+                org: org.into(),
+                slug: "web".into(),
+                name: "Web".into(),
+                platform: Some("python".into()),
+            })
+            .await
+            .unwrap();
         directory.put_member(&Member { org: org.into(), email: email.into(), role: Role::Owner }).await.unwrap();
-        directory.put_api_token(&ApiToken { digest: token_digest(token), email: email.into(), label: "t".into(), scopes: vec![] }).await.unwrap();
+        directory
+            .put_api_token(&ApiToken {
+                digest: token_digest(token),
+                email: email.into(),
+                label: "t".into(),
+                scopes: vec![],
+            })
+            .await
+            .unwrap();
     }
     let mut issue_ids = Vec::new();
     // acme/web is project 1, other/web project 2.
-    for (n, (project_id, ty, ts)) in [(1, "KeyError", 1_000), (1, "KeyError", 3_000), (1, "ValueError", 2_000), (2, "SecretError", 5_000)].into_iter().enumerate() {
+    for (n, (project_id, ty, ts)) in
+        [(1, "KeyError", 1_000), (1, "KeyError", 3_000), (1, "ValueError", 2_000), (2, "SecretError", 5_000)]
+            .into_iter()
+            .enumerate()
+    {
         let event = json!({"event_id": format!("{n:032}"), "exception": {"values": [{"type": ty, "value": "v", "stacktrace": {"frames": [{"function": "f", "lineno": 2, "in_app": true, "context_line": "x = 1"}]}}]}, "tags": {"browser": "x"}});
         let parsed: errata_protocol::Event = serde_json::from_value(event.clone()).unwrap();
         let grouping = Grouping::of(&parsed);
@@ -95,7 +116,10 @@ async fn lists_issues_in_sentry_shape_sorted_by_last_seen() {
     assert_eq!(list[0]["project"]["slug"], "web");
     assert_eq!(list[0]["firstSeen"], "2023-11-14T22:13:21.000Z");
     assert_eq!(list[0]["lastSeen"], "2023-11-14T22:13:23.000Z");
-    assert_eq!(list[0]["permalink"], format!("http://web.test/organizations/acme/issues/{}/", list[0]["id"].as_str().unwrap()));
+    assert_eq!(
+        list[0]["permalink"],
+        format!("http://web.test/organizations/acme/issues/{}/", list[0]["id"].as_str().unwrap())
+    );
     assert!(resp.headers["link"].to_str().unwrap().contains("rel=\"next\"; results=\"false\""));
 
     let (_, body, _) = call(&w, "/api/0/projects/acme/web/issues/", "query=ValueError&limit=1", Some(TOKEN)).await;
@@ -104,7 +128,8 @@ async fn lists_issues_in_sentry_shape_sorted_by_last_seen() {
     let (_, body, resp) = call(&w, "/api/0/projects/acme/web/issues/", "sort=freq&limit=1", Some(TOKEN)).await;
     assert_eq!(body[0]["count"], "2");
     assert!(resp.headers["link"].to_str().unwrap().contains("results=\"true\"; cursor=\"0:1:0\""));
-    let (_, body, _) = call(&w, "/api/0/projects/acme/web/issues/", "sort=freq&limit=1&cursor=0:1:0", Some(TOKEN)).await;
+    let (_, body, _) =
+        call(&w, "/api/0/projects/acme/web/issues/", "sort=freq&limit=1&cursor=0:1:0", Some(TOKEN)).await;
     assert_eq!(body[0]["count"], "1");
     let (_, body, _) = call(&w, "/api/0/projects/acme/web/issues/", "query=is:resolved", Some(TOKEN)).await;
     assert_eq!(body, json!([]));

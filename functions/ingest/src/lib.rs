@@ -2,6 +2,9 @@
 //! with a cap on its decoded size, check the envelope's framing, queue it for the processor and
 //! answer `{"id": "<event_id>"}`. Ingest reads no more of the event than it must.
 
+// Rejections are whole HTTP responses; one is built per request, so their size is no concern.
+#![allow(clippy::result_large_err)]
+
 mod keys;
 mod response;
 
@@ -116,7 +119,10 @@ async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint)
 
     for item in &envelope.items {
         if matches!(item.header.ty.as_str(), "event" | "transaction") && item.payload.len() > MAX_EVENT_BYTES {
-            return Err(sentry_error(413, &format!("the {} item is larger than {MAX_EVENT_BYTES} bytes", item.header.ty)));
+            return Err(sentry_error(
+                413,
+                &format!("the {} item is larger than {MAX_EVENT_BYTES} bytes", item.header.ty),
+            ));
         }
     }
 
@@ -154,12 +160,8 @@ async fn enqueue(deps: &Deps, req: &Request, project_id: u64, bytes: Vec<u8>) ->
         })?;
         QueuedPayload::Stored(key)
     };
-    let message = QueuedEnvelope {
-        project_id,
-        received_ms,
-        client_ip: req.request_context.http.source_ip.clone(),
-        payload,
-    };
+    let message =
+        QueuedEnvelope { project_id, received_ms, client_ip: req.request_context.http.source_ip.clone(), payload };
     deps.queue.send(&message).await.map_err(|e| {
         tracing::error!(error = %e, "queueing the envelope failed");
         sentry_error(503, "temporarily unable to queue the envelope, retry later")
@@ -171,7 +173,9 @@ fn credentials(req: &Request) -> Result<Option<SentryAuth>, errata_protocol::Aut
     if let Some(h) = http::header(req, "x-sentry-auth") {
         return SentryAuth::from_header(h).map(Some);
     }
-    if let Some(h) = http::header(req, "authorization").filter(|h| h.trim_start().to_ascii_lowercase().starts_with("sentry")) {
+    if let Some(h) =
+        http::header(req, "authorization").filter(|h| h.trim_start().to_ascii_lowercase().starts_with("sentry"))
+    {
         return SentryAuth::from_header(h).map(Some);
     }
     Ok(req.raw_query_string.as_deref().and_then(SentryAuth::from_query))
@@ -181,9 +185,11 @@ fn credentials(req: &Request) -> Result<Option<SentryAuth>, errata_protocol::Aut
 fn store_to_envelope(body: Vec<u8>) -> Result<Envelope, Response> {
     let json = match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => body,
-        _ => legacy_store_body(&body).ok_or_else(|| sentry_error(400, "the store body is neither JSON nor base64-encoded zlib JSON"))?,
+        _ => legacy_store_body(&body)
+            .ok_or_else(|| sentry_error(400, "the store body is neither JSON nor base64-encoded zlib JSON"))?,
     };
-    let value: serde_json::Value = serde_json::from_slice(&json).map_err(|e| sentry_error(400, &format!("invalid event JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&json).map_err(|e| sentry_error(400, &format!("invalid event JSON: {e}")))?;
     if !value.is_object() {
         return Err(sentry_error(400, "the event must be a JSON object"));
     }

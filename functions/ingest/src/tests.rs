@@ -16,8 +16,19 @@ struct World {
 
 async fn world() -> World {
     let directory = Arc::new(MemoryDirectory::default());
-    directory.put_project_key(&ProjectKey { public_key: KEY.into(), project_id: 7, label: "Default".into(), enabled: true }).await.unwrap();
-    directory.put_project_key(&ProjectKey { public_key: "disabledkey".into(), project_id: 7, label: "Off".into(), enabled: false }).await.unwrap();
+    directory
+        .put_project_key(&ProjectKey { public_key: KEY.into(), project_id: 7, label: "Default".into(), enabled: true })
+        .await
+        .unwrap();
+    directory
+        .put_project_key(&ProjectKey {
+            public_key: "disabledkey".into(),
+            project_id: 7,
+            label: "Off".into(),
+            enabled: false,
+        })
+        .await
+        .unwrap();
     let queue = Arc::new(MemoryQueue::default());
     let raw = Arc::new(MemoryBlobs::default());
     World { deps: Deps { directory, queue: queue.clone(), raw: raw.clone(), keys: KeyCache::default() }, queue, raw }
@@ -30,7 +41,10 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> R
     req.request_context.http.source_ip = Some("203.0.113.9".into());
     let mut map = HeaderMap::new();
     for (k, v) in headers {
-        map.insert(aws_lambda_events::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        map.insert(
+            aws_lambda_events::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     req.headers = map;
     use base64::Engine;
@@ -60,13 +74,19 @@ fn sentry_error_header(resp: &Response) -> String {
     resp.headers.get("x-sentry-error").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
-const ENVELOPE: &[u8] = b"{\"event_id\":\"9ec79c33-ec99-42ab-8353-589fcb2e04dc\",\"sent_at\":\"2026-11-25T20:00:00Z\"}\n\
+const ENVELOPE: &[u8] =
+    b"{\"event_id\":\"9ec79c33-ec99-42ab-8353-589fcb2e04dc\",\"sent_at\":\"2026-11-25T20:00:00Z\"}\n\
 {\"type\":\"event\",\"length\":41}\n{\"message\":\"hello\",\"level\":\"error\",\"x\":1}\n";
 
 #[tokio::test]
 async fn accepts_a_gzipped_envelope_and_queues_it() {
     let w = world().await;
-    let req = request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth()), ("content-encoding", "gzip")], &gzip(ENVELOPE));
+    let req = request(
+        "POST",
+        "/api/7/envelope/",
+        &[("x-sentry-auth", &auth()), ("content-encoding", "gzip")],
+        &gzip(ENVELOPE),
+    );
     let resp = handle(&w.deps, req).await;
     assert_eq!(resp.status_code, 200, "{:?}", resp.body);
     assert_eq!(body_json(&resp)["id"], "9ec79c33ec9942ab8353589fcb2e04dc");
@@ -93,7 +113,8 @@ async fn key_in_query_string_and_named_stage_prefix() {
 #[tokio::test]
 async fn dsn_in_envelope_header_authenticates_tunnelled_envelopes() {
     let w = world().await;
-    let env = format!("{{\"dsn\":\"https://{KEY}@errata.example/7\"}}\n{{\"type\":\"event\"}}\n{{\"message\":\"m\"}}\n");
+    let env =
+        format!("{{\"dsn\":\"https://{KEY}@errata.example/7\"}}\n{{\"type\":\"event\"}}\n{{\"message\":\"m\"}}\n");
     let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[], env.as_bytes())).await;
     assert_eq!(resp.status_code, 200);
     // Ingest assigned an id, and the queued envelope carries it.
@@ -108,7 +129,9 @@ async fn dsn_in_envelope_header_authenticates_tunnelled_envelopes() {
 #[tokio::test]
 async fn rejects_bad_credentials_with_reasons() {
     let w = world().await;
-    let cases: Vec<(Vec<(&str, String)>, &str, u16, &str)> = vec![
+    // (headers, path, expected status, words of the X-Sentry-Error reason)
+    type Case<'a> = (Vec<(&'a str, String)>, &'a str, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![], "/api/7/envelope/", 401, "missing authentication"),
         (vec![("x-sentry-auth", "Sentry sentry_key=nope".into())], "/api/7/envelope/", 401, "unknown DSN key"),
         (vec![("x-sentry-auth", auth())], "/api/8/envelope/", 403, "another project"),
@@ -130,7 +153,8 @@ async fn rejects_bad_bodies() {
     let a = auth();
     let bomb = gzip(&vec![b' '; 30 * 1024 * 1024]);
     let big_event = format!("{{}}\n{{\"type\":\"event\"}}\n{{\"message\":\"{}\"}}\n", "x".repeat(MAX_EVENT_BYTES));
-    let cases: Vec<(Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
         (vec![("x-sentry-auth", &a)], b"not an envelope".to_vec(), 400),
         (vec![("x-sentry-auth", &a), ("content-encoding", "gzip")], b"not gzip".to_vec(), 400),
         (vec![("x-sentry-auth", &a), ("content-encoding", "lzma")], ENVELOPE.to_vec(), 415),
@@ -157,7 +181,8 @@ async fn store_endpoint_takes_plain_and_legacy_bodies() {
     z.write_all(br#"{"message":"old sdk"}"#).unwrap();
     use base64::Engine;
     let legacy = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
-    let resp = handle(&w.deps, request("POST", "/api/7/store/", &[("x-sentry-auth", &auth())], legacy.as_bytes())).await;
+    let resp =
+        handle(&w.deps, request("POST", "/api/7/store/", &[("x-sentry-auth", &auth())], legacy.as_bytes())).await;
     assert_eq!(resp.status_code, 200, "{}", sentry_error_header(&resp));
     assert_eq!(w.queue.messages().len(), 2);
 }

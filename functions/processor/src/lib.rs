@@ -61,7 +61,8 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
 
 async fn process_record(deps: &Deps, record: &SqsMessage) -> Result<Outcomes, ProcessError> {
     let body = record.body.as_deref().ok_or_else(|| ProcessError::Invalid("empty message".into()))?;
-    let queued: QueuedEnvelope = serde_json::from_str(body).map_err(|e| ProcessError::Invalid(format!("not a queued envelope: {e}")))?;
+    let queued: QueuedEnvelope =
+        serde_json::from_str(body).map_err(|e| ProcessError::Invalid(format!("not a queued envelope: {e}")))?;
     process(deps, &queued).await
 }
 
@@ -101,7 +102,12 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
     Ok(outcomes)
 }
 
-async fn record_event(deps: &Deps, queued: &QueuedEnvelope, envelope: &Envelope, mut event: Event) -> Result<Recorded, ProcessError> {
+async fn record_event(
+    deps: &Deps,
+    queued: &QueuedEnvelope,
+    envelope: &Envelope,
+    mut event: Event,
+) -> Result<Recorded, ProcessError> {
     normalize::normalize(&mut event, envelope, queued);
     let grouping = Grouping::of(&event);
     let summary = EventSummary::of(&event);

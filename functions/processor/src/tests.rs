@@ -26,7 +26,8 @@ fn envelope(event_id: &str, exc_type: &str, function: &str) -> Vec<u8> {
             {"module": "app", "function": function, "lineno": 3, "in_app": true}]}}]},
     });
     let payload = serde_json::to_vec(&event).unwrap();
-    let mut out = format!("{{\"event_id\":\"{event_id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
+    let mut out =
+        format!("{{\"event_id\":\"{event_id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
     out.extend(payload);
     out
 }
@@ -51,7 +52,8 @@ fn sqs(bodies: &[String]) -> SqsEvent {
     event
 }
 
-const ID: [&str; 3] = ["00000000000000000000000000000001", "00000000000000000000000000000002", "00000000000000000000000000000003"];
+const ID: [&str; 3] =
+    ["00000000000000000000000000000001", "00000000000000000000000000000002", "00000000000000000000000000000003"];
 
 #[tokio::test]
 async fn groups_identical_exceptions_and_counts() {
@@ -76,7 +78,8 @@ async fn groups_identical_exceptions_and_counts() {
 
     let latest = w.issues.latest_event(issues[1].id).await.unwrap().unwrap();
     assert_eq!(latest.event_id, ID[2]);
-    let body: serde_json::Value = serde_json::from_slice(&w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_slice(&w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
     assert_eq!(body["exception"]["values"][0]["type"], "KeyError");
     assert_eq!(body["grouping"]["variant"], "stacktrace");
     assert_eq!(body["received"], "2026-11-18T11:08:20.000Z");
@@ -118,7 +121,10 @@ async fn invalid_messages_are_dropped_not_retried_and_other_items_survive() {
 #[tokio::test]
 async fn future_timestamps_are_clamped_to_receipt() {
     let w = world();
-    let env = format!("{{}}\n{{\"type\":\"event\"}}\n{{\"event_id\":\"{}\",\"timestamp\":4000000000,\"message\":\"m\"}}\n", ID[0]);
+    let env = format!(
+        "{{}}\n{{\"type\":\"event\"}}\n{{\"event_id\":\"{}\",\"timestamp\":4000000000,\"message\":\"m\"}}\n",
+        ID[0]
+    );
     process(&w.deps, &queued(env.as_bytes())).await.unwrap();
     let issue = &w.issues.project_issues(3).await.unwrap()[0];
     assert_eq!(issue.last_seen.unix_millis(), 1_795_000_100_000);

@@ -22,9 +22,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use errata_domain::issue::Recorded;
 use errata_domain::secrets::{key_digest, secrets_equal};
-use errata_domain::{ApiToken, Grouping, Issue, IssueId, IssueStatus, Member, Org, Project, ProjectKey, Role, Sighting, StoredEvent, User};
-use errata_ports::{Directory, IssueStore, StoreError, StoreResult};
 use errata_domain::Timestamp;
+use errata_domain::{
+    ApiToken, Grouping, Issue, IssueId, IssueStatus, Member, Org, Project, ProjectKey, Role, Sighting, StoredEvent,
+    User,
+};
+use errata_ports::{Directory, IssueStore, StoreError, StoreResult};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
@@ -199,7 +202,8 @@ impl Directory for DynamoDirectory {
             item.insert("platform".into(), s(platform));
         }
         self.put(item, format!("PROJECT#{}", p.id), "PROJECT").await?;
-        self.put(HashMap::from([("id".into(), n(p.id))]), format!("ORG#{}", p.org), &format!("PROJECT#{}", p.slug)).await?;
+        self.put(HashMap::from([("id".into(), n(p.id))]), format!("ORG#{}", p.org), &format!("PROJECT#{}", p.slug))
+            .await?;
         Ok(p)
     }
 
@@ -219,11 +223,20 @@ impl Directory for DynamoDirectory {
     }
 
     async fn put_member(&self, m: &Member) -> StoreResult<()> {
-        self.put(HashMap::from([("role".into(), s(m.role.as_str()))]), format!("ORG#{}", m.org), &format!("MEMBER#{}", m.email)).await
+        self.put(
+            HashMap::from([("role".into(), s(m.role.as_str()))]),
+            format!("ORG#{}", m.org),
+            &format!("MEMBER#{}", m.email),
+        )
+        .await
     }
 
     async fn put_api_token(&self, t: &ApiToken) -> StoreResult<()> {
-        let mut item = HashMap::from([("digest".into(), s(&t.digest)), ("email".into(), s(&t.email)), ("label".into(), s(&t.label))]);
+        let mut item = HashMap::from([
+            ("digest".into(), s(&t.digest)),
+            ("email".into(), s(&t.email)),
+            ("label".into(), s(&t.label)),
+        ]);
         if !t.scopes.is_empty() {
             item.insert("scopes".into(), AttributeValue::Ss(t.scopes.clone()));
         }
@@ -241,7 +254,12 @@ pub struct DynamoIssueStore {
 }
 
 impl DynamoIssueStore {
-    pub fn new(config: &aws_config::SdkConfig, issues_table: String, events_table: String, retention_days: i64) -> Self {
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        issues_table: String,
+        events_table: String,
+        retention_days: i64,
+    ) -> Self {
         DynamoIssueStore { client: Client::new(config), issues_table, events_table, retention_days }
     }
 
@@ -295,7 +313,9 @@ impl DynamoIssueStore {
                 .update_expression(format!("SET {}", set.join(", ")))
                 .condition_expression("attribute_not_exists(pk)");
             for (i, (name, value)) in fields.into_iter().enumerate() {
-                update = update.expression_attribute_names(format!("#f{i}"), name).expression_attribute_values(format!(":f{i}"), value);
+                update = update
+                    .expression_attribute_names(format!("#f{i}"), name)
+                    .expression_attribute_values(format!(":f{i}"), value);
             }
             update
         } else {
@@ -344,9 +364,8 @@ impl DynamoIssueStore {
 }
 
 fn issue_from(item: &Item) -> StoreResult<Issue> {
-    let grouping: Grouping = get_s(item, "grouping")
-        .and_then(|g| serde_json::from_str(&g).ok())
-        .ok_or_else(|| corrupt("issue grouping"))?;
+    let grouping: Grouping =
+        get_s(item, "grouping").and_then(|g| serde_json::from_str(&g).ok()).ok_or_else(|| corrupt("issue grouping"))?;
     let ts = |k: &str| get_n::<i64>(item, k).and_then(Timestamp::from_unix_millis).ok_or_else(|| corrupt("issue"));
     Ok(Issue {
         id: IssueId(get_n(item, "issue_id").ok_or_else(|| corrupt("issue"))?),
@@ -447,7 +466,9 @@ impl IssueStore for DynamoIssueStore {
                     project_id: get_n(item, "project_id").ok_or_else(|| corrupt("event"))?,
                     event_id: get_s(item, "event_id").ok_or_else(|| corrupt("event"))?,
                     issue_id: id,
-                    timestamp: get_n::<i64>(item, "ts").and_then(Timestamp::from_unix_millis).ok_or_else(|| corrupt("event"))?,
+                    timestamp: get_n::<i64>(item, "ts")
+                        .and_then(Timestamp::from_unix_millis)
+                        .ok_or_else(|| corrupt("event"))?,
                     body_key: get_s(item, "body_key").ok_or_else(|| corrupt("event"))?,
                 })
             })

@@ -37,7 +37,8 @@ impl BlobStore for S3Blobs {
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => {
-                let bytes = out.body.collect().await.map_err(|e| StoreError::retryable(format!("s3 read body: {e}")))?;
+                let bytes =
+                    out.body.collect().await.map_err(|e| StoreError::retryable(format!("s3 read body: {e}")))?;
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),

@@ -3,12 +3,18 @@
 //! Each test creates its own uniquely named tables.
 
 #![cfg(feature = "dynamodb")]
+#![allow(clippy::unwrap_used)]
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
 use errata_aws::{DynamoDirectory, DynamoIssueStore};
 use errata_domain::issue::Recorded;
 use errata_domain::secrets::token_digest;
-use errata_domain::{ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, ProjectKey, Role, Sighting, Timestamp, User};
+use errata_domain::{
+    ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, ProjectKey, Role, Sighting, Timestamp, User,
+};
 use errata_ports::{Directory, IssueStore};
 
 async fn config() -> aws_config::SdkConfig {
@@ -55,7 +61,9 @@ async fn tables(cfg: &aws_config::SdkConfig) -> (String, String, String) {
             req = req.key_schema(key("sk", KeyType::Range)).attribute_definitions(attr("sk", ScalarAttributeType::S));
         }
         if name == &issues {
-            req = req.attribute_definitions(attr("issue_id", ScalarAttributeType::N)).global_secondary_indexes(gsi("by-id", "issue_id", None));
+            req = req
+                .attribute_definitions(attr("issue_id", ScalarAttributeType::N))
+                .global_secondary_indexes(gsi("by-id", "issue_id", None));
         }
         req.send().await.expect("create table");
     }
@@ -75,7 +83,8 @@ async fn tables(cfg: &aws_config::SdkConfig) -> (String, String, String) {
 }
 
 fn sighting(project_id: u64, event_id: &str, ty: &str, ts_ms: i64) -> Sighting {
-    let event: errata_protocol::Event = serde_json::from_value(serde_json::json!({"exception": [{"type": ty, "value": "v"}]})).unwrap();
+    let event: errata_protocol::Event =
+        serde_json::from_value(serde_json::json!({"exception": [{"type": ty, "value": "v"}]})).unwrap();
     let grouping = Grouping::of(&event);
     Sighting {
         project_id,
@@ -131,7 +140,9 @@ async fn concurrent_first_sightings_create_one_issue() {
     let mut tasks = Vec::new();
     for n in 0..8 {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move { store.record(&sighting(5, &format!("c{n}"), "RaceError", 1_700_000_000_000 + n)).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            store.record(&sighting(5, &format!("c{n}"), "RaceError", 1_700_000_000_000 + n)).await.unwrap()
+        }));
     }
     let mut outcomes = Vec::new();
     for t in tasks {
@@ -149,8 +160,20 @@ async fn directory_round_trips_and_hides_secrets() {
     let (directory_table, _, _) = tables(&cfg).await;
     let dir = DynamoDirectory::new(&cfg, directory_table.clone());
     dir.put_org(&Org { slug: "acme".into(), name: "Acme".into() }).await.unwrap();
-    let p1 = dir.put_project(&Project { id: 0, org: "acme".into(), slug: "web".into(), name: "Web".into(), platform: None }).await.unwrap();
-    let p2 = dir.put_project(&Project { id: 0, org: "acme".into(), slug: "api".into(), name: "API".into(), platform: Some("rust".into()) }).await.unwrap();
+    let p1 = dir
+        .put_project(&Project { id: 0, org: "acme".into(), slug: "web".into(), name: "Web".into(), platform: None })
+        .await
+        .unwrap();
+    let p2 = dir
+        .put_project(&Project {
+            id: 0,
+            org: "acme".into(),
+            slug: "api".into(),
+            name: "API".into(),
+            platform: Some("rust".into()),
+        })
+        .await
+        .unwrap();
     assert_eq!((p1.id, p2.id), (1, 2), "ids come from an atomic counter");
     assert_eq!(dir.project_by_slug("acme", "api").await.unwrap(), Some(p2.clone()));
     assert_eq!(dir.project_by_slug("other", "api").await.unwrap(), None);
@@ -161,13 +184,22 @@ async fn directory_round_trips_and_hides_secrets() {
     assert_eq!(dir.project_key(&key.public_key).await.unwrap(), Some(key));
     assert_eq!(dir.project_key("x").await.unwrap(), None);
 
-    dir.put_user(&User { email: "a@acme.test".into(), name: "A".into(), password_hash: "$argon2id$x".into() }).await.unwrap();
+    dir.put_user(&User { email: "a@acme.test".into(), name: "A".into(), password_hash: "$argon2id$x".into() })
+        .await
+        .unwrap();
     dir.put_member(&Member { org: "acme".into(), email: "a@acme.test".into(), role: Role::Admin }).await.unwrap();
     assert_eq!(dir.member("acme", "a@acme.test").await.unwrap().unwrap().role, Role::Admin);
     assert_eq!(dir.member("acme", "b@acme.test").await.unwrap(), None);
 
     let token = "errata_secret";
-    dir.put_api_token(&ApiToken { digest: token_digest(token), email: "a@acme.test".into(), label: "ci".into(), scopes: vec!["project:read".into()] }).await.unwrap();
+    dir.put_api_token(&ApiToken {
+        digest: token_digest(token),
+        email: "a@acme.test".into(),
+        label: "ci".into(),
+        scopes: vec!["project:read".into()],
+    })
+    .await
+    .unwrap();
     assert_eq!(dir.api_token(&token_digest(token)).await.unwrap().unwrap().email, "a@acme.test");
     assert!(dir.api_token(&token_digest("errata_other")).await.unwrap().is_none());
 

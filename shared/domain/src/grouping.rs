@@ -114,12 +114,8 @@ fn grouping_frames(exc: &Exception) -> Vec<&Frame> {
 /// Module or file, and function; line numbers are left out so edits elsewhere in a file do
 /// not split an issue.
 fn frame_component(frame: &Frame) -> String {
-    let place = frame
-        .module
-        .clone()
-        .or_else(|| frame.filename.clone())
-        .or_else(|| frame.abs_path.clone())
-        .unwrap_or_default();
+    let place =
+        frame.module.clone().or_else(|| frame.filename.clone()).or_else(|| frame.abs_path.clone()).unwrap_or_default();
     let function = frame.function.as_deref().unwrap_or("?");
     format!("{place}:{function}")
 }
@@ -156,11 +152,15 @@ mod tests {
 
     #[test]
     fn same_stack_different_lines_group_together() {
-        let a = event(r#"{"exception":{"values":[{"type":"KeyError","value":"'a'","stacktrace":{"frames":[
+        let a = event(
+            r#"{"exception":{"values":[{"type":"KeyError","value":"'a'","stacktrace":{"frames":[
             {"module":"app.views","function":"index","lineno":10,"in_app":true},
-            {"module":"lib","function":"get","lineno":1,"in_app":false}]}}]}}"#);
-        let b = event(r#"{"exception":{"values":[{"type":"KeyError","value":"'b'","stacktrace":{"frames":[
-            {"module":"app.views","function":"index","lineno":99,"in_app":true}]}}]}}"#);
+            {"module":"lib","function":"get","lineno":1,"in_app":false}]}}]}}"#,
+        );
+        let b = event(
+            r#"{"exception":{"values":[{"type":"KeyError","value":"'b'","stacktrace":{"frames":[
+            {"module":"app.views","function":"index","lineno":99,"in_app":true}]}}]}}"#,
+        );
         assert_eq!(Grouping::of(&a).hash, Grouping::of(&b).hash);
         assert_eq!(Grouping::of(&a).variant, "stacktrace");
         assert_eq!(Grouping::of(&a).components, vec!["KeyError", "app.views:index"]);
@@ -169,7 +169,8 @@ mod tests {
     #[test]
     fn different_types_or_functions_split() {
         let a = event(r#"{"exception":[{"type":"KeyError","stacktrace":{"frames":[{"module":"m","function":"f"}]}}]}"#);
-        let b = event(r#"{"exception":[{"type":"ValueError","stacktrace":{"frames":[{"module":"m","function":"f"}]}}]}"#);
+        let b =
+            event(r#"{"exception":[{"type":"ValueError","stacktrace":{"frames":[{"module":"m","function":"f"}]}}]}"#);
         let c = event(r#"{"exception":[{"type":"KeyError","stacktrace":{"frames":[{"module":"m","function":"g"}]}}]}"#);
         let hashes = [Grouping::of(&a).hash, Grouping::of(&b).hash, Grouping::of(&c).hash];
         assert_ne!(hashes[0], hashes[1]);

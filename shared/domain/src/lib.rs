@@ -8,9 +8,9 @@ pub mod secrets;
 pub mod summary;
 pub mod tenancy;
 
+pub use errata_protocol::Timestamp;
 pub use grouping::{Grouping, GROUPING_VERSION};
 pub use issue::{Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
 pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use summary::EventSummary;
 pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, Role, User};
-pub use errata_protocol::Timestamp;

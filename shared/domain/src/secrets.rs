@@ -47,7 +47,9 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 
 /// Checks a password against a stored argon2 PHC string (constant-time inside argon2).
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(stored)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -31,7 +31,12 @@ impl EventSummary {
                 .stacktrace
                 .as_ref()
                 .and_then(|st| st.frames.iter().rev().find(|f| f.in_app == Some(true)).or(st.frames.last()));
-            let culprit = event.transaction.clone().filter(|t| !t.is_empty()).or_else(|| frame.map(frame_culprit)).unwrap_or_default();
+            let culprit = event
+                .transaction
+                .clone()
+                .filter(|t| !t.is_empty())
+                .or_else(|| frame.map(frame_culprit))
+                .unwrap_or_default();
             let mut metadata = json!({ "type": ty, "value": value });
             if let Some(f) = frame {
                 metadata["filename"] = json!(f.filename.clone().or_else(|| f.abs_path.clone()));
@@ -53,7 +58,8 @@ impl EventSummary {
 
 /// Sentry's culprit from a frame: `module in function`, or `file in function`.
 fn frame_culprit(frame: &Frame) -> String {
-    let place = frame.module.clone().or_else(|| frame.filename.clone()).or_else(|| frame.abs_path.clone()).unwrap_or_default();
+    let place =
+        frame.module.clone().or_else(|| frame.filename.clone()).or_else(|| frame.abs_path.clone()).unwrap_or_default();
     match frame.function.as_deref() {
         Some(f) if !place.is_empty() => format!("{place} in {f}"),
         Some(f) => f.to_owned(),
@@ -88,11 +94,14 @@ mod tests {
 
     #[test]
     fn python_exception() {
-        let ev: Event = serde_json::from_str(r#"{"level":"error","exception":{"values":[
+        let ev: Event = serde_json::from_str(
+            r#"{"level":"error","exception":{"values":[
             {"type":"ZeroDivisionError","value":"division by zero\nmore","stacktrace":{"frames":[
               {"module":"app","function":"main","filename":"app.py","in_app":true},
               {"module":"app","function":"divide","filename":"app.py","in_app":true},
-              {"module":"lib","function":"helper","in_app":false}]}}]}}"#).unwrap();
+              {"module":"lib","function":"helper","in_app":false}]}}]}}"#,
+        )
+        .unwrap();
         let s = EventSummary::of(&ev);
         assert_eq!(s.title, "ZeroDivisionError: division by zero");
         assert_eq!(s.culprit, "app in divide");
@@ -108,6 +117,9 @@ mod tests {
         assert_eq!(normalize_level(Some("bogus")), "error");
         assert_eq!(EventSummary::of(&Event::default()).title, "<unlabeled event>");
         let long = "x".repeat(1000);
-        assert_eq!(EventSummary::of(&Event { message: Some(long.into()), ..Default::default() }).title.chars().count(), MAX_TITLE);
+        assert_eq!(
+            EventSummary::of(&Event { message: Some(long.into()), ..Default::default() }).title.chars().count(),
+            MAX_TITLE
+        );
     }
 }

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
-use errata_domain::{ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, Sighting, StoredEvent, User};
+use errata_domain::{
+    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, Sighting, StoredEvent, User,
+};
 use thiserror::Error;
 
 /// A storage or queue failure, classified for the caller: retry, or give up with a reason.

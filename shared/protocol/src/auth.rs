@@ -113,10 +113,9 @@ mod tests {
 
     #[test]
     fn parses_python_sdk_header() {
-        let a = SentryAuth::from_header(
-            "Sentry sentry_key=abc123, sentry_version=7, sentry_client=sentry.python/2.75.0",
-        )
-        .unwrap();
+        let a =
+            SentryAuth::from_header("Sentry sentry_key=abc123, sentry_version=7, sentry_client=sentry.python/2.75.0")
+                .unwrap();
         assert_eq!(a.public_key, "abc123");
         assert_eq!(a.client.as_deref(), Some("sentry.python/2.75.0"));
         assert_eq!(a.version.as_deref(), Some("7"));
@@ -137,8 +136,7 @@ mod tests {
 
     #[test]
     fn parses_dsn_with_path() {
-        let (a, project) =
-            SentryAuth::from_dsn("http://pub@localhost:4566/_aws/execute-api/x/local/42").unwrap();
+        let (a, project) = SentryAuth::from_dsn("http://pub@localhost:4566/_aws/execute-api/x/local/42").unwrap();
         assert_eq!(a.public_key, "pub");
         assert_eq!(project, "42");
         assert_eq!(SentryAuth::from_dsn("not a dsn"), Err(AuthError::BadDsn));

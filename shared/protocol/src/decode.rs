@@ -39,10 +39,7 @@ pub fn decode_body(encoding: Option<&str>, body: Vec<u8>, limit: usize) -> Resul
 fn read_capped(reader: impl Read, limit: usize, name: &'static str) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::new();
     // Read one byte past the limit: if it arrives, the body is too large.
-    reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| DecodeError::Corrupt(name))?;
+    reader.take(limit as u64 + 1).read_to_end(&mut out).map_err(|_| DecodeError::Corrupt(name))?;
     if out.len() > limit {
         return Err(DecodeError::TooLarge { limit });
     }

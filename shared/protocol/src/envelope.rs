@@ -188,7 +188,8 @@ mod tests {
 
     #[test]
     fn event_id_from_item_when_header_has_none() {
-        let env = Envelope::parse(b"{}\n{\"type\":\"event\"}\n{\"event_id\":\"ABCDEF0123456789ABCDEF0123456789\"}\n").unwrap();
+        let env = Envelope::parse(b"{}\n{\"type\":\"event\"}\n{\"event_id\":\"ABCDEF0123456789ABCDEF0123456789\"}\n")
+            .unwrap();
         assert_eq!(env.event_id().as_deref(), Some("abcdef0123456789abcdef0123456789"));
     }
 
@@ -196,8 +197,14 @@ mod tests {
     fn rejects_broken_framing() {
         assert_eq!(Envelope::parse(b""), Err(EnvelopeError::Empty));
         assert!(matches!(Envelope::parse(b"not json\n"), Err(EnvelopeError::BadHeader(_))));
-        assert!(matches!(Envelope::parse(b"{}\n{\"type\":\"event\",\"length\":99}\n{}"), Err(EnvelopeError::Truncated { index: 0, length: 99, .. })));
-        assert!(matches!(Envelope::parse(b"{}\n{\"length\":2}\n{}"), Err(EnvelopeError::BadItemHeader { index: 0, .. })));
+        assert!(matches!(
+            Envelope::parse(b"{}\n{\"type\":\"event\",\"length\":99}\n{}"),
+            Err(EnvelopeError::Truncated { index: 0, length: 99, .. })
+        ));
+        assert!(matches!(
+            Envelope::parse(b"{}\n{\"length\":2}\n{}"),
+            Err(EnvelopeError::BadItemHeader { index: 0, .. })
+        ));
         assert!(matches!(Envelope::parse(b"{\"event_id\":\"xyz\"}\n"), Err(EnvelopeError::BadEventId(_))));
     }
 }

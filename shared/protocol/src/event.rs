@@ -140,9 +140,8 @@ impl Timestamp {
 
     /// RFC 3339 with milliseconds and `Z`, the form Sentry's API returns.
     pub fn to_rfc3339(&self) -> String {
-        let format = time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-        );
+        let format =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
         self.0.to_offset(time::UtcOffset::UTC).format(format).unwrap_or_default()
     }
 
@@ -242,7 +241,12 @@ mod tests {
 
     #[test]
     fn timestamps_in_every_form() {
-        for s in ["\"2026-11-25T20:46:03.123456Z\"", "\"2026-11-25T20:46:03.123456\"", "\"2026-11-25T21:46:03.123+01:00\"", "1795639563.123"] {
+        for s in [
+            "\"2026-11-25T20:46:03.123456Z\"",
+            "\"2026-11-25T20:46:03.123456\"",
+            "\"2026-11-25T21:46:03.123+01:00\"",
+            "1795639563.123",
+        ] {
             let t: Timestamp = serde_json::from_str(s).unwrap();
             assert_eq!(t.to_rfc3339(), "2026-11-25T20:46:03.123Z", "{s}");
         }
@@ -253,7 +257,8 @@ mod tests {
     fn message_forms() {
         let ev: Event = serde_json::from_str(r#"{"message":"plain"}"#).unwrap();
         assert_eq!(ev.message_text(), Some("plain"));
-        let ev: Event = serde_json::from_str(r#"{"logentry":{"message":"a %s","params":["b"],"formatted":"a b"}}"#).unwrap();
+        let ev: Event =
+            serde_json::from_str(r#"{"logentry":{"message":"a %s","params":["b"],"formatted":"a b"}}"#).unwrap();
         assert_eq!(ev.message_text(), Some("a b"));
         let ev: Event = serde_json::from_str(r#"{"level":40,"platform":null}"#).unwrap();
         assert_eq!(ev.level.as_deref(), Some("40"));

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
-use errata_domain::{ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, Sighting, StoredEvent, User};
+use errata_domain::{
+    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, Sighting, StoredEvent, User,
+};
 use errata_ports::{BlobStore, Directory, EnvelopeQueue, IssueStore, StoreError, StoreResult};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;

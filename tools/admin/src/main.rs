@@ -50,9 +50,19 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
     dir.put_org(&Org { slug: org.clone(), name: org.clone() }).await?;
     let project = match dir.project_by_slug(&org, &slug).await? {
         Some(p) => p,
-        None => dir.put_project(&Project { id: 0, org: org.clone(), slug: slug.clone(), name: slug.clone(), platform: None }).await?,
+        None => {
+            dir.put_project(&Project {
+                id: 0,
+                org: org.clone(),
+                slug: slug.clone(),
+                name: slug.clone(),
+                platform: None,
+            })
+            .await?
+        }
     };
-    dir.put_project_key(&ProjectKey { public_key, project_id: project.id, label: "Default".into(), enabled: true }).await?;
+    dir.put_project_key(&ProjectKey { public_key, project_id: project.id, label: "Default".into(), enabled: true })
+        .await?;
     // Keep an existing hash when the password is unchanged (argon2 salts differ per hash).
     let keep = dir.user(&email).await?.filter(|u| verify_password(&password, &u.password_hash));
     let password_hash = match keep {
@@ -61,8 +71,13 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
     };
     dir.put_user(&User { email: email.clone(), name: email.clone(), password_hash }).await?;
     dir.put_member(&Member { org: org.clone(), email: email.clone(), role: Role::Owner }).await?;
-    dir.put_api_token(&ApiToken { digest: token_digest(&token), email, label: "seed".into(), scopes: vec!["org:admin".into(), "project:admin".into(), "event:admin".into()] })
-        .await?;
+    dir.put_api_token(&ApiToken {
+        digest: token_digest(&token),
+        email,
+        label: "seed".into(),
+        scopes: vec!["org:admin".into(), "project:admin".into(), "event:admin".into()],
+    })
+    .await?;
     println!("PROJECT_ID={}", project.id);
     Ok(())
 }
