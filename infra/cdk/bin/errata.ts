@@ -1,5 +1,6 @@
 // The CDK app. Context (-c key=value):
-//   lambdaDir  directory with errata-<fn>/bootstrap per function (default: ../../target/lambda)
+//   lambdaDir  directory with errata-<fn>/bootstrap[.zip] per function, as cargo lambda writes
+//              them (default: $CARGO_TARGET_DIR/lambda, else <repo>/target/lambda)
 //   arch       arm64 (default, AWS) or x86_64 (a local emulator on an x86 host)
 //   sender     SES sender address;  webUrl  where the web app is served
 //   stackName  default "errata"
@@ -14,7 +15,9 @@ const arch = ctx('arch') ?? 'arm64';
 if (arch !== 'arm64' && arch !== 'x86_64') throw new Error(`arch must be arm64 or x86_64, not ${arch}`);
 
 new ErrataStack(app, ctx('stackName') ?? 'errata', {
-  lambdaDir: path.resolve(ctx('lambdaDir') ?? path.join(import.meta.dirname, '../../../target/lambda')),
+  lambdaDir: path.resolve(
+    ctx('lambdaDir') ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(import.meta.dirname, '../../../target'), 'lambda'),
+  ),
   architecture: arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
   senderEmail: ctx('sender'),
   webUrl: ctx('webUrl'),

@@ -1,6 +1,7 @@
 // Errata's whole AWS footprint as one construct: HTTP API, five Lambdas, queues with DLQs,
 // DynamoDB tables, S3 buckets, Glue/Athena for the Parquet event store, an SES identity,
 // and least-privilege IAM (every grant below is the only access a function gets).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -8,7 +9,6 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as glue from 'aws-cdk-lib/aws-glue';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -33,6 +33,16 @@ export interface ErrataProps {
   readonly webUrl?: string;
   /** Removal policy of data (tables, buckets). RETAIN for production. */
   readonly dataRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A function's code: `errata-<name>/bootstrap.zip` as `cargo lambda build --output-format zip`
+ * writes it, else the directory holding `bootstrap` (zipped by CDK).
+ */
+function lambdaCode(lambdaDir: string, name: FunctionName): lambda.Code {
+  const dir = path.join(lambdaDir, `errata-${name}`);
+  const zip = path.join(dir, 'bootstrap.zip');
+  return lambda.Code.fromAsset(fs.existsSync(zip) ? zip : dir);
 }
 
 /** Ingest routes: Sentry's SDK endpoints, trailing slash included as SDKs send them. */
@@ -146,7 +156,7 @@ export class Errata extends Construct {
         },
       },
     });
-    const workgroup = new athena.CfnWorkGroup(this, 'AthenaWorkGroup', {
+    new athena.CfnWorkGroup(this, 'AthenaWorkGroup', {
       name: `errata-${Stack.of(this).stackName}`,
       recursiveDeleteOption: true,
       workGroupConfiguration: {
@@ -160,7 +170,7 @@ export class Errata extends Construct {
 
     // --- e-mail ------------------------------------------------------------------------
     const sender = props.senderEmail ?? 'errata@example.com';
-    const identity = new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(sender) });
+    new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(sender) });
 
     // --- functions -----------------------------------------------------------------------
     const common = {
@@ -180,23 +190,18 @@ export class Errata extends Construct {
         RAW_BUCKET: common.RAW_BUCKET,
         EVENTS_BUCKET: common.EVENTS_BUCKET,
         RETENTION_DAYS: common.RETENTION_DAYS,
-        SYMBOLICATION_QUEUE_URL: this.queues.symbolication.queue.queueUrl,
-        NOTIFICATION_QUEUE_URL: this.queues.notifications.queue.queueUrl,
         RUST_LOG: common.RUST_LOG,
       },
-      symbolicator: { DEBUG_FILES_BUCKET: this.buckets.debugFiles.bucketName, RUST_LOG: common.RUST_LOG },
+      symbolicator: { RUST_LOG: common.RUST_LOG },
       api: {
         DIRECTORY_TABLE: common.DIRECTORY_TABLE,
         ISSUES_TABLE: common.ISSUES_TABLE,
         EVENTS_TABLE: common.EVENTS_TABLE,
         EVENTS_BUCKET: common.EVENTS_BUCKET,
-        DEBUG_FILES_BUCKET: this.buckets.debugFiles.bucketName,
-        ATHENA_WORKGROUP: workgroup.name,
-        GLUE_DATABASE: glueDb.ref,
         WEB_URL: props.webUrl ?? '',
         RUST_LOG: common.RUST_LOG,
       },
-      notifier: { DIRECTORY_TABLE: common.DIRECTORY_TABLE, ISSUES_TABLE: common.ISSUES_TABLE, SENDER_EMAIL: sender, WEB_URL: props.webUrl ?? '', RUST_LOG: common.RUST_LOG },
+      notifier: { RUST_LOG: common.RUST_LOG },
     };
     const settings: Record<FunctionName, { memory: number; timeout: number }> = {
       ingest: { memory: 256, timeout: 10 },
@@ -212,7 +217,7 @@ export class Errata extends Construct {
         runtime: lambda.Runtime.PROVIDED_AL2023,
         handler: 'bootstrap',
         architecture,
-        code: lambda.Code.fromAsset(path.join(props.lambdaDir, `errata-${name}`)),
+        code: lambdaCode(props.lambdaDir, name),
         memorySize: settings[name].memory,
         timeout: Duration.seconds(settings[name].timeout),
         environment: env[name],
@@ -223,44 +228,21 @@ export class Errata extends Construct {
     this.functions = fns;
 
     // --- least-privilege grants ------------------------------------------------------------
+    // Each function gets exactly what its code calls today; a capability that needs more
+    // (Athena for stats, SES for alerts, debug files for symbolication) adds its grant with it.
     directory.grantReadData(fns.ingest);
     this.queues.envelopes.queue.grantSendMessages(fns.ingest);
     this.buckets.raw.grantPut(fns.ingest);
 
     this.buckets.raw.grantRead(fns.processor);
-    this.buckets.events.grantReadWrite(fns.processor);
-    issues.grantReadWriteData(fns.processor);
-    events.grantReadWriteData(fns.processor);
-    this.queues.symbolication.queue.grantSendMessages(fns.processor);
-    this.queues.notifications.queue.grantSendMessages(fns.processor);
+    this.buckets.events.grantPut(fns.processor);
+    issues.grantWriteData(fns.processor);
+    events.grantWriteData(fns.processor);
 
-    this.buckets.debugFiles.grantRead(fns.symbolicator);
-
-    directory.grantReadWriteData(fns.api);
-    issues.grantReadWriteData(fns.api);
+    directory.grantReadData(fns.api);
+    issues.grantReadData(fns.api);
     events.grantReadData(fns.api);
-    this.buckets.events.grantReadWrite(fns.api); // Athena results are written under athena-results/
-    this.buckets.debugFiles.grantReadWrite(fns.api);
-    fns.api.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
-        resources: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroup.name })],
-      }),
-    );
-    fns.api.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: glueDb.ref }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${glueDb.ref}/*` }),
-        ],
-      }),
-    );
-
-    directory.grantReadData(fns.notifier);
-    issues.grantReadData(fns.notifier);
-    identity.grantSendEmail(fns.notifier);
+    this.buckets.events.grantRead(fns.api);
 
     // SQS consumers report per-message failures, so one bad message never fails its batch.
     fns.processor.addEventSource(new SqsEventSource(this.queues.envelopes.queue, { batchSize: 10, reportBatchItemFailures: true }));

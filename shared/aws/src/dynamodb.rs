@@ -244,6 +244,21 @@ impl Directory for DynamoDirectory {
     }
 }
 
+/// How a sighting's write touches its issue. Event times arrive out of order (SQS batches,
+/// concurrent processors), so `first_seen` and `last_seen` are kept as min and max with
+/// conditions rather than overwritten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IssueWrite {
+    /// The usual case: the event is the newest; moves `last_seen`.
+    Newer,
+    /// The event predates the issue's first sighting; moves `first_seen`.
+    Older,
+    /// Between first and last seen: only counts.
+    Between,
+    /// The issue does not exist yet.
+    Create,
+}
+
 /// Issues and their event index.
 pub struct DynamoIssueStore {
     client: Client,
@@ -281,11 +296,11 @@ impl DynamoIssueStore {
     }
 
     /// The counter update for an existing issue (`create` false) or the creation of a new one.
-    fn issue_update(&self, s_: &Sighting, create: bool) -> StoreResult<TransactWriteItem> {
+    fn issue_update(&self, s_: &Sighting, mode: IssueWrite) -> StoreResult<TransactWriteItem> {
         let key_pk = s(format!("P#{}", s_.project_id));
         let key_sk = s(format!("I#{}", s_.issue_id));
         let ts = n(s_.timestamp.unix_millis());
-        let update = if create {
+        let update = if mode == IssueWrite::Create {
             let grouping = serde_json::to_string(&s_.grouping).map_err(|e| StoreError::permanent(e.to_string()))?;
             let fields = [
                 ("issue_id", n(s_.issue_id.0)),
@@ -319,16 +334,27 @@ impl DynamoIssueStore {
             }
             update
         } else {
-            // Out-of-order delivery can move last_seen back by at most the reordering window;
-            // event times are clamped to the time ingest received them, so never ahead.
-            Update::builder()
+            let (expression, condition) = match mode {
+                IssueWrite::Newer => {
+                    ("SET last_seen = :ts ADD times_seen :one", "attribute_exists(pk) AND last_seen <= :ts")
+                }
+                IssueWrite::Older => {
+                    ("SET first_seen = :ts ADD times_seen :one", "attribute_exists(pk) AND first_seen > :ts")
+                }
+                _ => ("ADD times_seen :one", "attribute_exists(pk)"),
+            };
+            let update = Update::builder()
                 .table_name(&self.issues_table)
                 .key("pk", key_pk)
                 .key("sk", key_sk)
-                .update_expression("SET last_seen = :ts ADD times_seen :one")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":ts", ts)
-                .expression_attribute_values(":one", n(1))
+                .update_expression(expression)
+                .condition_expression(condition)
+                .expression_attribute_values(":one", n(1));
+            if mode == IssueWrite::Between {
+                update
+            } else {
+                update.expression_attribute_values(":ts", ts)
+            }
         };
         let update = update.build().map_err(|e| StoreError::permanent(e.to_string()))?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -336,12 +362,12 @@ impl DynamoIssueStore {
 
     /// Runs the event put + issue update transaction. `Ok(Err(failed))` means a condition
     /// cancelled it: `failed[0]` is the event (a duplicate), `failed[1]` the issue.
-    async fn transact(&self, s_: &Sighting, create: bool) -> StoreResult<Result<(), Vec<bool>>> {
+    async fn transact(&self, s_: &Sighting, mode: IssueWrite) -> StoreResult<Result<(), Vec<bool>>> {
         let result = self
             .client
             .transact_write_items()
             .transact_items(self.event_put(s_)?)
-            .transact_items(self.issue_update(s_, create)?)
+            .transact_items(self.issue_update(s_, mode)?)
             .send()
             .await;
         match result {
@@ -388,19 +414,18 @@ fn issue_from(item: &Item) -> StoreResult<Issue> {
 #[async_trait]
 impl IssueStore for DynamoIssueStore {
     async fn record(&self, sighting: &Sighting) -> StoreResult<Recorded> {
-        // Most events belong to an existing issue: try that first, create on the condition miss.
-        // Two processors creating the same issue race on the create's condition; the loser
-        // comes round again and counts against the winner's issue.
+        // Most events are the newest of an existing issue: try that first, then the rarer
+        // cases. `last_seen` only grows and `first_seen` only shrinks, so once a condition
+        // failed it stays failed, and `Between` is right whenever both did. Two processors
+        // creating one issue race on the create's condition; the loser goes round again.
         for _ in 0..3 {
-            match self.transact(sighting, false).await? {
-                Ok(()) => return Ok(Recorded::Counted),
-                Err(failed) if failed.first() == Some(&true) => return Ok(Recorded::Duplicate),
-                Err(_) => {}
-            }
-            match self.transact(sighting, true).await? {
-                Ok(()) => return Ok(Recorded::NewIssue),
-                Err(failed) if failed.first() == Some(&true) => return Ok(Recorded::Duplicate),
-                Err(_) => {}
+            for mode in [IssueWrite::Newer, IssueWrite::Older, IssueWrite::Between, IssueWrite::Create] {
+                match self.transact(sighting, mode).await? {
+                    Ok(()) if mode == IssueWrite::Create => return Ok(Recorded::NewIssue),
+                    Ok(()) => return Ok(Recorded::Counted),
+                    Err(failed) if failed.first() == Some(&true) => return Ok(Recorded::Duplicate),
+                    Err(_) => {}
+                }
             }
         }
         Err(StoreError::retryable("issue record kept racing with concurrent writers"))

@@ -133,6 +133,21 @@ async fn issue_store_counts_groups_and_ignores_redelivery() {
 }
 
 #[tokio::test]
+async fn out_of_order_events_keep_first_and_last_seen_as_min_and_max() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    for (id, ts) in [("m", 5_000), ("late", 9_000), ("early", 1_000), ("middle", 7_000)] {
+        store.record(&sighting(3, id, "OrderError", 1_700_000_000_000 + ts)).await.unwrap();
+    }
+    let issue = &store.project_issues(3).await.unwrap()[0];
+    assert_eq!(issue.times_seen, 4);
+    assert_eq!(issue.first_seen.unix_millis(), 1_700_000_001_000);
+    assert_eq!(issue.last_seen.unix_millis(), 1_700_000_009_000);
+    assert_eq!(store.latest_event(issue.id).await.unwrap().unwrap().event_id, "late");
+}
+
+#[tokio::test]
 async fn concurrent_first_sightings_create_one_issue() {
     let cfg = config().await;
     let (_, issues_table, events_table) = tables(&cfg).await;
