@@ -41,13 +41,11 @@ def has_stack(name):
 def post_deploy():
     out = outputs()
     ddb = client("dynamodb")
-    ttl = ddb.describe_time_to_live(TableName=out["EventsTable"])["TimeToLiveDescription"]
-    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-        ddb.update_time_to_live(
-            TableName=out["EventsTable"],
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
-        )
-    print(f"ok: TTL on {out['EventsTable']}.expires_at")
+    for table in (out["EventsTable"], out["QuotasTable"]):
+        ttl = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+        print(f"ok: TTL on {table}.expires_at")
 
     s3 = client("s3")
     bucket = out["WebBucket"]

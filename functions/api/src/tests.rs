@@ -29,6 +29,7 @@ async fn world() -> World {
                 slug: "web".into(),
                 name: "Web".into(),
                 platform: Some("python".into()),
+                quota: None,
             })
             .await
             .unwrap();

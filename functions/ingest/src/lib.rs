@@ -6,30 +6,31 @@
 #![allow(clippy::result_large_err)]
 
 mod keys;
+mod limits;
+mod minidump;
+mod ratelimit;
 mod response;
+mod security;
 
-pub use keys::KeyCache;
+pub use keys::{KeyCache, KeyInfo};
+pub use limits::{MAX_DECODED_BYTES, MAX_EVENT_BYTES};
 
 use errata_domain::queue::INLINE_LIMIT;
 use errata_domain::{QueuedEnvelope, QueuedPayload};
-use errata_ports::{BlobStore, Directory, EnvelopeQueue};
+use errata_ports::{BlobStore, Directory, EnvelopeQueue, RateLimiter};
 use errata_protocol::envelope::normalize_event_id;
 use errata_protocol::{decode_body, DecodeError, Envelope, EnvelopeHeader, Item, ItemHeader, SentryAuth};
 use errata_runtime::http::{self, Request, Response};
-use response::{cors_preflight, ok_with_id, sentry_error};
+use errata_runtime::outcome::{self, Outcome};
+use response::{cors_preflight, ok_with_id, rate_limited, sentry_error};
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// Largest decoded envelope accepted. API Gateway and Lambda cap the *encoded* request lower
-/// (10 MB / 6 MB); this bounds what a compressed body may inflate to.
-pub const MAX_ENVELOPE_BYTES: usize = 20 * 1024 * 1024;
-/// Largest decoded event (Sentry's limit).
-pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 
 pub struct Deps {
     pub directory: Arc<dyn Directory>,
     pub queue: Arc<dyn EnvelopeQueue>,
     pub raw: Arc<dyn BlobStore>,
+    pub limiter: Arc<dyn RateLimiter>,
     pub keys: KeyCache,
 }
 
@@ -69,71 +70,126 @@ pub async fn handle(deps: &Deps, req: Request) -> Response {
     let Ok(project_id) = project.parse::<u64>() else {
         return sentry_error(400, "the project id in the URL must be a number");
     };
-    match endpoint {
-        Endpoint::Envelope | Endpoint::Store => {}
-        Endpoint::Minidump => return sentry_error(501, "minidump uploads are not supported yet"),
-        Endpoint::Security => return sentry_error(501, "security reports are not supported yet"),
-    }
     match accept(deps, &req, project_id, endpoint).await {
-        Ok(id) => ok_with_id(id.as_deref()),
-        Err(rejection) => rejection,
+        Ok(Accepted { event_id, limited: None }) => ok_with_id(event_id.as_deref()),
+        Ok(Accepted { limited: Some(limited), .. }) => rate_limited(&limited),
+        Err(rejection) => {
+            outcome::record(project_id, Outcome::Invalid, &rejection.reason, "envelope", 1);
+            rejection.response
+        }
     }
 }
 
-/// Accepts one request; returns the event id to answer with, or the error response.
-async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint) -> Result<Option<String>, Response> {
-    let header_auth = credentials(req).map_err(|e| sentry_error(401, &e.to_string()))?;
-    let raw = http::body_bytes(req).map_err(|_| sentry_error(400, "the request body is not valid base64"))?;
-    let encoding = http::header(req, "content-encoding");
-    let body = decode_body(encoding, raw, MAX_ENVELOPE_BYTES).map_err(|e| match e {
-        DecodeError::TooLarge { .. } => sentry_error(413, &e.to_string()),
-        DecodeError::Unsupported(_) => sentry_error(415, &e.to_string()),
-        DecodeError::Corrupt(_) => sentry_error(400, &e.to_string()),
+/// What a request that was not refused produced.
+struct Accepted {
+    event_id: Option<String>,
+    /// Set when a rate limit removed items; the response is then a 429.
+    limited: Option<ratelimit::Limited>,
+}
+
+/// A refused request: the response, and the reason recorded as its outcome.
+struct Rejection {
+    response: Response,
+    reason: String,
+}
+
+fn reject(status: u16, message: &str) -> Rejection {
+    Rejection { response: sentry_error(status, message), reason: reason_code(status).to_owned() }
+}
+
+fn reason_code(status: u16) -> &'static str {
+    match status {
+        401 | 403 => "auth",
+        413 => "too_large",
+        415 => "encoding",
+        503 => "internal",
+        _ => "invalid_request",
+    }
+}
+
+/// Accepts one request; the event id to answer with, or the refusal.
+async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint) -> Result<Accepted, Rejection> {
+    let header_auth = credentials(req).map_err(|e| reject(401, &e.to_string()))?;
+    let raw = http::body_bytes(req).map_err(|_| reject(400, "the request body is not valid base64"))?;
+    let body = decode_body(http::header(req, "content-encoding"), raw, MAX_DECODED_BYTES).map_err(|e| match e {
+        DecodeError::TooLarge { .. } => reject(413, &e.to_string()),
+        DecodeError::Unsupported(_) => reject(415, &e.to_string()),
+        DecodeError::Corrupt(_) => reject(400, &e.to_string()),
     })?;
 
-    // Keep the body as sent when it can be forwarded unchanged.
-    let (mut envelope, original) = match endpoint {
-        Endpoint::Envelope => (Envelope::parse(&body).map_err(|e| sentry_error(400, &e.to_string()))?, Some(body)),
-        _ => (store_to_envelope(body)?, None),
+    // Keep an envelope body as sent when it can be forwarded unchanged.
+    let (mut envelope, mut original) = match endpoint {
+        Endpoint::Envelope => (Envelope::parse(&body).map_err(|e| reject(400, &e.to_string()))?, Some(body)),
+        Endpoint::Store => (store_to_envelope(body)?, None),
+        Endpoint::Minidump => {
+            let envelope = minidump::to_envelope(http::header(req, "content-type"), body)
+                .await
+                .map_err(|(status, message)| reject(status, &message))?;
+            (envelope, None)
+        }
+        Endpoint::Security => {
+            let query = req.raw_query_string.as_deref().unwrap_or_default();
+            (security::to_envelope(body, query).map_err(|m| reject(400, &m))?, None)
+        }
     };
 
     // The envelope's own DSN counts only when the request carried no credentials (tunnels).
     let auth = match header_auth {
         Some(a) => a,
         None => match envelope.header.dsn.as_deref() {
-            Some(dsn) => SentryAuth::from_dsn(dsn).map_err(|e| sentry_error(401, &e.to_string()))?.0,
-            None => return Err(sentry_error(401, "missing authentication: send X-Sentry-Auth or ?sentry_key=")),
+            Some(dsn) => SentryAuth::from_dsn(dsn).map_err(|e| reject(401, &e.to_string()))?.0,
+            None => return Err(reject(401, "missing authentication: send X-Sentry-Auth or ?sentry_key=")),
         },
     };
-    let key = deps.keys.get(deps.directory.as_ref(), &auth.public_key).await.map_err(|e| {
+    let info = deps.keys.get(deps.directory.as_ref(), &auth.public_key).await.map_err(|e| {
         tracing::error!(error = %e, "key lookup failed");
-        sentry_error(503, "temporarily unable to check the DSN key, retry later")
+        reject(503, "temporarily unable to check the DSN key, retry later")
     })?;
-    let Some(key) = key else { return Err(sentry_error(401, "unknown DSN key")) };
+    let Some(KeyInfo { key, project_quota }) = info else { return Err(reject(401, "unknown DSN key")) };
     if key.project_id != project_id {
-        return Err(sentry_error(403, "the DSN key belongs to another project"));
+        return Err(reject(403, "the DSN key belongs to another project"));
     }
     if !key.enabled {
-        return Err(sentry_error(403, "the DSN key is disabled"));
+        return Err(reject(403, "the DSN key is disabled"));
+    }
+    limits::check(&envelope).map_err(|m| reject(413, &m))?;
+
+    // Item types Errata has no use for are accepted and counted, not forwarded.
+    let before = envelope.items.len();
+    envelope.items.retain(|i| i.header.category() != "unknown");
+    if envelope.items.len() != before {
+        outcome::record(
+            project_id,
+            Outcome::Ignored,
+            "unknown_item_type",
+            "unknown",
+            (before - envelope.items.len()) as u64,
+        );
+        original = None;
     }
 
-    for item in &envelope.items {
-        if matches!(item.header.ty.as_str(), "event" | "transaction") && item.payload.len() > MAX_EVENT_BYTES {
-            return Err(sentry_error(
-                413,
-                &format!("the {} item is larger than {MAX_EVENT_BYTES} bytes", item.header.ty),
-            ));
+    let now = OffsetDateTime::now_utc();
+    let limited = ratelimit::apply(deps.limiter.as_ref(), &key, project_quota, &mut envelope, now.unix_timestamp())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "rate limit check failed");
+            reject(503, "temporarily unable to check rate limits, retry later")
+        })?;
+    if let Some(l) = &limited {
+        for (category, n) in &l.dropped {
+            outcome::record(project_id, Outcome::RateLimited, l.reason, category, *n);
         }
+        original = None;
     }
 
     // Give event envelopes an id now, so every retry of the processor sees the same one.
-    let has_event = envelope.items.iter().any(|i| i.header.ty == "event");
+    let has_event = envelope.items.iter().any(|i| matches!(i.header.ty.as_str(), "event" | "security"));
     let mut event_id = envelope.event_id();
     if event_id.is_none() && has_event {
         event_id = Some(uuid_hex());
     }
     if envelope.items.is_empty() {
-        return Ok(event_id);
+        return Ok(Accepted { event_id, limited });
     }
     let bytes = match original {
         Some(body) if envelope.header.event_id == event_id => body,
@@ -143,12 +199,22 @@ async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint)
         }
     };
 
-    enqueue(deps, req, project_id, bytes).await?;
-    Ok(event_id)
+    enqueue(deps, req, project_id, bytes, now).await?;
+    for item in &envelope.items {
+        outcome::record(project_id, Outcome::Accepted, "", item.header.category(), 1);
+    }
+    Ok(Accepted { event_id, limited })
 }
 
-async fn enqueue(deps: &Deps, req: &Request, project_id: u64, bytes: Vec<u8>) -> Result<(), Response> {
-    let received_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+/// Queues the envelope; only after this succeeded may the SDK hear 200.
+async fn enqueue(
+    deps: &Deps,
+    req: &Request,
+    project_id: u64,
+    bytes: Vec<u8>,
+    now: OffsetDateTime,
+) -> Result<(), Rejection> {
+    let received_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let payload = if bytes.len() <= INLINE_LIMIT {
         use base64::Engine;
         QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(&bytes))
@@ -156,7 +222,7 @@ async fn enqueue(deps: &Deps, req: &Request, project_id: u64, bytes: Vec<u8>) ->
         let key = format!("envelopes/{project_id}/{received_ms}-{}", uuid_hex());
         deps.raw.put(&key, bytes, "application/x-sentry-envelope").await.map_err(|e| {
             tracing::error!(error = %e, "storing a large envelope failed");
-            sentry_error(503, "temporarily unable to store the envelope, retry later")
+            reject(503, "temporarily unable to store the envelope, retry later")
         })?;
         QueuedPayload::Stored(key)
     };
@@ -164,7 +230,7 @@ async fn enqueue(deps: &Deps, req: &Request, project_id: u64, bytes: Vec<u8>) ->
         QueuedEnvelope { project_id, received_ms, client_ip: req.request_context.http.source_ip.clone(), payload };
     deps.queue.send(&message).await.map_err(|e| {
         tracing::error!(error = %e, "queueing the envelope failed");
-        sentry_error(503, "temporarily unable to queue the envelope, retry later")
+        reject(503, "temporarily unable to queue the envelope, retry later")
     })
 }
 
@@ -182,21 +248,21 @@ fn credentials(req: &Request) -> Result<Option<SentryAuth>, errata_protocol::Aut
 }
 
 /// `/store/` takes a bare JSON event; old SDKs send it base64-encoded and zlib-compressed.
-fn store_to_envelope(body: Vec<u8>) -> Result<Envelope, Response> {
+fn store_to_envelope(body: Vec<u8>) -> Result<Envelope, Rejection> {
     let json = match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => body,
         _ => legacy_store_body(&body)
-            .ok_or_else(|| sentry_error(400, "the store body is neither JSON nor base64-encoded zlib JSON"))?,
+            .ok_or_else(|| reject(400, "the store body is neither JSON nor base64-encoded zlib JSON"))?,
     };
     let value: serde_json::Value =
-        serde_json::from_slice(&json).map_err(|e| sentry_error(400, &format!("invalid event JSON: {e}")))?;
+        serde_json::from_slice(&json).map_err(|e| reject(400, &format!("invalid event JSON: {e}")))?;
     if !value.is_object() {
-        return Err(sentry_error(400, "the event must be a JSON object"));
+        return Err(reject(400, "the event must be a JSON object"));
     }
     let event_id = value.get("event_id").and_then(|v| v.as_str()).map(|id| normalize_event_id(id).ok_or(id));
     let event_id = match event_id {
         Some(Ok(id)) => Some(id),
-        Some(Err(bad)) => return Err(sentry_error(400, &format!("invalid event id {bad:?}: expected 32 hex digits"))),
+        Some(Err(bad)) => return Err(reject(400, &format!("invalid event id {bad:?}: expected 32 hex digits"))),
         None => None,
     };
     Ok(Envelope {
@@ -209,7 +275,7 @@ fn legacy_store_body(body: &[u8]) -> Option<Vec<u8>> {
     use base64::Engine;
     let text: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
     let compressed = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
-    decode_body(Some("deflate"), compressed, MAX_EVENT_BYTES).ok()
+    decode_body(Some("deflate"), compressed, limits::MAX_EVENT_BYTES).ok()
 }
 
 fn uuid_hex() -> String {

@@ -1,6 +1,6 @@
 //! The ingest Lambda: wiring only.
 
-use errata_aws::{load_config, DynamoDirectory, S3Blobs, SqsEnvelopeQueue};
+use errata_aws::{load_config, DynamoDirectory, DynamoRateLimiter, S3Blobs, SqsEnvelopeQueue};
 use errata_ingest::{handle, Deps, KeyCache};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -12,11 +12,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let directory_table = env("DIRECTORY_TABLE")?;
     let queue_url = env("ENVELOPE_QUEUE_URL")?;
     let raw_bucket = env("RAW_BUCKET")?;
+    let quotas_table = env("QUOTAS_TABLE")?;
     let aws = load_config().await;
     let deps = Deps {
         directory: Arc::new(DynamoDirectory::new(&aws, directory_table)),
         queue: Arc::new(SqsEnvelopeQueue::new(&aws, queue_url)),
         raw: Arc::new(S3Blobs::new(&aws, raw_bucket)),
+        limiter: Arc::new(DynamoRateLimiter::new(&aws, quotas_table)),
         keys: KeyCache::default(),
     };
     let deps = &deps;

@@ -31,3 +31,11 @@ pub fn cors_preflight() -> Response {
     let resp = http::with_header(resp, "access-control-allow-headers", ALLOW_HEADERS);
     http::with_header(resp, "access-control-max-age", "3600")
 }
+
+/// 429 with `Retry-After` and `X-Sentry-Rate-Limits`, as Relay answers a limited envelope.
+pub fn rate_limited(limited: &crate::ratelimit::Limited) -> Response {
+    let detail = format!("{} rate limit exceeded; retry in {}s", limited.scope, limited.retry_after);
+    let resp = sentry_error(429, &detail);
+    let resp = http::with_header(resp, "retry-after", &limited.retry_after.to_string());
+    http::with_header(resp, "x-sentry-rate-limits", &limited.header())
+}

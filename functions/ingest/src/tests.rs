@@ -2,8 +2,8 @@
 
 use super::*;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
-use errata_domain::ProjectKey;
-use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryQueue};
+use errata_domain::{Project, ProjectKey, RateLimit};
+use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryQueue, MemoryRateLimiter};
 use std::io::Write;
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -17,7 +17,13 @@ struct World {
 async fn world() -> World {
     let directory = Arc::new(MemoryDirectory::default());
     directory
-        .put_project_key(&ProjectKey { public_key: KEY.into(), project_id: 7, label: "Default".into(), enabled: true })
+        .put_project_key(&ProjectKey {
+            public_key: KEY.into(),
+            project_id: 7,
+            label: "Default".into(),
+            enabled: true,
+            rate_limit: None,
+        })
         .await
         .unwrap();
     directory
@@ -26,12 +32,23 @@ async fn world() -> World {
             project_id: 7,
             label: "Off".into(),
             enabled: false,
+            rate_limit: None,
         })
         .await
         .unwrap();
     let queue = Arc::new(MemoryQueue::default());
     let raw = Arc::new(MemoryBlobs::default());
-    World { deps: Deps { directory, queue: queue.clone(), raw: raw.clone(), keys: KeyCache::default() }, queue, raw }
+    World {
+        deps: Deps {
+            directory,
+            queue: queue.clone(),
+            raw: raw.clone(),
+            limiter: Arc::new(MemoryRateLimiter::default()),
+            keys: KeyCache::default(),
+        },
+        queue,
+        raw,
+    }
 }
 
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
@@ -218,4 +235,166 @@ async fn queue_failure_is_a_503_so_the_sdk_retries() {
     *w.queue.fail.lock().unwrap() = true;
     let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], ENVELOPE)).await;
     assert_eq!(resp.status_code, 503);
+}
+
+async fn limited_world(key_limit: Option<RateLimit>, quota: Option<RateLimit>) -> World {
+    let w = world().await;
+    w.deps
+        .directory
+        .put_project(&Project { id: 7, org: "o".into(), slug: "p".into(), name: "p".into(), platform: None, quota })
+        .await
+        .unwrap();
+    w.deps
+        .directory
+        .put_project_key(&ProjectKey {
+            public_key: "limitedkey".into(),
+            project_id: 7,
+            label: "L".into(),
+            enabled: true,
+            rate_limit: key_limit,
+        })
+        .await
+        .unwrap();
+    w
+}
+
+fn event_envelope(n: usize) -> Vec<u8> {
+    format!("{{\"event_id\":\"{n:032x}\"}}\n{{\"type\":\"event\"}}\n{{\"message\":\"m{n}\"}}\n{{\"type\":\"attachment\",\"length\":3}}\nabc\n{{\"type\":\"client_report\"}}\n{{\"discarded_events\":[]}}\n").into_bytes()
+}
+
+#[tokio::test]
+async fn key_rate_limit_answers_429_with_sentry_headers_and_keeps_client_reports() {
+    let w = limited_world(Some(RateLimit { count: 2, window_secs: 60 }), None).await;
+    let auth = [("x-sentry-auth", "Sentry sentry_key=limitedkey")];
+    for n in 0..2 {
+        let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &auth, &event_envelope(n))).await;
+        assert_eq!(resp.status_code, 200);
+    }
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &auth, &event_envelope(2))).await;
+    assert_eq!(resp.status_code, 429);
+    let retry_after: u64 = resp.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_eq!(
+        resp.headers["x-sentry-rate-limits"].to_str().unwrap(),
+        format!("{retry_after}:error;transaction;security;default:key:key_quota")
+    );
+    // The client report still reached the queue; the event and its attachment did not.
+    let sent = w.queue.messages();
+    assert_eq!(sent.len(), 3);
+    let QueuedPayload::Inline(b64) = &sent[2].payload else { panic!() };
+    use base64::Engine;
+    let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    let types: Vec<&str> = queued.items.iter().map(|i| i.header.ty.as_str()).collect();
+    assert_eq!(types, ["client_report"]);
+    // Envelopes without events are never limited.
+    let sessions = b"{}\n{\"type\":\"session\"}\n{\"sid\":\"x\",\"status\":\"ok\"}\n";
+    assert_eq!(handle(&w.deps, request("POST", "/api/7/envelope/", &auth, sessions)).await.status_code, 200);
+}
+
+#[tokio::test]
+async fn project_quota_applies_across_keys() {
+    let w = limited_world(None, Some(RateLimit { count: 1, window_secs: 3600 })).await;
+    let first =
+        handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], &event_envelope(1))).await;
+    assert_eq!(first.status_code, 200);
+    let auth2 = [("x-sentry-auth", "Sentry sentry_key=limitedkey")];
+    let second = handle(&w.deps, request("POST", "/api/7/envelope/", &auth2, &event_envelope(2))).await;
+    assert_eq!(second.status_code, 429);
+    assert!(second.headers["x-sentry-rate-limits"].to_str().unwrap().ends_with(":project:project_quota"));
+}
+
+#[tokio::test]
+async fn brotli_and_zstd_bodies() {
+    let w = world().await;
+    // "{}\n{"type":"event"}\n{"message":"compressed"}\n" compressed by the brotli and zstd tools.
+    let plain = b"{}\n{\"type\":\"event\"}\n{\"message\":\"compressed\"}\n";
+    for (encoding, body) in [
+        ("br", errata_testkit::fixture("encodings/envelope.br")),
+        ("zstd", errata_testkit::fixture("encodings/envelope.zst")),
+    ] {
+        let resp = handle(
+            &w.deps,
+            request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth()), ("content-encoding", encoding)], &body),
+        )
+        .await;
+        assert_eq!(resp.status_code, 200, "{encoding}: {}", sentry_error_header(&resp));
+    }
+    for msg in w.queue.messages() {
+        let QueuedPayload::Inline(b64) = &msg.payload else { panic!() };
+        use base64::Engine;
+        let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+        assert_eq!(queued.items[0].payload, Envelope::parse(plain).unwrap().items[0].payload);
+    }
+}
+
+#[tokio::test]
+async fn unknown_item_types_are_accepted_and_not_forwarded() {
+    let w = world().await;
+    let env = b"{}\n{\"type\":\"hologram\"}\n{}\n{\"type\":\"event\"}\n{\"message\":\"x\"}\n";
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], env)).await;
+    assert_eq!(resp.status_code, 200);
+    let QueuedPayload::Inline(b64) = &w.queue.messages()[0].payload else { panic!() };
+    use base64::Engine;
+    let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    assert_eq!(queued.items.len(), 1);
+    assert_eq!(queued.items[0].header.ty, "event");
+    // Only unknown items: accepted, nothing queued.
+    let only = b"{}\n{\"type\":\"hologram\"}\n{}\n";
+    assert_eq!(
+        handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], only)).await.status_code,
+        200
+    );
+    assert_eq!(w.queue.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn minidump_upload_becomes_an_envelope() {
+    let w = world().await;
+    let body = b"--B\r\nContent-Disposition: form-data; name=\"sentry[release]\"\r\n\r\nnative@2\r\n\
+--B\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"c.dmp\"\r\n\r\nMDMP\x93\xa7rest\r\n--B--\r\n";
+    let mut req = request("POST", "/api/7/minidump/", &[("content-type", "multipart/form-data; boundary=B")], body);
+    req.raw_query_string = Some(format!("sentry_key={KEY}"));
+    let resp = handle(&w.deps, req).await;
+    assert_eq!(resp.status_code, 200, "{}", sentry_error_header(&resp));
+    let id = body_json(&resp)["id"].as_str().unwrap().to_owned();
+    let QueuedPayload::Inline(b64) = &w.queue.messages()[0].payload else { panic!() };
+    use base64::Engine;
+    let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    assert_eq!(queued.header.event_id.as_deref(), Some(id.as_str()));
+    assert_eq!(queued.items[1].header.other["attachment_type"], "event.minidump");
+
+    let mut bad =
+        request("POST", "/api/7/minidump/", &[("content-type", "multipart/form-data; boundary=B")], b"--B--\r\n");
+    bad.raw_query_string = Some(format!("sentry_key={KEY}"));
+    assert_eq!(handle(&w.deps, bad).await.status_code, 400);
+}
+
+#[tokio::test]
+async fn security_reports_are_queued_with_release_and_environment() {
+    let w = world().await;
+    let report = br#"{"csp-report":{"document-uri":"https://example.com/","blocked-uri":"https://evil.test/x.js","effective-directive":"script-src-elem"}}"#;
+    let mut req = request("POST", "/api/7/security/", &[("content-type", "application/csp-report")], report);
+    req.raw_query_string = Some(format!("sentry_key={KEY}&sentry_release=web%401.2&sentry_environment=prod"));
+    let resp = handle(&w.deps, req).await;
+    assert_eq!(resp.status_code, 200, "{}", sentry_error_header(&resp));
+    let QueuedPayload::Inline(b64) = &w.queue.messages()[0].payload else { panic!() };
+    use base64::Engine;
+    let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    assert_eq!(queued.items[0].header.ty, "security");
+    assert_eq!(queued.items[0].header.other["release"], "web@1.2");
+    assert_eq!(queued.items[0].header.other["environment"], "prod");
+    let mut bad = request("POST", "/api/7/security/", &[], b"not json");
+    bad.raw_query_string = Some(format!("sentry_key={KEY}"));
+    assert_eq!(handle(&w.deps, bad).await.status_code, 400);
+}
+
+#[tokio::test]
+async fn per_item_limits() {
+    let w = world().await;
+    let big_check_in = format!("{{}}\n{{\"type\":\"check_in\"}}\n{{\"x\":\"{}\"}}\n", "y".repeat(200 * 1024));
+    let resp =
+        handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], big_check_in.as_bytes()))
+            .await;
+    assert_eq!(resp.status_code, 413);
+    assert!(sentry_error_header(&resp).contains("check_in"));
 }

@@ -2,7 +2,9 @@
 //! Each SQS message succeeds, is retried (reported as a batch item failure, so only it comes
 //! back), or is dropped with a logged reason when retrying cannot help.
 
+mod attachments;
 mod normalize;
+mod security;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
@@ -10,6 +12,7 @@ use errata_domain::issue::Recorded;
 use errata_domain::{EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting};
 use errata_ports::{BlobStore, IssueStore, StoreError};
 use errata_protocol::{Envelope, Event};
+use errata_runtime::outcome::{self, Outcome};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -66,7 +69,8 @@ async fn process_record(deps: &Deps, record: &SqsMessage) -> Result<Outcomes, Pr
     process(deps, &queued).await
 }
 
-/// Processes one queued envelope. Safe to repeat: events already recorded are not counted again.
+/// Processes one queued envelope. Safe to repeat: events already recorded are not counted
+/// again, and stored objects are rewritten with the same content.
 pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, ProcessError> {
     let bytes = match &queued.payload {
         QueuedPayload::Inline(b64) => base64::engine::general_purpose::STANDARD
@@ -79,20 +83,52 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
             .ok_or_else(|| ProcessError::Invalid(format!("stored envelope {key} is missing")))?,
     };
     let envelope = Envelope::parse(&bytes).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    let envelope_id = envelope.header.event_id.clone().unwrap_or_default();
     let mut outcomes = Outcomes::default();
+
+    // Attachments first, so the event can list them.
+    let attachments = attachments::store(deps, queued.project_id, &envelope_id, &envelope).await?;
+    let has_minidump = attachments.iter().any(|a| a.kind == "event.minidump");
+
+    let mut events: Vec<Event> = Vec::new();
     for item in &envelope.items {
-        if item.header.ty != "event" {
-            outcomes.unhandled += 1;
-            continue;
-        }
-        let event = match serde_json::from_slice::<Event>(&item.payload) {
-            Ok(event) => event,
-            Err(e) => {
-                tracing::warn!(error = %e, outcome = "invalid", "event item is not a valid event");
-                outcomes.invalid += 1;
-                continue;
+        match item.header.ty.as_str() {
+            "event" => match serde_json::from_slice::<Event>(&item.payload) {
+                Ok(event) => events.push(event),
+                Err(e) => {
+                    tracing::warn!(error = %e, "event item is not a valid event");
+                    outcome::record(queued.project_id, Outcome::Invalid, "invalid_event", "error", 1);
+                    outcomes.invalid += 1;
+                }
+            },
+            "security" => match security::to_events(item) {
+                Ok(reports) => events.extend(reports),
+                Err(e) => {
+                    tracing::warn!(error = %e, "security item is not a report");
+                    outcome::record(queued.project_id, Outcome::Invalid, "invalid_security_report", "security", 1);
+                    outcomes.invalid += 1;
+                }
+            },
+            "attachment" => {}
+            other => {
+                // Transactions, sessions, feedback, check-ins… arrive with the processing issue.
+                outcome::record(queued.project_id, Outcome::Ignored, "not_processed_yet", item.header.category(), 1);
+                tracing::debug!(item_type = other, "item type not processed yet");
+                outcomes.unhandled += 1;
             }
-        };
+        }
+    }
+    for (index, mut event) in events.into_iter().enumerate() {
+        // A body with several reports gets one id per report, stable across redeliveries.
+        if index > 0 && event.event_id.is_none() {
+            event.event_id = Some(derived_id(&envelope_id, index));
+        }
+        if has_minidump {
+            attachments::mark_minidump_crash(&mut event);
+        }
+        if !attachments.is_empty() {
+            event.other.insert("attachments".into(), serde_json::to_value(&attachments).unwrap_or_default());
+        }
         match record_event(deps, queued, &envelope, event).await? {
             Recorded::NewIssue => outcomes.new_issues += 1,
             Recorded::Counted => outcomes.counted += 1,
@@ -100,6 +136,12 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
         }
     }
     Ok(outcomes)
+}
+
+/// A stable event id for the `index`-th event of an envelope.
+fn derived_id(envelope_id: &str, index: usize) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(format!("{envelope_id}/{index}").as_bytes()))
 }
 
 async fn record_event(
@@ -112,6 +154,7 @@ async fn record_event(
     let grouping = Grouping::of(&event);
     let summary = EventSummary::of(&event);
     let event_id = event.event_id.clone().unwrap_or_default();
+    outcome::record(queued.project_id, Outcome::Accepted, "", "error", 1);
     let timestamp = event.timestamp.unwrap_or_else(errata_protocol::Timestamp::now);
     let body_key = format!("events/{}/{}.json", queued.project_id, event_id);
 

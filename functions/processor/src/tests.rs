@@ -129,3 +129,44 @@ async fn future_timestamps_are_clamped_to_receipt() {
     let issue = &w.issues.project_issues(3).await.unwrap()[0];
     assert_eq!(issue.last_seen.unix_millis(), 1_795_000_100_000);
 }
+
+#[tokio::test]
+async fn minidump_envelopes_become_fatal_crashes_with_their_dump_stored() {
+    let w = world();
+    let env = format!(
+        "{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{{\"release\":\"native@1\"}}\n\
+{{\"type\":\"attachment\",\"length\":8,\"filename\":\"c.dmp\",\"attachment_type\":\"event.minidump\"}}\nMDMPdump\n",
+        ID[0]
+    );
+    assert_eq!(process(&w.deps, &queued(env.as_bytes())).await.unwrap().new_issues, 1);
+    let issue = &w.issues.project_issues(3).await.unwrap()[0];
+    assert_eq!(issue.title, "Minidump: Native crash (minidump not yet symbolicated)");
+    assert_eq!(issue.level, "fatal");
+    let key = format!("attachments/3/{}/1-c.dmp", ID[0]);
+    assert_eq!(w.events.get(&key).await.unwrap().unwrap(), b"MDMPdump");
+    let latest = w.issues.latest_event(issue.id).await.unwrap().unwrap();
+    let body: serde_json::Value =
+        serde_json::from_slice(&w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
+    assert_eq!(body["attachments"][0]["type"], "event.minidump");
+    assert_eq!(body["attachments"][0]["key"], key);
+    assert_eq!(body["platform"], "native");
+}
+
+#[tokio::test]
+async fn security_reports_group_by_directive_and_host() {
+    let w = world();
+    for (n, uri) in [(0, "https://evil.test/a.js"), (1, "https://evil.test/b.js"), (2, "https://other.test/c.js")] {
+        let report = format!(
+            r#"{{"csp-report":{{"document-uri":"https://app.test/","blocked-uri":"{uri}","effective-directive":"script-src"}}}}"#
+        );
+        let env =
+            format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"security\",\"release\":\"web@1\"}}\n{report}\n", ID[n]);
+        process(&w.deps, &queued(env.as_bytes())).await.unwrap();
+    }
+    let mut issues = w.issues.project_issues(3).await.unwrap();
+    issues.sort_by_key(|i| std::cmp::Reverse(i.times_seen));
+    assert_eq!(issues.len(), 2);
+    assert_eq!((issues[0].title.as_str(), issues[0].times_seen), ("Blocked 'script' from 'evil.test'", 2));
+    assert_eq!(issues[0].culprit, "https://app.test/");
+    assert_eq!(issues[1].title, "Blocked 'script' from 'other.test'");
+}

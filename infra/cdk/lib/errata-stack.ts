@@ -25,6 +25,7 @@ export class ErrataStack extends Stack {
       DirectoryTable: errata.tables.directory.tableName,
       IssuesTable: errata.tables.issues.tableName,
       EventsTable: errata.tables.events.tableName,
+      QuotasTable: errata.tables.quotas.tableName,
       WebBucket: errata.buckets.web.bucketName,
       EventsBucket: errata.buckets.events.bucketName,
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,

@@ -51,7 +51,7 @@ export const INGEST_ENDPOINTS = ['envelope', 'store', 'minidump', 'security'] as
 export class Errata extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly functions: Record<FunctionName, lambda.Function>;
-  readonly tables: { directory: dynamodb.Table; issues: dynamodb.Table; events: dynamodb.Table };
+  readonly tables: { directory: dynamodb.Table; issues: dynamodb.Table; events: dynamodb.Table; quotas: dynamodb.Table };
   readonly buckets: { raw: s3.Bucket; events: s3.Bucket; debugFiles: s3.Bucket; web: s3.Bucket };
   readonly queues: Record<'envelopes' | 'symbolication' | 'notifications', { queue: sqs.Queue; dlq: sqs.Queue }>;
 
@@ -97,7 +97,9 @@ export class Errata extends Construct {
       partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER },
       sortKey: { name: 'ts', type: dynamodb.AttributeType.NUMBER },
     });
-    this.tables = { directory, issues, events };
+    // Rate-limit counters: one item per key or project and window, gone after the window.
+    const quotas = table('Quotas', false, 'expires_at');
+    this.tables = { directory, issues, events, quotas };
 
     const queue = (name: string, visibility: Duration) => {
       const dlq = new sqs.Queue(this, `${name}Dlq`, {
@@ -183,7 +185,13 @@ export class Errata extends Construct {
       RUST_LOG: 'info',
     };
     const env: Record<FunctionName, Record<string, string>> = {
-      ingest: { DIRECTORY_TABLE: common.DIRECTORY_TABLE, RAW_BUCKET: common.RAW_BUCKET, ENVELOPE_QUEUE_URL: this.queues.envelopes.queue.queueUrl, RUST_LOG: common.RUST_LOG },
+      ingest: {
+        DIRECTORY_TABLE: common.DIRECTORY_TABLE,
+        QUOTAS_TABLE: quotas.tableName,
+        RAW_BUCKET: common.RAW_BUCKET,
+        ENVELOPE_QUEUE_URL: this.queues.envelopes.queue.queueUrl,
+        RUST_LOG: common.RUST_LOG,
+      },
       processor: {
         ISSUES_TABLE: common.ISSUES_TABLE,
         EVENTS_TABLE: common.EVENTS_TABLE,
@@ -231,6 +239,7 @@ export class Errata extends Construct {
     // Each function gets exactly what its code calls today; a capability that needs more
     // (Athena for stats, SES for alerts, debug files for symbolication) adds its grant with it.
     directory.grantReadData(fns.ingest);
+    quotas.grant(fns.ingest, 'dynamodb:UpdateItem');
     this.queues.envelopes.queue.grantSendMessages(fns.ingest);
     this.buckets.raw.grantPut(fns.ingest);
 

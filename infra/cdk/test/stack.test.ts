@@ -60,7 +60,7 @@ test('HTTP API routes the Sentry ingest endpoints with trailing slash, and /api/
 
 test('tables: on-demand, encrypted, point-in-time recovery, the indexes the code queries', () => {
   const tables = Object.values(resources('AWS::DynamoDB::Table'));
-  assert.equal(tables.length, 3);
+  assert.equal(tables.length, 4);
   for (const t of tables) {
     assert.equal(t.Properties.BillingMode, 'PAY_PER_REQUEST');
     assert.equal(t.Properties.SSESpecification.SSEEnabled, true);
@@ -68,7 +68,7 @@ test('tables: on-demand, encrypted, point-in-time recovery, the indexes the code
   }
   const indexes = tables.flatMap((t) => (t.Properties.GlobalSecondaryIndexes ?? []).map((i: { IndexName: string }) => i.IndexName)).sort();
   assert.deepEqual(indexes, ['by-id', 'by-issue']);
-  assert.ok(tables.some((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'expires_at'));
+  assert.equal(tables.filter((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'expires_at').length, 2, 'events and quotas expire');
 });
 
 test('buckets: private, encrypted, TLS only', () => {
@@ -105,8 +105,8 @@ function actionsOf(fn: string): string[] {
 
 test('least privilege: each function gets only what its code calls', () => {
   const ingest = actionsOf('Ingest');
-  assert.ok(ingest.includes('sqs:SendMessage'));
-  assert.ok(!ingest.some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)), 'ingest only reads the directory');
+  assert.ok(ingest.includes('sqs:SendMessage') && ingest.includes('dynamodb:UpdateItem'), 'queue + quota counters');
+  assert.ok(!ingest.some((a) => /^dynamodb:(Put|Delete|BatchWrite)/.test(a)), 'ingest writes nothing but counters');
   assert.ok(!ingest.some((a) => a.startsWith('s3:GetObject')), 'ingest only writes raw payloads');
   const processor = actionsOf('Processor');
   assert.ok(processor.includes('dynamodb:PutItem') && processor.includes('dynamodb:UpdateItem') && processor.includes('sqs:ReceiveMessage'));

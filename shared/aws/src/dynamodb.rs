@@ -24,10 +24,10 @@ use errata_domain::issue::Recorded;
 use errata_domain::secrets::{key_digest, secrets_equal};
 use errata_domain::Timestamp;
 use errata_domain::{
-    ApiToken, Grouping, Issue, IssueId, IssueStatus, Member, Org, Project, ProjectKey, Role, Sighting, StoredEvent,
-    User,
+    ApiToken, Grouping, Issue, IssueId, IssueStatus, Member, Org, Project, ProjectKey, RateLimit, Role, Sighting,
+    StoredEvent, User,
 };
-use errata_ports::{Directory, IssueStore, StoreError, StoreResult};
+use errata_ports::{Directory, IssueStore, RateLimiter, StoreError, StoreResult};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
@@ -113,7 +113,20 @@ fn project_from(item: &Item) -> StoreResult<Project> {
         slug: get_s(item, "slug").ok_or_else(|| corrupt("project"))?,
         name: get_s(item, "name").unwrap_or_default(),
         platform: get_s(item, "platform"),
+        quota: rate_limit_from(item),
     })
+}
+
+/// A rate limit stored as `rl_count` + `rl_window` attributes.
+fn rate_limit_from(item: &Item) -> Option<RateLimit> {
+    Some(RateLimit { count: get_n(item, "rl_count")?, window_secs: get_n(item, "rl_window")? })
+}
+
+fn put_rate_limit(item: &mut Item, limit: Option<RateLimit>) {
+    if let Some(l) = limit {
+        item.insert("rl_count".into(), n(l.count));
+        item.insert("rl_window".into(), n(l.window_secs));
+    }
 }
 
 #[async_trait]
@@ -130,6 +143,7 @@ impl Directory for DynamoDirectory {
             project_id: get_n(&item, "project_id").ok_or_else(|| corrupt("key"))?,
             label: get_s(&item, "label").unwrap_or_default(),
             enabled: get_bool(&item, "enabled").unwrap_or(true),
+            rate_limit: rate_limit_from(&item),
         }))
     }
 
@@ -201,6 +215,7 @@ impl Directory for DynamoDirectory {
         if let Some(platform) = &p.platform {
             item.insert("platform".into(), s(platform));
         }
+        put_rate_limit(&mut item, p.quota);
         self.put(item, format!("PROJECT#{}", p.id), "PROJECT").await?;
         self.put(HashMap::from([("id".into(), n(p.id))]), format!("ORG#{}", p.org), &format!("PROJECT#{}", p.slug))
             .await?;
@@ -208,12 +223,13 @@ impl Directory for DynamoDirectory {
     }
 
     async fn put_project_key(&self, key: &ProjectKey) -> StoreResult<()> {
-        let item = HashMap::from([
+        let mut item = HashMap::from([
             ("public_key".into(), s(&key.public_key)),
             ("project_id".into(), n(key.project_id)),
             ("label".into(), s(&key.label)),
             ("enabled".into(), AttributeValue::Bool(key.enabled)),
         ]);
+        put_rate_limit(&mut item, key.rate_limit);
         self.put(item, format!("KEY#{}", key_digest(&key.public_key)), "KEY").await
     }
 
@@ -498,5 +514,49 @@ impl IssueStore for DynamoIssueStore {
                 })
             })
             .transpose()
+    }
+}
+
+/// Rate-limit counters: one item per scope and window, expiring (TTL) after the window.
+/// Quotas table: `pk` = `scope@window_start`, `n` the count, `expires_at`.
+pub struct DynamoRateLimiter {
+    client: Client,
+    table: String,
+}
+
+impl DynamoRateLimiter {
+    pub fn new(config: &aws_config::SdkConfig, table: String) -> Self {
+        DynamoRateLimiter { client: Client::new(config), table }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for DynamoRateLimiter {
+    async fn try_take(&self, scope: &str, quantity: u64, limit: &RateLimit, now_secs: i64) -> StoreResult<Option<u64>> {
+        let (start, retry_after) = limit.window(now_secs);
+        if quantity > limit.count {
+            return Ok(Some(retry_after));
+        }
+        // One conditional write: the take happens only if it keeps the count within the limit.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("{scope}@{start}")))
+            .update_expression("ADD #n :q SET expires_at = :exp")
+            .condition_expression("attribute_not_exists(#n) OR #n <= :room")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_values(":q", n(quantity))
+            .expression_attribute_values(":room", n(limit.count - quantity))
+            .expression_attribute_values(":exp", n(start + limit.window_secs as i64 + 60))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(Some(retry_after))
+            }
+            Err(e) => Err(classify("dynamodb update_item quota", &e)),
+        }
     }
 }

@@ -10,7 +10,7 @@ pub mod s3;
 pub mod sqs;
 
 #[cfg(feature = "dynamodb")]
-pub use dynamodb::{DynamoDirectory, DynamoIssueStore};
+pub use dynamodb::{DynamoDirectory, DynamoIssueStore, DynamoRateLimiter};
 #[cfg(feature = "s3")]
 pub use s3::S3Blobs;
 #[cfg(feature = "sqs")]

@@ -9,13 +9,14 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType,
 };
-use errata_aws::{DynamoDirectory, DynamoIssueStore};
+use errata_aws::{DynamoDirectory, DynamoIssueStore, DynamoRateLimiter};
 use errata_domain::issue::Recorded;
 use errata_domain::secrets::token_digest;
 use errata_domain::{
-    ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, ProjectKey, Role, Sighting, Timestamp, User,
+    ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, ProjectKey, RateLimit, Role, Sighting, Timestamp,
+    User,
 };
-use errata_ports::{Directory, IssueStore};
+use errata_ports::{Directory, IssueStore, RateLimiter};
 
 async fn config() -> aws_config::SdkConfig {
     assert!(
@@ -176,7 +177,14 @@ async fn directory_round_trips_and_hides_secrets() {
     let dir = DynamoDirectory::new(&cfg, directory_table.clone());
     dir.put_org(&Org { slug: "acme".into(), name: "Acme".into() }).await.unwrap();
     let p1 = dir
-        .put_project(&Project { id: 0, org: "acme".into(), slug: "web".into(), name: "Web".into(), platform: None })
+        .put_project(&Project {
+            id: 0,
+            org: "acme".into(),
+            slug: "web".into(),
+            name: "Web".into(),
+            platform: None,
+            quota: None,
+        })
         .await
         .unwrap();
     let p2 = dir
@@ -186,6 +194,7 @@ async fn directory_round_trips_and_hides_secrets() {
             slug: "api".into(),
             name: "API".into(),
             platform: Some("rust".into()),
+            quota: None,
         })
         .await
         .unwrap();
@@ -194,7 +203,13 @@ async fn directory_round_trips_and_hides_secrets() {
     assert_eq!(dir.project_by_slug("other", "api").await.unwrap(), None);
     assert_eq!(dir.project(1).await.unwrap(), Some(p1));
 
-    let key = ProjectKey { public_key: "k".repeat(32), project_id: 2, label: "Default".into(), enabled: true };
+    let key = ProjectKey {
+        public_key: "k".repeat(32),
+        project_id: 2,
+        label: "Default".into(),
+        enabled: true,
+        rate_limit: Some(RateLimit { count: 10, window_secs: 60 }),
+    };
     dir.put_project_key(&key).await.unwrap();
     assert_eq!(dir.project_key(&key.public_key).await.unwrap(), Some(key));
     assert_eq!(dir.project_key("x").await.unwrap(), None);
@@ -222,4 +237,29 @@ async fn directory_round_trips_and_hides_secrets() {
     let scan = aws_sdk_dynamodb::Client::new(&cfg).scan().table_name(&directory_table).send().await.unwrap();
     let dump = format!("{:?}", scan.items());
     assert!(!dump.contains(token), "a token is stored in clear");
+}
+
+#[tokio::test]
+async fn rate_limiter_counts_per_window_and_refused_takes_do_not_count() {
+    let cfg = config().await;
+    let table = unique("quotas");
+    aws_sdk_dynamodb::Client::new(&cfg)
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .send()
+        .await
+        .unwrap();
+    let limiter = DynamoRateLimiter::new(&cfg, table);
+    let limit = RateLimit { count: 3, window_secs: 60 };
+    let now = 1_800_000_010; // 10 s into a minute window
+    assert_eq!(limiter.try_take("key:a", 2, &limit, now).await.unwrap(), None);
+    assert_eq!(limiter.try_take("key:a", 2, &limit, now).await.unwrap(), Some(50), "2 + 2 > 3");
+    assert_eq!(limiter.try_take("key:a", 1, &limit, now + 5).await.unwrap(), None, "the refused take did not count");
+    assert_eq!(limiter.try_take("key:a", 1, &limit, now + 6).await.unwrap(), Some(44));
+    assert_eq!(limiter.try_take("key:b", 3, &limit, now).await.unwrap(), None, "scopes are separate");
+    assert_eq!(limiter.try_take("key:a", 1, &limit, now + 60).await.unwrap(), None, "a new window");
+    assert_eq!(limiter.try_take("key:c", 4, &limit, now).await.unwrap(), Some(50), "more than the whole limit");
 }

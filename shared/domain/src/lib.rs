@@ -13,4 +13,4 @@ pub use grouping::{Grouping, GROUPING_VERSION};
 pub use issue::{Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
 pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use summary::EventSummary;
-pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, Role, User};
+pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, RateLimit, Role, User};

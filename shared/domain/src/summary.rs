@@ -46,9 +46,11 @@ impl EventSummary {
         }
         let message = event.message_text().unwrap_or("<unlabeled event>");
         let title = truncate(message.lines().next().unwrap_or(message));
+        // Old SDKs and security reports carry an explicit `culprit`.
+        let explicit = event.other.get("culprit").and_then(|c| c.as_str()).map(str::to_owned);
         EventSummary {
             title: title.clone(),
-            culprit: event.transaction.clone().unwrap_or_default(),
+            culprit: event.transaction.clone().or(explicit).unwrap_or_default(),
             level,
             ty: "default".into(),
             metadata: json!({ "title": title }),

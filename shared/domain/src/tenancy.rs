@@ -17,6 +17,25 @@ pub struct Project {
     pub slug: String,
     pub name: String,
     pub platform: Option<String>,
+    /// Project-wide quota on events (errors, transactions, security reports), if any.
+    #[serde(default)]
+    pub quota: Option<RateLimit>,
+}
+
+/// At most `count` events per `window_secs`, in fixed windows aligned to the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub count: u64,
+    pub window_secs: u64,
+}
+
+impl RateLimit {
+    /// The start of the window `now` falls in, and the seconds until it ends.
+    pub fn window(&self, now_secs: i64) -> (i64, u64) {
+        let w = self.window_secs.max(1) as i64;
+        let start = now_secs.div_euclid(w) * w;
+        (start, (start + w - now_secs) as u64)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +44,9 @@ pub struct ProjectKey {
     pub project_id: u64,
     pub label: String,
     pub enabled: bool,
+    /// Sentry's per-key rate limit, if any.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,4 +98,17 @@ pub struct ApiToken {
     pub email: String,
     pub label: String,
     pub scopes: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_align_to_the_epoch() {
+        let limit = RateLimit { count: 5, window_secs: 60 };
+        assert_eq!(limit.window(120), (120, 60));
+        assert_eq!(limit.window(179), (120, 1));
+        assert_eq!(RateLimit { count: 1, window_secs: 0 }.window(7), (7, 1));
+    }
 }

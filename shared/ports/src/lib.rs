@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::{
-    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, Sighting, StoredEvent, User,
+    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting, StoredEvent, User,
 };
 use thiserror::Error;
 
@@ -73,4 +73,13 @@ pub trait IssueStore: Send + Sync {
     async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>>;
     /// The most recent event of an issue by event time.
     async fn latest_event(&self, id: IssueId) -> StoreResult<Option<StoredEvent>>;
+}
+
+/// Fixed-window counters for rate limits and quotas.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Takes `quantity` from the counter named `scope` in the window `now_secs` falls in.
+    /// Returns `None` when allowed, or the seconds until the window ends when the take would
+    /// exceed the limit; a refused take does not count.
+    async fn try_take(&self, scope: &str, quantity: u64, limit: &RateLimit, now_secs: i64) -> StoreResult<Option<u64>>;
 }

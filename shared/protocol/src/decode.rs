@@ -28,6 +28,12 @@ pub fn decode_body(encoding: Option<&str>, body: Vec<u8>, limit: usize) -> Resul
             }
             other => other?,
         },
+        "br" => read_capped(brotli_decompressor::Decompressor::new(&body[..], 64 * 1024), limit, "br")?,
+        "zstd" => {
+            let decoder =
+                ruzstd::decoding::StreamingDecoder::new(&body[..]).map_err(|_| DecodeError::Corrupt("zstd"))?;
+            read_capped(decoder, limit, "zstd")?
+        }
         other => return Err(DecodeError::Unsupported(other.to_owned())),
     };
     if out.len() > limit {
@@ -69,6 +75,21 @@ mod tests {
         let bomb = gzip(&vec![0u8; 50 * 1024 * 1024]);
         assert!(bomb.len() < 100 * 1024, "the bomb is small: {}", bomb.len());
         assert_eq!(decode_body(Some("gzip"), bomb, 1024 * 1024), Err(DecodeError::TooLarge { limit: 1024 * 1024 }));
+    }
+
+    #[test]
+    fn decodes_brotli_and_zstd_fixtures() {
+        // Made with `brotli` and `zstd` command-line tools from "hello errata\n".
+        let br = [0x0b, 0x06, 0x80, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x65, 0x72, 0x72, 0x61, 0x74, 0x61, 0x0a, 0x03];
+        assert_eq!(decode_body(Some("br"), br.to_vec(), 100).unwrap(), b"hello errata\n");
+        let zstd = [
+            0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x0d, 0x69, 0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x65, 0x72, 0x72,
+            0x61, 0x74, 0x61, 0x0a, 0xee, 0xf8, 0x5e, 0xec,
+        ];
+        assert_eq!(decode_body(Some("zstd"), zstd.to_vec(), 100).unwrap(), b"hello errata\n");
+        assert_eq!(decode_body(Some("zstd"), zstd.to_vec(), 5), Err(DecodeError::TooLarge { limit: 5 }));
+        assert_eq!(decode_body(Some("br"), b"\xff\xff".to_vec(), 100), Err(DecodeError::Corrupt("br")));
+        assert_eq!(decode_body(Some("zstd"), b"nope".to_vec(), 100), Err(DecodeError::Corrupt("zstd")));
     }
 
     #[test]

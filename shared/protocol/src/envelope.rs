@@ -141,6 +141,29 @@ impl Envelope {
     }
 }
 
+impl ItemHeader {
+    /// The data category the item counts against (Sentry's names, as used in rate limits).
+    pub fn category(&self) -> &'static str {
+        match self.ty.as_str() {
+            "event" => "error",
+            "transaction" => "transaction",
+            "security" | "raw_security" => "security",
+            "attachment" => "attachment",
+            "session" | "sessions" => "session",
+            "user_report" => "user_report",
+            "feedback" => "feedback",
+            "check_in" => "monitor",
+            "client_report" => "internal",
+            "profile" | "profile_chunk" => "profile",
+            "replay_event" | "replay_recording" | "replay_video" => "replay",
+            "statsd" | "metric_buckets" | "trace_metric" => "metric_bucket",
+            "log" | "otel_log" => "log_item",
+            "span" | "otel_span" => "span",
+            _ => "unknown",
+        }
+    }
+}
+
 /// Accepts a UUID with or without hyphens (any case) and returns 32 lowercase hex digits.
 pub fn normalize_event_id(id: &str) -> Option<String> {
     let hex: String = id.chars().filter(|c| *c != '-').collect();

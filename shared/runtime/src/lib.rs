@@ -2,6 +2,7 @@
 //! API Gateway (HTTP API, payload 2.0) request/response helpers.
 
 pub mod http;
+pub mod outcome;
 
 use thiserror::Error;
 

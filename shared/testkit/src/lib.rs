@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::{
-    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, Sighting, StoredEvent, User,
+    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting, StoredEvent, User,
 };
-use errata_ports::{BlobStore, Directory, EnvelopeQueue, IssueStore, StoreError, StoreResult};
+use errata_ports::{BlobStore, Directory, EnvelopeQueue, IssueStore, RateLimiter, StoreError, StoreResult};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -167,6 +167,26 @@ impl IssueStore for MemoryIssues {
     }
     async fn latest_event(&self, id: IssueId) -> StoreResult<Option<StoredEvent>> {
         Ok(lock(&self.events).iter().filter(|e| e.issue_id == id).max_by_key(|e| e.timestamp).cloned())
+    }
+}
+
+/// Fixed-window counters in memory, with the same semantics as the DynamoDB limiter.
+#[derive(Default)]
+pub struct MemoryRateLimiter {
+    counts: Mutex<HashMap<String, u64>>,
+}
+
+#[async_trait]
+impl RateLimiter for MemoryRateLimiter {
+    async fn try_take(&self, scope: &str, quantity: u64, limit: &RateLimit, now_secs: i64) -> StoreResult<Option<u64>> {
+        let (start, retry_after) = limit.window(now_secs);
+        let mut counts = lock(&self.counts);
+        let count = counts.entry(format!("{scope}@{start}")).or_default();
+        if *count + quantity > limit.count {
+            return Ok(Some(retry_after));
+        }
+        *count += quantity;
+        Ok(None)
     }
 }
 

@@ -7,11 +7,18 @@
 //! Creates (or updates) the organization, project, DSN key, user, owner membership and API
 //! token, then prints `PROJECT_ID=<n>`. Values are passed in so re-running is idempotent:
 //! the same key and token stay valid. Table names come from `DIRECTORY_TABLE`.
+//!
+//! ```text
+//! errata-admin rate-limit --public-key KEY --count 100 --window 60   # a DSN key's limit
+//! errata-admin rate-limit --project-id 1 --count 10000 --window 3600 # a project's quota
+//! errata-admin add-key --project-id 1 [--label L]                   # prints the new public key
+//! ```
+//! `--count 0` removes the limit. Ingest picks changes up within 30 seconds.
 
 use anyhow::{bail, Context, Result};
 use errata_aws::{load_config, DynamoDirectory};
 use errata_domain::secrets::{hash_password, token_digest, verify_password};
-use errata_domain::{ApiToken, Member, Org, Project, ProjectKey, Role, User};
+use errata_domain::{ApiToken, Member, Org, Project, ProjectKey, RateLimit, Role, User};
 use errata_ports::Directory;
 use std::collections::HashMap;
 
@@ -27,6 +34,8 @@ async fn main() -> Result<()> {
     }
     match command.as_str() {
         "seed" => seed(&opts).await,
+        "rate-limit" => rate_limit(&opts).await,
+        "add-key" => add_key(&opts).await,
         "new-key" => {
             println!("{}", errata_domain::secrets::new_public_key());
             Ok(())
@@ -35,17 +44,67 @@ async fn main() -> Result<()> {
             println!("{}", errata_domain::secrets::new_api_token());
             Ok(())
         }
-        _ => bail!("usage: errata-admin seed --org SLUG --project SLUG --email E --password P --public-key K --token T\n       errata-admin new-key | new-token"),
+        _ => bail!(
+            "usage: errata-admin seed --org SLUG --project SLUG --email E --password P --public-key K --token T\n       \
+             errata-admin rate-limit (--public-key K | --project-id N) --count N --window SECONDS\n       \
+             errata-admin add-key --project-id N [--label L]\n       \
+             errata-admin new-key | new-token"
+        ),
     }
+}
+
+fn directory_from_env(aws: &aws_config::SdkConfig) -> Result<DynamoDirectory> {
+    let table = std::env::var("DIRECTORY_TABLE").context("DIRECTORY_TABLE is not set")?;
+    Ok(DynamoDirectory::new(aws, table))
+}
+
+async fn rate_limit(opts: &HashMap<String, String>) -> Result<()> {
+    let number = |k: &str| -> Result<u64> {
+        opts.get(k)
+            .with_context(|| format!("--{k} is required"))?
+            .parse()
+            .with_context(|| format!("--{k} must be a number"))
+    };
+    let count = number("count")?;
+    let limit = if count == 0 { None } else { Some(RateLimit { count, window_secs: number("window")?.max(1) }) };
+    let dir = directory_from_env(&load_config().await)?;
+    if let Some(public_key) = opts.get("public-key") {
+        let mut key = dir.project_key(public_key).await?.context("no such DSN key")?;
+        key.rate_limit = limit;
+        dir.put_project_key(&key).await?;
+    } else {
+        let id = number("project-id")?;
+        let mut project = dir.project(id).await?.context("no such project")?;
+        project.quota = limit;
+        dir.put_project(&project).await?;
+    }
+    println!("ok");
+    Ok(())
+}
+
+async fn add_key(opts: &HashMap<String, String>) -> Result<()> {
+    let project_id: u64 = opts.get("project-id").context("--project-id is required")?.parse()?;
+    let dir = directory_from_env(&load_config().await)?;
+    dir.project(project_id).await?.context("no such project")?;
+    let public_key = errata_domain::secrets::new_public_key();
+    let label = opts.get("label").cloned().unwrap_or_else(|| "Added".into());
+    dir.put_project_key(&ProjectKey {
+        public_key: public_key.clone(),
+        project_id,
+        label,
+        enabled: true,
+        rate_limit: None,
+    })
+    .await?;
+    println!("{public_key}");
+    Ok(())
 }
 
 async fn seed(opts: &HashMap<String, String>) -> Result<()> {
     let opt = |k: &str| opts.get(k).cloned().with_context(|| format!("--{k} is required"));
     let (org, slug, email, password, public_key, token) =
         (opt("org")?, opt("project")?, opt("email")?, opt("password")?, opt("public-key")?, opt("token")?);
-    let table = std::env::var("DIRECTORY_TABLE").context("DIRECTORY_TABLE is not set")?;
-    let aws = load_config().await;
-    let dir = DynamoDirectory::new(&aws, table);
+    let dir = directory_from_env(&load_config().await)?;
 
     dir.put_org(&Org { slug: org.clone(), name: org.clone() }).await?;
     let project = match dir.project_by_slug(&org, &slug).await? {
@@ -57,12 +116,19 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
                 slug: slug.clone(),
                 name: slug.clone(),
                 platform: None,
+                quota: None,
             })
             .await?
         }
     };
-    dir.put_project_key(&ProjectKey { public_key, project_id: project.id, label: "Default".into(), enabled: true })
-        .await?;
+    dir.put_project_key(&ProjectKey {
+        public_key,
+        project_id: project.id,
+        label: "Default".into(),
+        enabled: true,
+        rate_limit: None,
+    })
+    .await?;
     // Keep an existing hash when the password is unchanged (argon2 salts differ per hash).
     let keep = dir.user(&email).await?.filter(|u| verify_password(&password, &u.password_hash));
     let password_hash = match keep {

@@ -1,0 +1,66 @@
+//! Attachments: stored in the events bucket under their event and listed on the event.
+//! A minidump attachment also marks its event as a native crash until symbolication
+//! (its own issue) reads the dump.
+
+use crate::{Deps, ProcessError};
+use errata_protocol::Envelope;
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredAttachment {
+    pub name: String,
+    /// `event.attachment`, `event.minidump`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub size: usize,
+    pub content_type: Option<String>,
+    pub key: String,
+}
+
+/// Stores every attachment item of the envelope; keys are stable, so redelivery rewrites.
+pub async fn store(
+    deps: &Deps,
+    project_id: u64,
+    event_id: &str,
+    envelope: &Envelope,
+) -> Result<Vec<StoredAttachment>, ProcessError> {
+    let mut stored = Vec::new();
+    for (index, item) in envelope.items.iter().enumerate().filter(|(_, i)| i.header.ty == "attachment") {
+        let name = item.header.filename.clone().unwrap_or_else(|| format!("attachment-{index}"));
+        // File names come from clients: keep them out of the key's structure.
+        let safe: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+        let key = format!("attachments/{project_id}/{event_id}/{index}-{safe}");
+        let content_type = item.header.content_type.clone();
+        deps.events
+            .put(&key, item.payload.clone(), content_type.as_deref().unwrap_or("application/octet-stream"))
+            .await?;
+        let kind = item.header.other.get("attachment_type").and_then(|v| v.as_str()).unwrap_or("event.attachment");
+        stored.push(StoredAttachment { name, kind: kind.to_owned(), size: item.payload.len(), content_type, key });
+    }
+    Ok(stored)
+}
+
+/// A minidump event without an exception gets the placeholder Sentry shows before the dump
+/// is processed: a fatal, unhandled native crash.
+pub fn mark_minidump_crash(event: &mut errata_protocol::Event) {
+    if !event.exceptions().is_empty() {
+        return;
+    }
+    event.exception = Some(errata_protocol::Values {
+        values: vec![errata_protocol::Exception {
+            ty: Some("Minidump".into()),
+            value: Some("Native crash (minidump not yet symbolicated)".into()),
+            other: serde_json::from_value(
+                json!({"mechanism": {"type": "minidump", "handled": false, "synthetic": true}}),
+            )
+            .unwrap_or_default(),
+            ..Default::default()
+        }],
+    });
+    event.level = Some("fatal".into());
+    if event.platform.is_none() {
+        event.platform = Some("native".into());
+    }
+}
