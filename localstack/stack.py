@@ -1,8 +1,9 @@
 """Local-stack chores the CDK deploy cannot do, through the AWS API (boto3).
 
   stack.py has-stack NAME   exit 0 when the CloudFormation stack exists
-  stack.py post-deploy      enable DynamoDB TTL (the emulator's CloudFormation ignores it),
-                            upload web/dist and its config.json to the web bucket
+  stack.py post-deploy      what the emulator's CloudFormation drops: DynamoDB TTL, the HTTP
+                            API's CORS configuration (taken from the synthesized template);
+                            then upload web/dist and its config.json to the web bucket
   stack.py outputs          print the stack outputs as KEY=VALUE lines
 """
 
@@ -46,6 +47,17 @@ def post_deploy():
         if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
             ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
         print(f"ok: TTL on {table}.expires_at")
+
+    # MiniStack's CloudFormation keeps CorsConfiguration in CloudFormation's casing, which its
+    # API Gateway does not read: set the same configuration through the API.
+    template = json.loads((ROOT / "infra" / "cdk" / "cdk.out" / f"{STACK}.template.json").read_text())
+    cors = next(
+        r["Properties"]["CorsConfiguration"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Api" and "CorsConfiguration" in r["Properties"]
+    )
+    client("apigatewayv2").update_api(ApiId=out["ApiId"], CorsConfiguration=cors)
+    print(f"ok: CORS on API {out['ApiId']}")
 
     s3 = client("s3")
     bucket = out["WebBucket"]

@@ -45,7 +45,7 @@ CONTEXT=(-c arch="$ARCH" -c lambdaDir="$ERRATA_STATE/lambda" -c stackName="$ERRA
   grep -E "no changes|deployed|✅" "$ERRATA_STATE/cdk-deploy.log" | head -3 || true
 )
 
-step 6 "Post-deploy: DynamoDB TTL, web app"
+step 6 "Post-deploy: DynamoDB TTL, API CORS, web app"
 bash web/build.sh
 "$VENV/bin/python" localstack/stack.py post-deploy
 

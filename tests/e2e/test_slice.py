@@ -9,6 +9,8 @@ import uuid
 
 import requests
 
+from helpers import new_tag
+
 # Runs in a child process so the SDK is set up exactly as a user's app would do it.
 APP = textwrap.dedent(
     """
@@ -43,7 +45,7 @@ def issues_titled(api, project_path, tag):
 
 
 def test_identical_exceptions_group_into_one_issue(stack, api):
-    tag = uuid.uuid4().hex[:10]
+    tag = new_tag()
     project_path = f"{stack['ORG']}/{stack['PROJECT']}"
     started = time.time()
     out = subprocess.run([sys.executable, "-c", APP, stack["DSN"], tag], capture_output=True, text=True, timeout=60)
@@ -86,7 +88,7 @@ def test_identical_exceptions_group_into_one_issue(stack, api):
 
 def test_redelivered_envelope_is_not_counted_twice(stack, api):
     """The SDK retries on network errors: the same event id twice must count once."""
-    tag = uuid.uuid4().hex[:10]
+    tag = new_tag()
     event_id = uuid.uuid4().hex
     key = stack["KEY"]
     envelope = (

@@ -398,3 +398,71 @@ async fn per_item_limits() {
     assert_eq!(resp.status_code, 413);
     assert!(sentry_error_header(&resp).contains("check_in"));
 }
+
+/// Every request a real SDK sent (tests/fixtures/sdk, recorded by tests/fixtures/capture.sh)
+/// is accepted, answered with its event id, and queued with all its items.
+#[tokio::test]
+async fn accepts_every_recorded_sdk_request() {
+    let w = world().await;
+    let files = errata_testkit::fixture_files("sdk", ".json");
+    let mut categories = std::collections::BTreeSet::new();
+    for meta_path in &files {
+        let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(meta_path).unwrap()).unwrap();
+        let body = std::fs::read(meta_path.with_extension("body")).unwrap();
+        let (path, query) = match meta["path"].as_str().unwrap().split_once('?') {
+            Some((p, q)) => (p.to_owned(), q.to_owned()),
+            None => (meta["path"].as_str().unwrap().to_owned(), String::new()),
+        };
+        let headers: Vec<(String, String)> = meta["headers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "transfer-encoding" | "connection"))
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect();
+        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut req = request("POST", &path, &header_refs, &body);
+        req.raw_query_string = Some(query);
+        let before = w.queue.messages().len();
+        let resp = handle(&w.deps, req).await;
+        assert_eq!(resp.status_code, 200, "{}: {}", meta_path.display(), sentry_error_header(&resp));
+        let sent = w.queue.messages();
+        assert_eq!(sent.len(), before + 1, "{} was queued", meta_path.display());
+        let QueuedPayload::Inline(b64) = &sent[before].payload else { panic!() };
+        use base64::Engine;
+        let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+        if let Some(id) = body_json(&resp)["id"].as_str() {
+            assert_eq!(queued.event_id().as_deref(), Some(id), "{}", meta_path.display());
+        }
+        for item in &queued.items {
+            assert_ne!(item.header.category(), "unknown", "{}: {}", meta_path.display(), item.header.ty);
+            categories.insert(item.header.category());
+        }
+    }
+    for expected in ["error", "attachment", "transaction", "session", "monitor", "feedback"] {
+        assert!(categories.contains(expected), "the corpus covers {expected}: {categories:?}");
+    }
+}
+
+/// Hostile inputs: each is refused with a 4xx and a reason, and nothing is queued.
+#[tokio::test]
+async fn hostile_envelopes_are_refused_cleanly() {
+    let w = world().await;
+    let deep = format!("{}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let huge_header = format!("{{\"x\":\"{}\"}}\n", "a".repeat(21 * 1024 * 1024));
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("deeply nested header", deep.into_bytes(), 400),
+        ("header over the decoded limit", huge_header.into_bytes(), 413),
+        ("invalid UTF-8 header", b"{\"event_id\":\"\xff\xfe\"}\n".to_vec(), 400),
+        ("length past the end", b"{}\n{\"type\":\"event\",\"length\":1000000}\n{}".to_vec(), 400),
+        ("negative length", b"{}\n{\"type\":\"event\",\"length\":-1}\n{}".to_vec(), 400),
+        ("header not an object", b"[1,2]\n".to_vec(), 400),
+        ("huge number length", b"{}\n{\"type\":\"event\",\"length\":1e400}\n{}".to_vec(), 400),
+    ];
+    for (what, body, status) in cases {
+        let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], &body)).await;
+        assert_eq!(resp.status_code, i64::from(status), "{what}: {}", sentry_error_header(&resp));
+        assert!(!sentry_error_header(&resp).is_empty(), "{what} says why");
+    }
+    assert!(w.queue.messages().is_empty());
+}

@@ -26,7 +26,13 @@ impl EventSummary {
             let ty = exc.ty.clone().unwrap_or_else(|| "Error".into());
             let value = exc.value.clone().unwrap_or_default();
             let first_line = value.lines().next().unwrap_or_default();
-            let title = if first_line.is_empty() { ty.clone() } else { format!("{ty}: {first_line}") };
+            // SDKs that capture a message with a stack (JavaScript) send an exception without a
+            // type: its value is the title.
+            let title = match (exc.ty.is_some(), first_line.is_empty()) {
+                (_, true) => ty.clone(),
+                (false, false) => first_line.to_owned(),
+                (true, false) => format!("{ty}: {first_line}"),
+            };
             let frame = exc
                 .stacktrace
                 .as_ref()
@@ -109,6 +115,12 @@ mod tests {
         assert_eq!(s.culprit, "app in divide");
         assert_eq!(s.metadata["function"], "divide");
         assert_eq!(s.ty, "error");
+    }
+
+    #[test]
+    fn untyped_exception_is_titled_by_its_value() {
+        let ev: Event = serde_json::from_str(r#"{"exception":{"values":[{"value":"node message"}]}}"#).unwrap();
+        assert_eq!(EventSummary::of(&ev).title, "node message");
     }
 
     #[test]

@@ -194,3 +194,26 @@ impl RateLimiter for MemoryRateLimiter {
 pub fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
+
+/// Every file under `tests/fixtures/<dir>` whose name ends in `suffix`, sorted; panics when
+/// the directory is missing or holds none, so a corpus test never passes vacuously.
+pub fn fixture_files(dir: &str, suffix: &str) -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(dir);
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("fixture directory {} is missing: {e}", d.display()));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(!files.is_empty(), "no *{suffix} fixtures under {}", root.display());
+    files
+}
