@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-e2e lint build
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
 	@bash localstack/up.sh
@@ -10,7 +10,7 @@ down:          ## stop the emulator and its Lambda processes
 test:          ## every test; starts the stack first (idempotent)
 	@bash scripts/test.sh
 
-test-lint test-rust test-infra test-web test-e2e:
+test-lint test-rust test-infra test-web test-fuzz test-e2e:
 	@bash scripts/test.sh $(subst test-,,$@)
 
 lint:          ## rustfmt + clippy, warnings are errors
@@ -18,3 +18,6 @@ lint:          ## rustfmt + clippy, warnings are errors
 
 build:         ## the Lambda binaries for the local stack
 	@bash localstack/build.sh
+
+fuzz:          ## fuzz every target for FUZZ_SECONDS (default 15) each
+	@bash scripts/fuzz.sh

@@ -4,12 +4,13 @@
 #   rust   unit + handler tests, adapter tests against the emulator's real API
 #   infra  CDK synth assertions
 #   web    web app unit tests
-#   e2e    the real Python sentry-sdk against the deployed local stack
+#   fuzz   every cargo-fuzz target for a bounded time (FUZZ_SECONDS, default 15)
+#   e2e    the real SDKs against the deployed local stack
 # `scripts/test.sh e2e` runs one layer.
 set -euo pipefail
 source "$(dirname "$0")/../localstack/env.sh"
 cd "$ERRATA_ROOT"
-LAYERS="${*:-lint rust infra web e2e}"
+LAYERS="${*:-lint rust infra web fuzz e2e}"
 banner() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
 
 banner "local stack"
@@ -34,6 +35,10 @@ for layer in $LAYERS; do
     banner "Web: unit tests"
     bash web/build.sh >/dev/null
     (cd web && npm test)
+    ;;
+  fuzz)
+    banner "Fuzz: bounded runs of every target"
+    bash scripts/fuzz.sh
     ;;
   e2e)
     banner "End-to-end: real sentry-sdk against the local stack"

@@ -203,6 +203,14 @@ mod tests {
     }
 
     #[test]
+    fn unknown_header_fields_round_trip_exactly() {
+        // Found by the envelope fuzzer: floats must survive parse + serialize unchanged.
+        let env = Envelope::parse(b"{\"duration\":1.058061599731445,\"x\":[1e300]}\n").unwrap();
+        assert_eq!(Envelope::parse(&env.to_bytes()).unwrap().header, env.header);
+        assert_eq!(env.header.other["duration"].as_f64(), Some(1.058061599731445));
+    }
+
+    #[test]
     fn final_item_without_newline_and_unknown_types() {
         let env = Envelope::parse(b"{}\n{\"type\":\"fancy_new_thing\",\"x\":1}\n{}").unwrap();
         assert_eq!(env.items[0].header.ty, "fancy_new_thing");
