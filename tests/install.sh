@@ -7,5 +7,5 @@ if ! cmp -s requirements.txt .venv/.installed 2>/dev/null; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   cp requirements.txt .venv/.installed
 fi
-# The other real SDKs (Node, the sentry crate, sentry-cli).
+# The other real SDKs (Node, the browser SDK in Chromium, the sentry crate, sentry-cli).
 bash sdks/install.sh

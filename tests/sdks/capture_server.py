@@ -40,10 +40,25 @@ class Handler(BaseHTTPRequestHandler):
         (OUT / f"{name}.body").write_bytes(body)
         reply = json.dumps({"id": uuid.uuid4().hex}).encode()
         self.send_response(200)
+        self._cors()
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
+
+    def do_OPTIONS(self):
+        """A CORS preflight, answered like ingest does and not recorded."""
+        self.send_response(200)
+        self._cors()
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "*")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _cors(self):
+        # As ingest does: the browser SDK posts cross-origin and needs these to read the reply.
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Expose-Headers", "x-sentry-error, x-sentry-rate-limits, retry-after")
 
     def log_message(self, *args):
         pass

@@ -22,7 +22,7 @@ use errata_protocol::envelope::normalize_event_id;
 use errata_protocol::{decode_body, DecodeError, Envelope, EnvelopeHeader, Item, ItemHeader, SentryAuth};
 use errata_runtime::http::{self, Request, Response};
 use errata_runtime::outcome::{self, Outcome};
-use response::{cors_preflight, ok_with_id, rate_limited, sentry_error};
+use response::{ok_with_id, preflight, rate_limited, sentry_error};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -63,7 +63,7 @@ pub async fn handle(deps: &Deps, req: Request) -> Response {
         return sentry_error(404, "no such ingest endpoint");
     };
     match http::method(&req).as_str() {
-        "OPTIONS" => return cors_preflight(),
+        "OPTIONS" => return preflight(),
         "POST" => {}
         _ => return sentry_error(405, "ingest endpoints accept POST only"),
     }
