@@ -4,6 +4,9 @@
 //! without an API call on the hot path.
 
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Why an item was not accepted, or that it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +59,38 @@ pub fn outcome_line(project_id: u64, outcome: Outcome, reason: &str, category: &
 }
 
 /// Records an outcome (stdout, where Lambda's log agent turns EMF lines into metrics).
+/// Drops and refusals are written at once, one line each; accepted items, the bulk, are summed
+/// in memory and written at most every [`FLUSH_EVERY`] per project and category, so the hot
+/// path does no I/O for them. (A sum not yet written when an idle environment is shut down is
+/// lost: accepted counts are a rate, drop counts are exact.)
 pub fn record(project_id: u64, outcome: Outcome, reason: &str, category: &str, quantity: u64) {
-    if quantity > 0 {
+    if quantity == 0 {
+        return;
+    }
+    if outcome != Outcome::Accepted {
         println!("{}", outcome_line(project_id, outcome, reason, category, quantity));
+        return;
+    }
+    let mut acc = ACCEPTED.lock().unwrap_or_else(|p| p.into_inner());
+    let acc = acc.get_or_insert_with(|| Accumulator { since: Instant::now(), counts: HashMap::new() });
+    *acc.counts.entry((project_id, category.to_owned())).or_default() += quantity;
+    if acc.since.elapsed() >= FLUSH_EVERY || acc.counts.len() >= 1000 {
+        for ((project, category), n) in acc.counts.drain() {
+            println!("{}", outcome_line(project, Outcome::Accepted, "", &category, n));
+        }
+        acc.since = Instant::now();
     }
 }
+
+/// How often summed accepted outcomes are written.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+struct Accumulator {
+    since: Instant,
+    counts: HashMap<(u64, String), u64>,
+}
+
+static ACCEPTED: Mutex<Option<Accumulator>> = Mutex::new(None);
 
 #[cfg(test)]
 mod tests {
