@@ -101,6 +101,19 @@ def test_decompression_bomb_is_413_and_bad_encoding_415(stack):
     assert resp.status_code == 415
 
 
+def test_gzip_labelled_as_json(stack, api):
+    """API Gateway may hand a body labelled application/json to the function as text. Then the
+    gzip bytes are lost in transit and ingest must say so; where they arrive intact, it works."""
+    tag = new_tag()
+    body = gzip.compress(f'{{}}\n{{"type":"event"}}\n{{"message":"gzip as json {tag}"}}\n'.encode())
+    resp = post(ingest_url(stack, "envelope"), data=body, headers={**auth_header(stack["KEY"]), "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    if resp.status_code == 200:
+        wait_for_issues(api, stack, f"gzip as json {tag}", 1)
+    else:
+        assert resp.status_code == 400
+        assert "mangled in transit" in resp.headers["X-Sentry-Error"]
+
+
 def test_key_of_another_project_and_disabled_paths(stack):
     resp = post(ingest_url(stack, "envelope", project_id=999999), data=b'{}\n{"type":"event"}\n{}\n', headers=auth_header(stack["KEY"]))
     assert resp.status_code == 403

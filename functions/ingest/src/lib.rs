@@ -114,6 +114,18 @@ async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint)
     let body = decode_body(http::header(req, "content-encoding"), raw, MAX_DECODED_BYTES).map_err(|e| match e {
         DecodeError::TooLarge { .. } => reject(413, &e.to_string()),
         DecodeError::Unsupported(_) => reject(415, &e.to_string()),
+        // A compressed body that reached us as text was decoded as UTF-8 on the way (API
+        // Gateway treats some Content-Types, e.g. application/json, as text): the bytes are
+        // gone. Say so, and what to send instead.
+        DecodeError::Corrupt(_)
+            if !req.is_base64_encoded && req.body.as_deref().is_some_and(|b| b.contains('\u{FFFD}')) =>
+        {
+            reject(
+                400,
+                "the compressed body arrived as text and was mangled in transit: send it with \
+                 Content-Type application/x-sentry-envelope or application/octet-stream",
+            )
+        }
         DecodeError::Corrupt(_) => reject(400, &e.to_string()),
     })?;
 

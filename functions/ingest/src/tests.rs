@@ -468,3 +468,20 @@ async fn hostile_envelopes_are_refused_cleanly() {
     }
     assert!(w.queue.messages().is_empty());
 }
+
+#[tokio::test]
+async fn a_compressed_body_mangled_into_text_is_explained() {
+    let w = world().await;
+    let mut req = request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth()), ("content-encoding", "gzip")], b"");
+    // What an emulated API Gateway hands over for gzip bytes labelled application/json.
+    req.body = Some(String::from_utf8_lossy(&gzip(ENVELOPE)).into_owned());
+    req.is_base64_encoded = false;
+    let resp = handle(&w.deps, req).await;
+    assert_eq!(resp.status_code, 400);
+    assert!(sentry_error_header(&resp).contains("mangled in transit"), "{}", sentry_error_header(&resp));
+    // The same bytes delivered intact as text-labelled but undamaged (e.g. plain JSON) still work.
+    let mut plain = request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth())], b"");
+    plain.body = Some(String::from_utf8(ENVELOPE.to_vec()).unwrap());
+    plain.is_base64_encoded = false;
+    assert_eq!(handle(&w.deps, plain).await.status_code, 200);
+}
