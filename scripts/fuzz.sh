@@ -17,7 +17,10 @@ for target in envelope ingest; do
     cargo fuzz run -O "$target" "$r" >/dev/null 2>&1 || { echo "$target: regression $r fails"; status=1; }
   done
   log="$ERRATA_STATE/fuzz-$target.log"
-  if cargo fuzz run -O "$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
+  # New inputs go to a scratch corpus (first directory); the committed one is only read.
+  # Merge worthwhile finds back with: cargo fuzz cmin -O $target corpus/$target
+  mkdir -p "$ERRATA_STATE/fuzz-corpus/$target"
+  if cargo fuzz run -O "$target" "$ERRATA_STATE/fuzz-corpus/$target" "corpus/$target" -- -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
       -max_len=262144 -timeout=10 >"$log" 2>&1; then
     echo "$target: $(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 | sed 's/Done //'), 0 crashes"
   else
