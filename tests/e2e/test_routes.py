@@ -160,3 +160,25 @@ def test_key_rate_limit(stack, api):
         "two accepted events on one issue",
     )
     assert issue["title"] == f"limited {tag} 0"
+
+
+def test_secrets_never_reach_storage(stack, api):
+    """Server-side scrubbing: what an SDK sends unscrubbed is filtered before it is stored."""
+    tag = new_tag()
+    event = {
+        "message": f"payment {tag} declined for card 4111 1111 1111 1111",
+        "extra": {"password": "hunter2", "db_url": "postgres://app:s3cr3t@db/prod", "note": "kept"},
+        "request": {"url": "https://shop.example/pay", "headers": {"Authorization": "Bearer tok.abc"}, "query_string": "api_key=k123&page=2"},
+    }
+    envelope = b'{}\n{"type":"event"}\n' + json.dumps(event).encode() + b"\n"
+    resp = post(ingest_url(stack, "envelope"), data=envelope, headers=auth_header(stack["KEY"]))
+    assert resp.status_code == 200, resp.text
+    [issue] = wait_for_issues(api, stack, f"payment {tag} declined", 1)
+    assert issue["title"] == f"payment {tag} declined for card [Filtered]"
+    stored = api.get(f"issues/{issue['id']}/events/latest/")
+    for secret in ("hunter2", "s3cr3t", "tok.abc", "k123", "4111"):
+        assert secret not in stored.text, f"{secret} reached storage"
+    body = stored.json()
+    assert body["context"]["note"] == "kept"
+    assert body["context"]["password"] == "[Filtered]"
+    assert body["_meta"]["extra.password"][""]["rem"][0][0] == "@password:filter"

@@ -96,6 +96,8 @@ pub fn event_json(event: &Value, issue: &Issue, project: &Project) -> Value {
         "tags": tags_of(event),
         "user": event.get("user").cloned().unwrap_or(Value::Null),
         "contexts": event.get("contexts").cloned().unwrap_or_else(|| json!({})),
+        "context": event.get("extra").cloned().unwrap_or_else(|| json!({})),
+        "_meta": event.get("_meta").cloned().unwrap_or_else(|| json!({})),
         "sdk": event.get("sdk").cloned().unwrap_or(Value::Null),
         "release": event.get("release").cloned().unwrap_or(Value::Null),
         "dist": event.get("dist").cloned().unwrap_or(Value::Null),

@@ -9,6 +9,7 @@ mod security;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use errata_domain::issue::Recorded;
+use errata_domain::scrub::{scrub_event, ScrubSettings};
 use errata_domain::{EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting};
 use errata_ports::{BlobStore, IssueStore, StoreError};
 use errata_protocol::{Envelope, Event};
@@ -151,6 +152,12 @@ async fn record_event(
     mut event: Event,
 ) -> Result<Recorded, ProcessError> {
     normalize::normalize(&mut event, envelope, queued);
+    // Scrub before anything is grouped, summarized or stored. (Per-project settings arrive
+    // with the project settings API; every project gets the defaults until then.)
+    let mut stored = serde_json::to_value(&event).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    if scrub_event(&mut stored, &ScrubSettings::default()) > 0 {
+        event = serde_json::from_value(stored.clone()).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    }
     let grouping = Grouping::of(&event);
     let summary = EventSummary::of(&event);
     let event_id = event.event_id.clone().unwrap_or_default();
@@ -158,7 +165,6 @@ async fn record_event(
     let timestamp = event.timestamp.unwrap_or_else(errata_protocol::Timestamp::now);
     let body_key = format!("events/{}/{}.json", queued.project_id, event_id);
 
-    let mut stored = serde_json::to_value(&event).map_err(|e| ProcessError::Invalid(e.to_string()))?;
     stored["grouping"] = serde_json::json!({ "hash": grouping.hash, "variant": grouping.variant, "components": grouping.components, "version": grouping.version });
     stored["title"] = serde_json::json!(summary.title);
     stored["culprit"] = serde_json::json!(summary.culprit);

@@ -170,3 +170,29 @@ async fn security_reports_group_by_directive_and_host() {
     assert_eq!(issues[0].culprit, "https://app.test/");
     assert_eq!(issues[1].title, "Blocked 'script' from 'other.test'");
 }
+
+#[tokio::test]
+async fn secrets_are_scrubbed_before_storage_and_grouping() {
+    let w = world();
+    let env = format!(
+        "{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{}\n",
+        ID[0],
+        serde_json::json!({
+            "message": "card 4111-1111-1111-1111 declined",
+            "extra": {"password": "hunter2", "note": "ok"},
+            "request": {"headers": {"Authorization": "Bearer abc.def"}, "query_string": "token=xyz&page=2"},
+        })
+    );
+    process(&w.deps, &queued(env.as_bytes())).await.unwrap();
+    let issue = &w.issues.project_issues(3).await.unwrap()[0];
+    assert_eq!(issue.title, "card [Filtered] declined");
+    let latest = w.issues.latest_event(issue.id).await.unwrap().unwrap();
+    let raw = String::from_utf8(w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
+    for secret in ["hunter2", "4111", "abc.def", "xyz"] {
+        assert!(!raw.contains(secret), "{secret} reached storage: {raw}");
+    }
+    let body: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(body["extra"]["note"], "ok");
+    assert_eq!(body["request"]["query_string"], "token=[Filtered]&page=2");
+    assert_eq!(body["_meta"]["extra.password"][""]["rem"][0][0], "@password:filter");
+}

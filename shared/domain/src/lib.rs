@@ -4,6 +4,7 @@
 pub mod grouping;
 pub mod issue;
 pub mod queue;
+pub mod scrub;
 pub mod secrets;
 pub mod summary;
 pub mod tenancy;

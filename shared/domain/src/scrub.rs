@@ -1,0 +1,419 @@
+//! Server-side data scrubbing, on by default, applied to the whole event before anything is
+//! grouped or stored: values under sensitive keys (passwords, secrets, tokens, API keys, auth,
+//! credentials, cookies…), credit-card numbers (Luhn-checked), bearer tokens, passwords in URLs,
+//! `key=value` pairs with sensitive keys inside strings, PEM private keys, and optionally IP
+//! addresses. What was removed is recorded under the event's `_meta`, path by path, the way
+//! Sentry records remarks, so the UI can say why a value reads `[Filtered]`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+pub const FILTERED: &str = "[Filtered]";
+
+/// Key fragments whose values are always removed (matched case-insensitively as substrings).
+const SENSITIVE_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "auth",
+    "credential",
+    "private_key",
+    "privatekey",
+    "private-key",
+    "session_key",
+    "sessionid",
+    "csrf",
+    "xsrf",
+    "cookie",
+    "ssn",
+];
+
+/// A project's scrubbing settings. The defaults are what a new project gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScrubSettings {
+    pub enabled: bool,
+    /// Also remove IP addresses (`user.ip_address`, `REMOTE_ADDR`, addresses in strings).
+    pub scrub_ip_addresses: bool,
+    /// More key fragments to treat as sensitive.
+    pub sensitive_fields: Vec<String>,
+    /// Keys never scrubbed by key name (values are still checked for card numbers etc.).
+    pub safe_fields: Vec<String>,
+}
+
+impl Default for ScrubSettings {
+    fn default() -> Self {
+        ScrubSettings {
+            enabled: true,
+            scrub_ip_addresses: false,
+            sensitive_fields: Vec::new(),
+            safe_fields: Vec::new(),
+        }
+    }
+}
+
+/// Scrubs `event` in place; returns how many values were removed or rewritten.
+pub fn scrub_event(event: &mut Value, settings: &ScrubSettings) -> usize {
+    if !settings.enabled {
+        return 0;
+    }
+    let mut scrubber = Scrubber { settings, remarks: Vec::new() };
+    let mut path = Vec::new();
+    if let Value::Object(map) = event {
+        for (key, value) in map.iter_mut() {
+            if key == "_meta" {
+                continue;
+            }
+            path.push(key.clone());
+            scrubber.visit(value, &mut path);
+            path.pop();
+        }
+    }
+    let count = scrubber.remarks.len();
+    if count > 0 {
+        let meta = event.as_object_mut().map(|m| m.entry("_meta").or_insert_with(|| json!({})));
+        if let Some(Value::Object(meta)) = meta {
+            for (path, rule) in scrubber.remarks {
+                meta.insert(path, json!({ "": { "rem": [[rule, "s"]] } }));
+            }
+        }
+    }
+    count
+}
+
+struct Scrubber<'a> {
+    settings: &'a ScrubSettings,
+    remarks: Vec<(String, &'static str)>,
+}
+
+impl Scrubber<'_> {
+    fn key_is_sensitive(&self, key: &str) -> bool {
+        let k = key.to_ascii_lowercase();
+        if self.settings.safe_fields.iter().any(|s| s.eq_ignore_ascii_case(&k)) {
+            return false;
+        }
+        SENSITIVE_KEYS.iter().any(|s| k.contains(s))
+            || self.settings.sensitive_fields.iter().any(|s| !s.is_empty() && k.contains(&s.to_ascii_lowercase()))
+    }
+
+    fn key_is_ip(&self, key: &str) -> bool {
+        self.settings.scrub_ip_addresses
+            && matches!(
+                key.to_ascii_lowercase().as_str(),
+                "ip_address" | "remote_addr" | "x-forwarded-for" | "x-real-ip"
+            )
+    }
+
+    fn visit(&mut self, value: &mut Value, path: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => self.visit_map(map, path),
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    path.push(i.to_string());
+                    // `[name, value]` pairs (headers, tags, cookies in list form).
+                    let pair_key = match item {
+                        Value::Array(pair) if pair.len() == 2 => pair[0].as_str().map(str::to_owned),
+                        _ => None,
+                    };
+                    match (pair_key, item) {
+                        (Some(k), Value::Array(pair)) if self.key_is_sensitive(&k) || self.key_is_ip(&k) => {
+                            path.push("1".into());
+                            self.filter(
+                                &mut pair[1],
+                                path,
+                                if self.key_is_sensitive(&k) { "@password:filter" } else { "@ip:replace" },
+                            );
+                            path.pop();
+                        }
+                        (_, item) => self.visit(item, path),
+                    }
+                    path.pop();
+                }
+            }
+            Value::String(s) => {
+                if let Some((clean, rule)) = self.scrub_string(s) {
+                    *s = clean;
+                    self.remarks.push((path.join("."), rule));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn visit_map(&mut self, map: &mut Map<String, Value>, path: &mut Vec<String>) {
+        for (key, value) in map.iter_mut() {
+            path.push(key.clone());
+            if self.key_is_sensitive(key) {
+                self.filter(value, path, "@password:filter");
+            } else if self.key_is_ip(key) {
+                self.filter(value, path, "@ip:replace");
+            } else {
+                self.visit(value, path);
+            }
+            path.pop();
+        }
+    }
+
+    fn filter(&mut self, value: &mut Value, path: &[String], rule: &'static str) {
+        if value.is_null() || value.as_str() == Some(FILTERED) || value.as_str() == Some("") {
+            return;
+        }
+        *value = json!(FILTERED);
+        self.remarks.push((path.join("."), rule));
+    }
+
+    /// The string without its secrets, and the rule that fired, when anything changed.
+    fn scrub_string(&self, s: &str) -> Option<(String, &'static str)> {
+        let mut out = s.to_owned();
+        let mut rule = None;
+        if let Some(clean) = scrub_pem(&out) {
+            out = clean;
+            rule = Some("@pemkey:replace");
+        }
+        if let Some(clean) = scrub_bearer(&out) {
+            out = clean;
+            rule = rule.or(Some("@bearer:replace"));
+        }
+        if let Some(clean) = scrub_url_password(&out) {
+            out = clean;
+            rule = rule.or(Some("@urlauth:replace"));
+        }
+        if let Some(clean) = self.scrub_pairs(&out) {
+            out = clean;
+            rule = rule.or(Some("@password:filter"));
+        }
+        if let Some(clean) = scrub_cards(&out) {
+            out = clean;
+            rule = rule.or(Some("@creditcard:filter"));
+        }
+        if self.settings.scrub_ip_addresses {
+            if let Some(clean) = scrub_ipv4(&out) {
+                out = clean;
+                rule = rule.or(Some("@ip:replace"));
+            }
+        }
+        rule.map(|r| (out, r))
+    }
+
+    /// `password=hunter2&a=b`, `token: abc` → the value filtered.
+    fn scrub_pairs(&self, s: &str) -> Option<String> {
+        let mut out = String::with_capacity(s.len());
+        let mut changed = false;
+        let mut rest = s;
+        while let Some(pos) = rest.find(['=', ':']) {
+            let (before, after) = rest.split_at(pos);
+            let key_start =
+                before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).map_or(0, |i| i + 1);
+            let key = &before[key_start..];
+            let sep = &after[..1];
+            let mut value_part = &after[1..];
+            let lead = value_part.len() - value_part.trim_start_matches(' ').len();
+            out.push_str(before);
+            out.push_str(sep);
+            out.push_str(&value_part[..lead]);
+            value_part = &value_part[lead..];
+            let end = value_part
+                .find(|c: char| c == '&' || c == ';' || c == ',' || c.is_whitespace())
+                .unwrap_or(value_part.len());
+            let value = &value_part[..end];
+            if !key.is_empty()
+                && !value.is_empty()
+                && value != FILTERED
+                && self.key_is_sensitive(key)
+                && !value.starts_with("//")
+            {
+                out.push_str(FILTERED);
+                changed = true;
+            } else {
+                out.push_str(value);
+            }
+            rest = &value_part[end..];
+        }
+        out.push_str(rest);
+        changed.then_some(out)
+    }
+}
+
+fn scrub_bearer(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let pos = lower.find("bearer ")?;
+    let start = pos + "bearer ".len();
+    let end = s[start..].find(|c: char| c.is_whitespace() || c == '"' || c == '\'').map_or(s.len(), |e| start + e);
+    (end > start && &s[start..end] != FILTERED).then(|| format!("{}{FILTERED}{}", &s[..start], &s[end..]))
+}
+
+/// `scheme://user:secret@host` → `scheme://user:[Filtered]@host`.
+fn scrub_url_password(s: &str) -> Option<String> {
+    let scheme_end = s.find("://")? + 3;
+    let rest = &s[scheme_end..];
+    let at = rest.find('@')?;
+    let authority = &rest[..at];
+    if authority.contains('/') || authority.contains(' ') {
+        return None;
+    }
+    let colon = authority.find(':')?;
+    let password = &authority[colon + 1..];
+    (!password.is_empty() && password != FILTERED)
+        .then(|| format!("{}{}:{FILTERED}{}", &s[..scheme_end], &authority[..colon], &rest[at..]))
+}
+
+fn scrub_pem(s: &str) -> Option<String> {
+    let begin = s.find("-----BEGIN")?;
+    let header_end = s[begin..].find("PRIVATE KEY-----")? + begin + "PRIVATE KEY-----".len();
+    let end_marker = s[header_end..].find("-----END")? + header_end;
+    Some(format!("{}\n{FILTERED}\n{}", &s[..header_end], &s[end_marker..]))
+}
+
+/// Replaces runs of 13–19 digits (spaces and dashes allowed between) that pass the Luhn check.
+fn scrub_cards(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
+            let mut j = i;
+            let mut digits = Vec::new();
+            while j < bytes.len()
+                && (bytes[j].is_ascii_digit()
+                    || ((bytes[j] == b' ' || bytes[j] == b'-') && j + 1 < bytes.len() && bytes[j + 1].is_ascii_digit()))
+            {
+                if bytes[j].is_ascii_digit() {
+                    digits.push(bytes[j] - b'0');
+                }
+                j += 1;
+            }
+            let boundary = j == bytes.len() || !bytes[j].is_ascii_alphanumeric();
+            if boundary && (13..=19).contains(&digits.len()) && luhn(&digits) {
+                out.push_str(FILTERED);
+                changed = true;
+                i = j;
+                continue;
+            }
+            out.push_str(&s[i..j]);
+            i = j;
+            continue;
+        }
+        let ch = s[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    changed.then_some(out)
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+fn scrub_ipv4(s: &str) -> Option<String> {
+    let mut changed = false;
+    let out: Vec<String> = s
+        .split_inclusive(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|part| {
+            let core = part.trim_end_matches(|c: char| !(c.is_ascii_digit() || c == '.'));
+            let octets: Vec<&str> = core.split('.').collect();
+            if octets.len() == 4 && octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok()) {
+                changed = true;
+                format!("{FILTERED}{}", &part[core.len()..])
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect();
+    changed.then(|| out.concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrub(v: Value) -> Value {
+        let mut v = v;
+        scrub_event(&mut v, &ScrubSettings::default());
+        v
+    }
+
+    #[test]
+    fn sensitive_keys_anywhere() {
+        let v = scrub(json!({
+            "extra": {"password": "hunter2", "db": {"API_KEY": 42, "name": "main"}, "my_token": ["a", "b"]},
+            "request": {"headers": [["Authorization", "Basic abc"], ["Accept", "*/*"]], "cookies": {"sid": "1"}},
+            "tags": {"auth_mode": "x", "browser": "firefox"},
+        }));
+        assert_eq!(v["extra"]["password"], FILTERED);
+        assert_eq!(v["extra"]["db"]["API_KEY"], FILTERED);
+        assert_eq!(v["extra"]["db"]["name"], "main");
+        assert_eq!(v["extra"]["my_token"], FILTERED);
+        assert_eq!(v["request"]["headers"][0][1], FILTERED);
+        assert_eq!(v["request"]["headers"][1][1], "*/*");
+        assert_eq!(v["request"]["cookies"], FILTERED);
+        assert_eq!(v["tags"]["browser"], "firefox");
+        assert_eq!(v["_meta"]["extra.password"][""]["rem"][0][0], "@password:filter");
+        assert!(!v.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_inside_strings() {
+        let v = scrub(json!({
+            "message": "charge 4111 1111 1111 1111 failed for order 1234567890123",
+            "logentry": {"formatted": "login with password=hunter2&user=ann; then token: s3cr3t"},
+            "breadcrumbs": {"values": [{"message": "GET https://ann:pa55@db.example/x", "data": {"h": "Bearer eyJhbGciOi.x.y"}}]},
+            "extra": {"key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"},
+        }));
+        assert_eq!(v["message"], "charge [Filtered] failed for order 1234567890123", "only Luhn-valid numbers");
+        assert_eq!(v["logentry"]["formatted"], "login with password=[Filtered]&user=ann; then token: [Filtered]");
+        assert_eq!(v["breadcrumbs"]["values"][0]["message"], "GET https://ann:[Filtered]@db.example/x");
+        assert_eq!(v["breadcrumbs"]["values"][0]["data"]["h"], "Bearer [Filtered]");
+        assert!(!v.to_string().contains("MIIEow"));
+        assert_eq!(v["_meta"]["message"][""]["rem"][0][0], "@creditcard:filter");
+    }
+
+    #[test]
+    fn settings_safe_sensitive_ip_and_off() {
+        let settings = ScrubSettings {
+            scrub_ip_addresses: true,
+            sensitive_fields: vec!["order_ref".into()],
+            safe_fields: vec!["auth_mode".into()],
+            ..Default::default()
+        };
+        let mut v = json!({"user": {"ip_address": "203.0.113.9", "id": "7"}, "tags": {"auth_mode": "sso", "order_ref": "A-1"}, "message": "from 10.0.0.1 now"});
+        scrub_event(&mut v, &settings);
+        assert_eq!(v["user"]["ip_address"], FILTERED);
+        assert_eq!(v["user"]["id"], "7");
+        assert_eq!(v["tags"]["auth_mode"], "sso");
+        assert_eq!(v["tags"]["order_ref"], FILTERED);
+        assert_eq!(v["message"], "from [Filtered] now");
+        let mut off = json!({"password": "x"});
+        assert_eq!(scrub_event(&mut off, &ScrubSettings { enabled: false, ..Default::default() }), 0);
+        assert_eq!(off["password"], "x");
+    }
+
+    #[test]
+    fn leaves_ordinary_data_alone() {
+        let original = json!({"message": "user 42 at 12:30 paid 19.99", "extra": {"url": "https://example.com/a?b=c", "version": "1.2.3.4"}});
+        let v = scrub(original.clone());
+        assert_eq!(v, original);
+    }
+}
