@@ -324,7 +324,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn scrub_ipv4(s: &str) -> Option<String> {
