@@ -60,8 +60,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// Peak resident memory (VmHWM) of a process, `self` or a pid, in MB.
+fn peak_rss_mb(process: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     let kb: f64 = status
         .lines()
         .find(|l| l.starts_with("VmHWM"))
@@ -122,7 +123,7 @@ fn main() {
             gz_bytes as f64 / elapsed.as_secs_f64() / 1e6
         );
     }
-    println!("peak RSS of this benchmark process (handler, runtime, test data): {:.1} MB", peak_rss_mb());
+    println!("peak RSS of this benchmark process (handler, runtime, test data): {:.1} MB", peak_rss_mb("self"));
     if let Ok(bin) = std::env::var("ERRATA_INGEST_BIN") {
         start_to_ready(&bin);
     }
@@ -158,14 +159,7 @@ fn start_to_ready(bin: &str) {
         let mut buf = [0u8; 256];
         let _ = conn.read(&mut buf);
         samples.push(start.elapsed());
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-        let kb: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        rss_mb = rss_mb.max(kb / 1024.0);
+        rss_mb = rss_mb.max(peak_rss_mb(&child.id().to_string()));
         let _ = child.kill();
         let _ = child.wait();
     }
