@@ -111,6 +111,7 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
                 }
             },
             "attachment" => {}
+            "client_report" => client_report(queued.project_id, &item.payload),
             other => {
                 // Transactions, sessions, feedback, check-ins… arrive with the processing issue.
                 outcome::record(queued.project_id, Outcome::Ignored, "not_processed_yet", item.header.category(), 1);
@@ -137,6 +138,32 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
         }
     }
     Ok(outcomes)
+}
+
+/// An SDK's client report: what it dropped before sending, recorded as outcomes.
+fn client_report(project_id: u64, payload: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Discard {
+        reason: String,
+        category: String,
+        quantity: u64,
+    }
+    #[derive(serde::Deserialize)]
+    struct Report {
+        #[serde(default)]
+        discarded_events: Vec<Discard>,
+    }
+    match serde_json::from_slice::<Report>(payload) {
+        Ok(report) => {
+            for d in report.discarded_events {
+                outcome::record(project_id, Outcome::ClientDiscard, &d.reason, &d.category, d.quantity);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "client report is not valid");
+            outcome::record(project_id, Outcome::Invalid, "invalid_client_report", "internal", 1);
+        }
+    }
 }
 
 /// A stable event id for the `index`-th event of an envelope.

@@ -1,12 +1,17 @@
-//! The normalization this slice does: ids, times, level and platform. The full Sentry
-//! normalization (trimming, user agent parsing, clock drift from `sent_at`, …) comes with the
-//! processing issue.
+//! Normalization: ids, times (with clock-drift correction from the envelope's `sent_at`), level,
+//! platform and the `{{auto}}` user IP. The rest of Sentry's normalization (trimming, user agent
+//! parsing, …) comes with the processing issue.
 
 use errata_domain::summary::normalize_level;
 use errata_domain::QueuedEnvelope;
 use errata_protocol::envelope::normalize_event_id;
 use errata_protocol::{Envelope, Timestamp};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// Clocks off by less than this are left alone: network and queue delays look like drift.
+/// (Relay uses the same bound: only a clock that is clearly wrong, such as a wrong time zone,
+/// is corrected.)
+const MIN_CLOCK_DRIFT_SECS: i64 = 55 * 60;
 
 pub fn normalize(event: &mut errata_protocol::Event, envelope: &Envelope, queued: &QueuedEnvelope) {
     // Ingest guarantees envelopes with events carry an id in the header.
@@ -19,6 +24,7 @@ pub fn normalize(event: &mut errata_protocol::Event, envelope: &Envelope, queued
     event.event_id = Some(id);
 
     let received = Timestamp::from_unix_millis(queued.received_ms).unwrap_or_else(Timestamp::now);
+    correct_clock_drift(event, envelope, received);
     // An event from the future (a client clock ahead) is placed at the time it was received.
     event.timestamp = Some(match event.timestamp {
         Some(t) if t <= received => t,
@@ -28,5 +34,82 @@ pub fn normalize(event: &mut errata_protocol::Event, envelope: &Envelope, queued
     event.level = Some(normalize_level(event.level.as_deref()));
     if event.platform.as_deref().is_none_or(str::is_empty) {
         event.platform = Some("other".into());
+    }
+    fill_auto_ip(event, queued.client_ip.as_deref());
+}
+
+/// When the SDK's clock (seen through `sent_at`) differs from ours by more than the bound,
+/// shift the event time by the difference and say so in the event's `errors`.
+fn correct_clock_drift(event: &mut errata_protocol::Event, envelope: &Envelope, received: Timestamp) {
+    let (Some(sent_at), Some(ts)) = (envelope.header.sent_at.as_deref().and_then(Timestamp::parse), event.timestamp)
+    else {
+        return;
+    };
+    let drift_ms = received.unix_millis() - sent_at.unix_millis();
+    if drift_ms.abs() < MIN_CLOCK_DRIFT_SECS * 1000 {
+        return;
+    }
+    if let Some(corrected) = Timestamp::from_unix_millis(ts.unix_millis() + drift_ms) {
+        event.timestamp = Some(corrected);
+        let errors = event.other.entry("errors").or_insert_with(|| json!([]));
+        if let Value::Array(list) = errors {
+            list.push(json!({"type": "clock_drift", "name": "timestamp", "sdk_time": sent_at.to_rfc3339(), "server_time": received.to_rfc3339()}));
+        }
+    }
+}
+
+/// `{{auto}}` in `user.ip_address` or `request.env.REMOTE_ADDR` means "the address you saw".
+fn fill_auto_ip(event: &mut errata_protocol::Event, client_ip: Option<&str>) {
+    let ip = client_ip.map(|ip| json!(ip)).unwrap_or(Value::Null);
+    for pointer in ["/user/ip_address", "/request/env/REMOTE_ADDR"] {
+        let (root, rest) = pointer[1..].split_once('/').unwrap_or_default();
+        if let Some(slot) = event.other.get_mut(root).and_then(|v| v.pointer_mut(&format!("/{rest}"))) {
+            if slot.as_str() == Some("{{auto}}") {
+                *slot = ip.clone();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use errata_domain::QueuedPayload;
+
+    fn run(event: serde_json::Value, sent_at: Option<&str>, client_ip: Option<&str>) -> errata_protocol::Event {
+        let mut ev: errata_protocol::Event = serde_json::from_value(event).unwrap();
+        let mut env = Envelope::parse(b"{}\n").unwrap();
+        env.header.sent_at = sent_at.map(str::to_owned);
+        let queued = QueuedEnvelope {
+            project_id: 1,
+            received_ms: 1_795_000_000_000, // 2026-11-18T11:06:40Z
+            client_ip: client_ip.map(str::to_owned),
+            payload: QueuedPayload::Inline(String::new()),
+        };
+        normalize(&mut ev, &env, &queued);
+        ev
+    }
+
+    #[test]
+    fn corrects_a_clock_two_hours_behind_but_not_small_skew() {
+        let ev = run(json!({"timestamp": "2026-11-18T09:06:30Z"}), Some("2026-11-18T09:06:39Z"), None);
+        assert_eq!(ev.timestamp.unwrap().to_rfc3339(), "2026-11-18T11:06:31.000Z");
+        assert_eq!(ev.other["errors"][0]["type"], "clock_drift");
+        let ev = run(json!({"timestamp": "2026-11-18T11:05:00Z"}), Some("2026-11-18T11:06:00Z"), None);
+        assert_eq!(ev.timestamp.unwrap().to_rfc3339(), "2026-11-18T11:05:00.000Z");
+        assert!(!ev.other.contains_key("errors"));
+    }
+
+    #[test]
+    fn auto_ip_is_the_client_address() {
+        let ev = run(
+            json!({"user": {"ip_address": "{{auto}}", "id": "1"}, "request": {"env": {"REMOTE_ADDR": "{{auto}}"}}}),
+            None,
+            Some("198.51.100.4"),
+        );
+        assert_eq!(ev.other["user"]["ip_address"], "198.51.100.4");
+        assert_eq!(ev.other["request"]["env"]["REMOTE_ADDR"], "198.51.100.4");
+        let ev = run(json!({"user": {"ip_address": "10.1.1.1"}}), None, Some("198.51.100.4"));
+        assert_eq!(ev.other["user"]["ip_address"], "10.1.1.1");
     }
 }

@@ -196,3 +196,12 @@ async fn secrets_are_scrubbed_before_storage_and_grouping() {
     assert_eq!(body["request"]["query_string"], "token=[Filtered]&page=2");
     assert_eq!(body["_meta"]["extra.password"][""]["rem"][0][0], "@password:filter");
 }
+
+#[tokio::test]
+async fn client_reports_are_outcomes_not_unhandled_items() {
+    let w = world();
+    let env = b"{}\n{\"type\":\"client_report\"}\n{\"discarded_events\":[{\"reason\":\"queue_overflow\",\"category\":\"error\",\"quantity\":3}]}\n";
+    let outcomes = process(&w.deps, &queued(env)).await.unwrap();
+    assert_eq!(outcomes, Outcomes::default());
+    assert!(w.issues.project_issues(3).await.unwrap().is_empty());
+}

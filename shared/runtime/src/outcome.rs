@@ -20,6 +20,8 @@ pub enum Outcome {
     Filtered,
     /// Accepted but not used (item types Errata does not process).
     Ignored,
+    /// Dropped by the SDK itself before sending, as its client report says.
+    ClientDiscard,
 }
 
 impl Outcome {
@@ -30,6 +32,7 @@ impl Outcome {
             Outcome::Invalid => "invalid",
             Outcome::Filtered => "filtered",
             Outcome::Ignored => "ignored",
+            Outcome::ClientDiscard => "client_discard",
         }
     }
 }
