@@ -2,12 +2,10 @@
 // with index.html under /TAG/ from 127.0.0.1 on a random port, loads the page headless, clicks
 // its three actions (an uncaught error, a captureException, a captureMessage), waits for
 // Sentry.flush and prints the sent event ids.
-//   node run.mjs DSN TAG [--allow-cors-error=NAME]
+//   node run.mjs DSN TAG
 // Exits non-zero on any page error but the intended one, on a request to the DSN's host that
-// fails or is answered with other than 2xx (the report shows status, X-Sentry-Error and the
-// request's headers), or on timeout. --allow-cors-error=NAME (a Chromium CORS error such as
-// MultipleAllowOriginValues) accepts requests that ingest answered 2xx but the browser would not
-// let the SDK read for that reason; they are still reported on stderr.
+// fails (a CORS refusal included) or is answered with other than 2xx (the report shows status,
+// X-Sentry-Error and the request's headers), or on timeout.
 // The script's URL (so every stack frame's filename) carries the tag: grouping uses in-app
 // frames, so events of one run never group with another run's, the message included.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,10 +20,9 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT_MS = 60_000;
 const args = process.argv.slice(2);
-const allowedCors = args.filter((a) => a.startsWith('--allow-cors-error=')).map((a) => a.split('=')[1]);
-const [dsn, tag] = args.filter((a) => !a.startsWith('--'));
+const [dsn, tag] = args;
 if (!dsn || !tag) {
-  console.error('usage: node run.mjs DSN TAG [--allow-cors-error=NAME]');
+  console.error('usage: node run.mjs DSN TAG');
   process.exit(64);
 }
 const ingestOrigin = new URL(dsn).origin;
@@ -149,21 +146,14 @@ try {
     await new Promise((r) => setTimeout(r, 50));
   }
 
-  let tolerated = 0;
   for (const r of ingestRequests()) {
     const ok = r.status >= 200 && r.status <= 299;
-    if (ok && !r.failure) continue;
-    if (ok && r.cors && allowedCors.includes(r.cors)) {
-      tolerated++;
-      console.error(`allowed (--allow-cors-error=${r.cors}): ingest answered, the page could not read it: ${describe(r)}`);
-    } else {
-      problems.push(`request to ingest not accepted: ${describe(r)}`);
-    }
+    if (!ok || r.failure) problems.push(`request to ingest not accepted: ${describe(r)}`);
   }
   if (ingestRequests().length < 3) problems.push(`expected at least 3 requests to ${ingestOrigin}, saw ${ingestRequests().length}`);
   for (const event of sent) {
     const ok = event.status >= 200 && event.status <= 299;
-    if (!ok && !(event.status === undefined && tolerated)) {
+    if (!ok) {
       problems.push(`event ${event.id} (${event.type}) was not accepted: status ${event.status}`);
     }
   }
