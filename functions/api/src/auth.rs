@@ -10,6 +10,20 @@ use errata_runtime::http::{self, Request};
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub email: String,
+    /// The token's scopes (Sentry's `event:write`…); empty means unrestricted.
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    /// Whether the token may do what needs `scope` (an `:admin` scope includes `:write`).
+    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+        let admin = scope.replace(":write", ":admin");
+        if self.scopes.is_empty() || self.scopes.iter().any(|s| s == scope || *s == admin) {
+            Ok(())
+        } else {
+            Err(ApiError::new(403, format!("This token lacks the {scope} scope.")))
+        }
+    }
 }
 
 pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Caller, ApiError> {
@@ -23,7 +37,7 @@ pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Caller, ApiError
         .ok_or_else(|| ApiError::new(401, "Invalid authorization header: expected 'Bearer <token>'."))?;
     let stored = deps.directory.api_token(&token_digest(token)).await?;
     let stored = stored.ok_or_else(|| ApiError::new(401, "Invalid token"))?;
-    Ok(Caller { email: stored.email })
+    Ok(Caller { email: stored.email, scopes: stored.scopes })
 }
 
 /// The caller's membership of `org`, or 404: a caller outside an organization learns nothing

@@ -1,10 +1,12 @@
-//! Issue routes: the project issue list, issue detail, an issue's latest event.
+//! Issue routes: the project issue list, issue detail, status changes (single and bulk).
 
 use crate::auth::{self, Caller};
-use crate::shapes::{event_json, issue_json};
+use crate::shapes::issue_json;
 use crate::{ApiError, ApiResult, Deps};
-use errata_domain::{Issue, IssueId, IssueStatus};
+use errata_domain::status::shown_substatus;
+use errata_domain::{Issue, IssueId, IssueStatus, Project, StatusRequest, Substatus, Timestamp};
 use errata_runtime::http::{self, Request};
+use serde_json::{json, Value};
 
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
@@ -46,20 +48,100 @@ pub async fn detail(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
     Ok(http::json(200, &issue_json(&issue, &project, &deps.web_url)))
 }
 
-/// `GET /api/0/issues/{id}/events/latest/`
-pub async fn latest_event(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
+/// `PUT /api/0/issues/{id}/`: `{"status": …, "statusDetails": {…}}` as Sentry takes it.
+pub async fn update(deps: &Deps, req: &Request, caller: &Caller, id: &str) -> ApiResult {
+    caller.require("event:write")?;
     let (issue, project) = readable_issue(deps, caller, id).await?;
-    let stored = deps.issues.latest_event(issue.id).await?.ok_or_else(ApiError::not_found)?;
-    let body = deps.events.get(&stored.body_key).await?.ok_or_else(|| {
-        tracing::error!(key = %stored.body_key, "indexed event has no body");
-        ApiError::not_found()
-    })?;
-    let event: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|_| ApiError::new(500, "Stored event is unreadable"))?;
-    Ok(http::json(200, &event_json(&event, &issue, &project)))
+    let request = parse_status_request(req)?;
+    let issue = apply(deps, issue, &request).await?;
+    Ok(http::json(200, &issue_json(&issue, &project, &deps.web_url)))
 }
 
-async fn readable_issue(deps: &Deps, caller: &Caller, id: &str) -> Result<(Issue, errata_domain::Project), ApiError> {
+/// `PUT /api/0/projects/{org}/{project}/issues/?id=1&id=2`: the same change to several issues.
+/// Ids of other projects are ignored, as Sentry does.
+pub async fn bulk_update(deps: &Deps, req: &Request, caller: &Caller, org: &str, slug: &str) -> ApiResult {
+    caller.require("event:write")?;
+    let project = auth::project_by_slug(deps, caller, org, slug).await?;
+    let ids: Vec<&str> = req.query_string_parameters.all("id").unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::new(400, "Select the issues to update with one or more id= parameters."));
+    }
+    if ids.len() > MAX_LIMIT {
+        return Err(ApiError::new(400, format!("At most {MAX_LIMIT} issues can be updated at once.")));
+    }
+    let request = parse_status_request(req)?;
+    let mut last = None;
+    for id in ids {
+        let id = IssueId::parse(id).ok_or_else(|| ApiError::new(400, format!("Invalid issue id {id:?}.")))?;
+        let Some(issue) = deps.issues.issue(id).await?.filter(|i| i.project_id == project.id) else { continue };
+        last = Some(apply(deps, issue, &request).await?);
+    }
+    let Some(issue) = last else { return Err(ApiError::not_found()) };
+    let shape = issue_json(&issue, &project, &deps.web_url);
+    Ok(http::json(200, &json!({ "status": shape["status"], "substatus": shape["substatus"], "statusDetails": shape["statusDetails"] })))
+}
+
+async fn apply(deps: &Deps, mut issue: Issue, request: &StatusRequest) -> Result<Issue, ApiError> {
+    let change = request.apply(&issue, Timestamp::now());
+    deps.issues.set_status(&issue, &change).await?;
+    issue.status = change.status;
+    issue.substatus = change.substatus;
+    issue.status_details = change.details;
+    Ok(issue)
+}
+
+/// Sentry's issue update body: `status` (`resolved`, `resolvedInNextRelease`, `unresolved`,
+/// `ignored`) and `statusDetails` (`inNextRelease`, `ignoreCount`, `ignoreUntil`,
+/// `ignoreDuration` in minutes).
+fn parse_status_request(req: &Request) -> Result<StatusRequest, ApiError> {
+    let bytes = http::body_bytes(req).map_err(|_| ApiError::new(400, "The body is not valid base64."))?;
+    let body: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(400, format!("The body must be a JSON object: {e}")))?;
+    let Value::Object(body) = body else { return Err(ApiError::new(400, "The body must be a JSON object.")) };
+    if let Some(key) = body.keys().find(|k| !["status", "statusDetails", "substatus"].contains(&k.as_str())) {
+        return Err(ApiError::new(400, format!("Updating {key:?} is not supported; send status and statusDetails.")));
+    }
+    let details = body.get("statusDetails").cloned().unwrap_or(json!({}));
+    let status = body.get("status").and_then(Value::as_str).ok_or_else(|| ApiError::new(400, "status is required."))?;
+    Ok(match status {
+        "resolved" if details.get("inNextRelease").and_then(Value::as_bool) == Some(true) => {
+            StatusRequest::ResolveInNextRelease
+        }
+        "resolved" => StatusRequest::Resolve,
+        "resolvedInNextRelease" => StatusRequest::ResolveInNextRelease,
+        "unresolved" => StatusRequest::Unresolve,
+        "ignored" | "archived" => {
+            let number = |k: &str| -> Result<Option<u64>, ApiError> {
+                match details.get(k) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(v) => v
+                        .as_u64()
+                        .filter(|n| *n > 0)
+                        .map(Some)
+                        .ok_or_else(|| ApiError::new(400, format!("statusDetails.{k} must be a positive integer."))),
+                }
+            };
+            let mut until = match details.get("ignoreUntil").and_then(Value::as_str) {
+                Some(t) => Some(Timestamp::parse(t).ok_or_else(|| {
+                    ApiError::new(400, "statusDetails.ignoreUntil must be an ISO 8601 time.")
+                })?),
+                None => None,
+            };
+            if let Some(minutes) = number("ignoreDuration")? {
+                until = Timestamp::from_unix_millis(Timestamp::now().unix_millis() + minutes as i64 * 60_000);
+            }
+            StatusRequest::Ignore { count: number("ignoreCount")?, until }
+        }
+        other => {
+            return Err(ApiError::new(
+                400,
+                format!("Invalid status {other:?}: use resolved, resolvedInNextRelease, unresolved or ignored."),
+            ))
+        }
+    })
+}
+
+pub async fn readable_issue(deps: &Deps, caller: &Caller, id: &str) -> Result<(Issue, Project), ApiError> {
     let id = IssueId::parse(id).ok_or_else(ApiError::not_found)?;
     let issue = deps.issues.issue(id).await?.ok_or_else(ApiError::not_found)?;
     let project = auth::project_by_id(deps, caller, issue.project_id).await?;
@@ -70,9 +152,16 @@ async fn readable_issue(deps: &Deps, caller: &Caller, id: &str) -> Result<(Issue
 /// (both negatable with `!`) and free text matched against title and culprit.
 #[derive(Debug, Default)]
 struct Filter {
-    status: Option<(bool, IssueStatus)>,
+    is: Vec<(bool, Is)>,
     level: Option<(bool, String)>,
     text: Vec<String>,
+}
+
+/// An `is:` term: a status (`resolved`…) or a substatus (`regressed`, `new`, `escalating`…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Is {
+    Status(IssueStatus),
+    Substatus(Substatus),
 }
 
 impl Filter {
@@ -85,9 +174,16 @@ impl Filter {
             };
             match term.split_once(':') {
                 Some(("is", value)) => {
-                    let status = IssueStatus::parse(value)
-                        .ok_or_else(|| ApiError::new(400, format!("Invalid value for \"is\" search: {value:?}")))?;
-                    f.status = Some((negated, status));
+                    let is = match value {
+                        "archived" => Is::Status(IssueStatus::Ignored),
+                        _ => IssueStatus::parse(value)
+                            .map(Is::Status)
+                            .or_else(|| Substatus::parse(value).map(Is::Substatus))
+                            .ok_or_else(|| {
+                                ApiError::new(400, format!("Invalid value for \"is\" search: {value:?}"))
+                            })?,
+                    };
+                    f.is.push((negated, is));
                 }
                 Some(("level", value)) => f.level = Some((negated, value.to_ascii_lowercase())),
                 Some((key, _)) if !key.is_empty() && !token.starts_with('"') => {
@@ -103,8 +199,12 @@ impl Filter {
     }
 
     fn matches(&self, issue: &Issue) -> bool {
-        if let Some((neg, status)) = self.status {
-            if (issue.status == status) == neg {
+        for (neg, is) in &self.is {
+            let hit = match is {
+                Is::Status(status) => issue.status == *status,
+                Is::Substatus(sub) => shown_substatus(issue, Timestamp::now()) == *sub,
+            };
+            if hit == *neg {
                 return false;
             }
         }
@@ -160,8 +260,16 @@ fn parse_cursor(c: &str) -> Option<usize> {
     parts.next()?.parse().ok()
 }
 
-/// Sentry's `Link` header with `previous` and `next` cursors and a `results` flag.
+/// Sentry's `Link` header for an offset-paged list.
 fn link_header(path: &str, query: &str, offset: usize, limit: usize, total: usize) -> String {
+    let prev = format!("0:{}:1", offset.saturating_sub(limit));
+    let next = format!("0:{}:0", offset + limit);
+    link(path, query, (&prev, offset > 0), (&next, offset + limit < total))
+}
+
+/// Sentry's `Link` header: `previous` and `next` URLs with their cursors and whether each
+/// has results.
+pub fn link(path: &str, query: &str, prev: (&str, bool), next: (&str, bool)) -> String {
     let base: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("cursor=")).collect();
     let url = |cursor: &str| {
         let mut q = base.clone();
@@ -169,14 +277,14 @@ fn link_header(path: &str, query: &str, offset: usize, limit: usize, total: usiz
         q.push(&c);
         format!("<{path}?{}>", q.join("&"))
     };
-    let prev = format!("0:{}:1", offset.saturating_sub(limit));
-    let next = format!("0:{}:0", offset + limit);
     format!(
-        "{}; rel=\"previous\"; results=\"{}\"; cursor=\"{prev}\", {}; rel=\"next\"; results=\"{}\"; cursor=\"{next}\"",
-        url(&prev),
-        offset > 0,
-        url(&next),
-        offset + limit < total
+        "{}; rel=\"previous\"; results=\"{}\"; cursor=\"{}\", {}; rel=\"next\"; results=\"{}\"; cursor=\"{}\"",
+        url(prev.0),
+        prev.1,
+        prev.0,
+        url(next.0),
+        next.1,
+        next.0
     )
 }
 
@@ -191,8 +299,10 @@ mod tests {
             vec!["is:unresolved", "\"division by\"", "!level:info"]
         );
         let f = Filter::parse(r#"!is:resolved "Division BY""#).unwrap();
-        assert_eq!(f.status, Some((true, IssueStatus::Resolved)));
+        assert_eq!(f.is, vec![(true, Is::Status(IssueStatus::Resolved))]);
         assert_eq!(f.text, vec!["division by"]);
+        let f = Filter::parse("is:regressed is:archived").unwrap();
+        assert_eq!(f.is, vec![(false, Is::Substatus(Substatus::Regressed)), (false, Is::Status(IssueStatus::Ignored))]);
         assert_eq!(Filter::parse("is:bogus").unwrap_err().status, 400);
         assert_eq!(Filter::parse("browser:chrome").unwrap_err().status, 400);
     }

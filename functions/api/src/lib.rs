@@ -1,11 +1,12 @@
 //! The JSON API under `/api/0/`, in the shapes of Sentry's public API.
-//! This slice serves the issue list, issue detail and an issue's latest event.
+//! Issues (list, detail, status changes) and their events.
 
 mod auth;
+mod events;
 mod issues;
 mod shapes;
 
-use errata_ports::{BlobStore, Directory, IssueStore, StoreError};
+use errata_ports::{BlobStore, Directory, EventOrder, IssueStore, StoreError};
 use errata_runtime::http::{self, Request, Response};
 use std::sync::Arc;
 
@@ -60,14 +61,22 @@ async fn route(deps: &Deps, req: &Request) -> ApiResult {
     let method = http::method(req);
     let Some(rest) = path.strip_prefix("/api/0/") else { return Err(ApiError::not_found()) };
     let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    if method != "GET" {
-        return Err(ApiError::new(405, format!("Method \"{method}\" not allowed.")));
-    }
     let user = auth::authenticate(deps, req).await?;
-    match segments.as_slice() {
-        ["projects", org, project, "issues"] => issues::list(deps, req, &user, org, project).await,
-        ["issues", id] => issues::detail(deps, &user, id).await,
-        ["issues", id, "events", "latest"] => issues::latest_event(deps, &user, id).await,
+    let not_allowed = || ApiError::new(405, format!("Method \"{method}\" not allowed."));
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["projects", org, project, "issues"]) => issues::list(deps, req, &user, org, project).await,
+        ("PUT", ["projects", org, project, "issues"]) => issues::bulk_update(deps, req, &user, org, project).await,
+        ("GET", ["projects", org, project, "events", event_id]) => {
+            events::of_project(deps, &user, org, project, event_id).await
+        }
+        ("GET", ["issues", id]) => issues::detail(deps, &user, id).await,
+        ("PUT", ["issues", id]) => issues::update(deps, req, &user, id).await,
+        ("GET", ["issues", id, "events"]) => events::list(deps, req, &user, id).await,
+        ("GET", ["issues", id, "events", "latest"]) => events::end(deps, &user, id, EventOrder::NewestFirst).await,
+        ("GET", ["issues", id, "events", "oldest"]) => events::end(deps, &user, id, EventOrder::OldestFirst).await,
+        ("GET", ["issues", id, "events", event_id]) => events::of_issue(deps, &user, id, event_id).await,
+        (_, ["projects", _, _, "issues"] | ["issues", _]) => Err(not_allowed()),
+        (_, ["projects", _, _, "events", _] | ["issues", _, "events", ..]) => Err(not_allowed()),
         _ => Err(ApiError::not_found()),
     }
 }

@@ -1,6 +1,7 @@
 //! Errata's records in the JSON shapes of Sentry's API (camelCase keys, string ids).
 
-use errata_domain::{Issue, Project};
+use errata_domain::status::shown_substatus;
+use errata_domain::{Issue, Project, Timestamp};
 use serde_json::{json, Map, Value};
 
 /// Sentry's "group" serialization, as the issue list and issue detail return it.
@@ -20,8 +21,8 @@ pub fn issue_json(issue: &Issue, project: &Project, web_url: &str) -> Value {
         "logger": null,
         "level": issue.level,
         "status": issue.status.as_str(),
-        "statusDetails": {},
-        "substatus": if issue.times_seen <= 1 { "new" } else { "ongoing" },
+        "statusDetails": status_details(issue),
+        "substatus": shown_substatus(issue, Timestamp::now()).as_str(),
         "isPublic": false,
         "platform": issue.platform,
         "project": { "id": project.id.to_string(), "name": project.name, "slug": project.slug, "platform": project.platform },
@@ -36,11 +37,29 @@ pub fn issue_json(issue: &Issue, project: &Project, web_url: &str) -> Value {
         "hasSeen": false,
         "annotations": [],
         "count": issue.times_seen.to_string(),
-        "userCount": 0,
+        "userCount": issue.users_seen,
+        "firstRelease": issue.first_release.as_ref().map(|v| json!({ "version": v, "shortVersion": v })),
+        "lastRelease": issue.last_release.as_ref().map(|v| json!({ "version": v, "shortVersion": v })),
         "firstSeen": issue.first_seen.to_rfc3339(),
         "lastSeen": issue.last_seen.to_rfc3339(),
         "stats": {},
     })
+}
+
+/// Sentry's `statusDetails`: the conditions of the current status.
+fn status_details(issue: &Issue) -> Value {
+    let d = &issue.status_details;
+    let mut out = Map::new();
+    if d.in_next_release {
+        out.insert("inNextRelease".into(), json!(true));
+    }
+    if let Some(count) = d.ignore_count {
+        out.insert("ignoreCount".into(), json!(count));
+    }
+    if let Some(until) = d.ignore_until.and_then(Timestamp::from_unix_millis) {
+        out.insert("ignoreUntil".into(), json!(until.to_rfc3339()));
+    }
+    Value::Object(out)
 }
 
 /// `PROJECT-<base 36 id>`: readable and stable, since issue ids are derived, not counted.
@@ -119,30 +138,8 @@ fn message_of(event: &Value) -> Option<String> {
 
 /// Tags as Sentry lists them, with the standard ones (level, environment, release…) added.
 fn tags_of(event: &Value) -> Value {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    match event.get("tags") {
-        Some(Value::Object(map)) => pairs.extend(map.iter().map(|(k, v)| (k.clone(), plain(v)))),
-        Some(Value::Array(list)) => {
-            pairs.extend(list.iter().filter_map(|p| Some((plain(p.get(0)?), plain(p.get(1)?)))))
-        }
-        _ => {}
-    }
-    for key in ["level", "environment", "release", "dist", "server_name", "transaction", "logger"] {
-        if let Some(v) = event.get(key).filter(|v| !v.is_null()) {
-            if !pairs.iter().any(|(k, _)| k == key) {
-                pairs.push((key.to_owned(), plain(v)));
-            }
-        }
-    }
-    pairs.sort();
+    let pairs = errata_domain::tags::event_tags(event);
     Value::Array(pairs.into_iter().map(|(key, value)| json!({ "key": key, "value": value })).collect())
-}
-
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn exception_json(exc: &Value) -> Value {

@@ -3,12 +3,16 @@
 use super::*;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
 use errata_domain::secrets::token_digest;
-use errata_domain::{ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, Role, Sighting, Timestamp};
+use errata_domain::{
+    ApiToken, BodyRef, EventSummary, Grouping, IssueId, Member, Org, Project, Role, Sighting, Timestamp,
+};
 use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryIssues};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "errata_aaaa";
 const OTHER_TOKEN: &str = "errata_bbbb";
+/// Ann's read-only token.
+const READ_TOKEN: &str = "errata_cccc";
 
 struct World {
     deps: Deps,
@@ -44,6 +48,15 @@ async fn world() -> World {
             .await
             .unwrap();
     }
+    directory
+        .put_api_token(&ApiToken {
+            digest: token_digest(READ_TOKEN),
+            email: "ann@acme.test".into(),
+            label: "read".into(),
+            scopes: vec!["event:read".into(), "project:read".into()],
+        })
+        .await
+        .unwrap();
     let mut issue_ids = Vec::new();
     // acme/web is project 1, other/web project 2.
     for (n, (project_id, ty, ts)) in
@@ -68,7 +81,8 @@ async fn world() -> World {
                 platform: "python".into(),
                 release: None,
                 environment: None,
-                body_key: key,
+                user_hash: None,
+                body: BodyRef { key, offset: 0, len: 0 },
             })
             .await
             .unwrap();
@@ -95,7 +109,19 @@ fn get(path: &str, query: &str, token: Option<&str>) -> Request {
 }
 
 async fn call(w: &World, path: &str, query: &str, token: Option<&str>) -> (i64, Value, Response) {
-    let resp = handle(&w.deps, get(path, query, token)).await;
+    send(w, get(path, query, token)).await
+}
+
+async fn put(w: &World, path: &str, query: &str, body: Value, token: &str) -> (i64, Value) {
+    let mut req = get(path, query, Some(token));
+    req.request_context.http.method = Method::PUT;
+    req.body = Some(body.to_string());
+    let (status, body, _) = send(w, req).await;
+    (status, body)
+}
+
+async fn send(w: &World, req: Request) -> (i64, Value, Response) {
+    let resp = handle(&w.deps, req).await;
     let body = match &resp.body {
         Some(aws_lambda_events::encodings::Body::Text(t)) => serde_json::from_str(t).unwrap(),
         _ => Value::Null,
@@ -169,6 +195,11 @@ async fn foreign_resources_are_404_never_403() {
         "/api/0/projects/other/web/issues/".to_owned(),
         format!("/api/0/issues/{}/", w.foreign_issue),
         format!("/api/0/issues/{}/events/latest/", w.foreign_issue),
+        format!("/api/0/issues/{}/events/oldest/", w.foreign_issue),
+        format!("/api/0/issues/{}/events/", w.foreign_issue),
+        format!("/api/0/issues/{}/events/{:032}/", w.foreign_issue, 3),
+        format!("/api/0/projects/other/web/events/{:032}/", 3),
+        format!("/api/0/projects/acme/web/events/{:032}/", 3),
         "/api/0/projects/nope/web/issues/".to_owned(),
         "/api/0/issues/123/".to_owned(),
         "/api/0/issues/abc/".to_owned(),
@@ -191,4 +222,94 @@ async fn bad_parameters_are_400() {
         let (status, body, _) = call(&w, "/api/0/projects/acme/web/issues/", query, Some(TOKEN)).await;
         assert_eq!(status, 400, "{query}: {body}");
     }
+}
+
+#[tokio::test]
+async fn events_of_an_issue_by_id_oldest_and_paged() {
+    let w = world().await;
+    let id = w.issue_ids[0];
+    let (status, ev, _) = call(&w, &format!("/api/0/issues/{id}/events/oldest/"), "", Some(TOKEN)).await;
+    assert_eq!((status, ev["eventID"].clone()), (200, json!(format!("{:032}", 0))));
+    let (status, ev, _) = call(&w, &format!("/api/0/issues/{id}/events/{:032}/", 1), "", Some(TOKEN)).await;
+    assert_eq!((status, ev["eventID"].clone()), (200, json!(format!("{:032}", 1))));
+    // An event of another issue is not found under this one.
+    let (status, _, _) = call(&w, &format!("/api/0/issues/{id}/events/{:032}/", 2), "", Some(TOKEN)).await;
+    assert_eq!(status, 404);
+    let (status, ev, _) = call(&w, &format!("/api/0/projects/acme/web/events/{:032}/", 2), "", Some(TOKEN)).await;
+    assert_eq!((status, ev["title"].clone()), (200, json!("ValueError: v")));
+
+    let (status, list, resp) = call(&w, &format!("/api/0/issues/{id}/events/"), "limit=1", Some(TOKEN)).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list[0]["eventID"], format!("{:032}", 1), "newest first");
+    assert_eq!(list[0]["title"], "KeyError: v");
+    let link = resp.headers["link"].to_str().unwrap().to_owned();
+    let next = link.split("cursor=\"").nth(2).unwrap().split('"').next().unwrap();
+    assert!(link.contains("rel=\"next\"; results=\"true\""), "{link}");
+    let (_, list, resp) =
+        call(&w, &format!("/api/0/issues/{id}/events/"), &format!("limit=1&cursor={next}"), Some(TOKEN)).await;
+    assert_eq!(list[0]["eventID"], format!("{:032}", 0));
+    assert!(resp.headers["link"].to_str().unwrap().contains("rel=\"next\"; results=\"false\""));
+    let (_, list, _) = call(&w, &format!("/api/0/issues/{id}/events/"), "sort=oldest&full=true", Some(TOKEN)).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["entries"][0]["type"], "exception");
+    for bad in ["cursor=zzz", "limit=0", "sort=sideways"] {
+        let (status, _, _) = call(&w, &format!("/api/0/issues/{id}/events/"), bad, Some(TOKEN)).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn resolve_ignore_and_unresolve_single_and_bulk() {
+    let w = world().await;
+    let [a, b] = [w.issue_ids[0], w.issue_ids[1]];
+    let (status, body) = put(&w, &format!("/api/0/issues/{a}/"), "", json!({"status": "resolved"}), TOKEN).await;
+    assert_eq!((status, body["status"].clone()), (200, json!("resolved")), "{body}");
+    let (_, list, _) = call(&w, "/api/0/projects/acme/web/issues/", "query=is:resolved", Some(TOKEN)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], a.to_string());
+
+    let (status, body) = put(
+        &w,
+        &format!("/api/0/issues/{b}/"),
+        "",
+        json!({"status": "ignored", "statusDetails": {"ignoreCount": 100}}),
+        TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["substatus"].clone(), body["statusDetails"].clone()), (json!("archived_until_condition_met"), json!({"ignoreCount": 100})));
+
+    let (status, body) = put(
+        &w,
+        "/api/0/projects/acme/web/issues/",
+        &format!("id={a}&id={b}&id={}", w.foreign_issue),
+        json!({"status": "unresolved"}),
+        TOKEN,
+    )
+    .await;
+    assert_eq!((status, body["status"].clone()), (200, json!("unresolved")), "{body}");
+    let (_, list, _) = call(&w, "/api/0/projects/acme/web/issues/", "query=is:unresolved", Some(TOKEN)).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    // The other organization's issue in the same request was left alone.
+    let (_, foreign, _) = call(&w, &format!("/api/0/issues/{}/", w.foreign_issue), "", Some(OTHER_TOKEN)).await;
+    assert_eq!(foreign["status"], "unresolved");
+
+    for (body, query) in [
+        (json!({"status": "fixed"}), ""),
+        (json!({"assignedTo": "me"}), ""),
+        (json!({"status": "ignored", "statusDetails": {"ignoreCount": -1}}), ""),
+        (json!({"status": "ignored", "statusDetails": {"ignoreUntil": "soon"}}), ""),
+        (json!([1]), ""),
+    ] {
+        let (status, reply) = put(&w, &format!("/api/0/issues/{a}/"), query, body.clone(), TOKEN).await;
+        assert_eq!(status, 400, "{body}: {reply}");
+        assert!(reply["detail"].as_str().unwrap().len() > 10);
+    }
+    let (status, _) = put(&w, "/api/0/projects/acme/web/issues/", "", json!({"status": "resolved"}), TOKEN).await;
+    assert_eq!(status, 400, "bulk without ids");
+    let (status, _) = put(&w, &format!("/api/0/issues/{a}/"), "", json!({"status": "resolved"}), READ_TOKEN).await;
+    assert_eq!(status, 403, "a read-only token cannot change issues");
+    let (status, _) =
+        put(&w, &format!("/api/0/issues/{}/", w.foreign_issue), "", json!({"status": "resolved"}), TOKEN).await;
+    assert_eq!(status, 404);
 }

@@ -4,15 +4,19 @@
 
 mod attachments;
 mod normalize;
+mod rows;
 mod security;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use errata_domain::issue::Recorded;
 use errata_domain::scrub::{scrub_event, ScrubSettings};
-use errata_domain::{EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting};
+use errata_domain::{BodyRef, EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting, Timestamp};
 use errata_ports::{BlobStore, IssueStore, StoreError};
 use errata_protocol::{Envelope, Event};
+use errata_rows::EventRow;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use errata_runtime::outcome::{self, Outcome};
 use std::sync::Arc;
 use thiserror::Error;
@@ -37,17 +41,31 @@ pub enum ProcessError {
 pub struct Outcomes {
     pub new_issues: usize,
     pub counted: usize,
+    pub regressed: usize,
+    pub escalated: usize,
     pub duplicates: usize,
+    pub transactions: usize,
     pub invalid: usize,
-    /// Item types this processor does not handle yet (transactions, sessions, …).
+    /// Item types this processor does not handle yet (sessions, feedback, check-ins).
     pub unhandled: usize,
 }
 
 pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    let mut ids = Vec::new();
+    let mut batch = Vec::new();
+    for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        match process_record(deps, &record).await {
+        match parse_record(record) {
+            Ok(queued) => {
+                ids.push(id);
+                batch.push(queued);
+            }
+            Err(e) => tracing::error!(message_id = %id, error = %e, outcome = "invalid", "dropped"),
+        }
+    }
+    for (id, result) in ids.into_iter().zip(process_batch(deps, &batch).await) {
+        match result {
             Ok(outcomes) => tracing::info!(message_id = %id, ?outcomes, "processed"),
             // Store errors fail the message: transient ones succeed on a later receive, and a
             // permanent one (say, access denied) parks it in the DLQ instead of losing it.
@@ -63,16 +81,114 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     response
 }
 
-async fn process_record(deps: &Deps, record: &SqsMessage) -> Result<Outcomes, ProcessError> {
+fn parse_record(record: &SqsMessage) -> Result<QueuedEnvelope, ProcessError> {
     let body = record.body.as_deref().ok_or_else(|| ProcessError::Invalid("empty message".into()))?;
-    let queued: QueuedEnvelope =
-        serde_json::from_str(body).map_err(|e| ProcessError::Invalid(format!("not a queued envelope: {e}")))?;
-    process(deps, &queued).await
+    serde_json::from_str(body).map_err(|e| ProcessError::Invalid(format!("not a queued envelope: {e}")))
 }
 
-/// Processes one queued envelope. Safe to repeat: events already recorded are not counted
-/// again, and stored objects are rewritten with the same content.
+/// Processes one queued envelope (a batch of one).
 pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, ProcessError> {
+    process_batch(deps, std::slice::from_ref(queued)).await.pop().unwrap_or_else(|| Ok(Outcomes::default()))
+}
+
+/// An event ready to be stored: its JSON and its Parquet row, and for an error event the
+/// sighting that counts it (its body location is filled in when the batch's bodies are written).
+struct Prepared {
+    project_id: u64,
+    body: Option<Vec<u8>>,
+    sighting: Option<Sighting>,
+    row: EventRow,
+}
+
+/// Processes queued envelopes as one batch, one result per envelope. The batch's event bodies
+/// go to S3 as one object and its rows as one Parquet file per partition, so storage costs a
+/// few PUTs per batch rather than one per event. Safe to repeat: events already recorded are
+/// not counted again; their bodies and rows are written again, and rows are deduplicated by
+/// event id when read and when compacted.
+pub async fn process_batch(deps: &Deps, batch: &[QueuedEnvelope]) -> Vec<Result<Outcomes, ProcessError>> {
+    let mut results = Vec::with_capacity(batch.len());
+    let mut prepared: Vec<(usize, Prepared)> = Vec::new();
+    for (m, queued) in batch.iter().enumerate() {
+        match expand(deps, queued).await {
+            Ok((events, outcomes)) => {
+                results.push(Ok(outcomes));
+                prepared.extend(events.into_iter().map(|p| (m, p)));
+            }
+            Err(e) => results.push(Err(e)),
+        }
+    }
+    if prepared.is_empty() {
+        return results;
+    }
+    if let Err(e) = store_batch(deps, &mut prepared).await {
+        for (m, _) in &prepared {
+            results[*m] = Err(ProcessError::Store(e.clone()));
+        }
+        return results;
+    }
+    for (m, p) in prepared {
+        let Ok(outcomes) = &mut results[m] else { continue };
+        let Some(sighting) = p.sighting else {
+            outcome::record(p.project_id, Outcome::Accepted, "", "transaction", 1);
+            outcomes.transactions += 1;
+            continue;
+        };
+        match deps.issues.record(&sighting).await {
+            Ok(recorded) => {
+                if recorded != Recorded::Duplicate {
+                    outcome::record(p.project_id, Outcome::Accepted, "", "error", 1);
+                }
+                match recorded {
+                    Recorded::NewIssue => outcomes.new_issues += 1,
+                    Recorded::Counted => outcomes.counted += 1,
+                    Recorded::Regressed => outcomes.regressed += 1,
+                    Recorded::Escalated => outcomes.escalated += 1,
+                    Recorded::Duplicate => outcomes.duplicates += 1,
+                }
+            }
+            // The message is retried whole; its events already recorded count as duplicates.
+            Err(e) => results[m] = Err(e.into()),
+        }
+    }
+    results
+}
+
+/// Writes the bodies of a batch's error events as one object (each event a byte range of it)
+/// and its rows as one Parquet file per (project, day).
+async fn store_batch(deps: &Deps, prepared: &mut [(usize, Prepared)]) -> Result<(), StoreError> {
+    let now = Timestamp::now();
+    let batch_id = uuid::Uuid::new_v4().simple().to_string();
+    let key = format!("bodies/{}/{batch_id}.jsonl", day(now.unix_millis()));
+    let mut segment = Vec::new();
+    for (_, p) in prepared.iter_mut() {
+        let (Some(body), Some(sighting)) = (p.body.take(), p.sighting.as_mut()) else { continue };
+        sighting.body = BodyRef { key: key.clone(), offset: segment.len() as u64, len: body.len() as u64 };
+        segment.extend_from_slice(&body);
+        segment.push(b'\n');
+    }
+    if !segment.is_empty() {
+        deps.events.put(&key, segment, "application/x-ndjson").await?;
+    }
+    let mut partitions: BTreeMap<(u64, String), Vec<EventRow>> = BTreeMap::new();
+    for (_, p) in prepared.iter() {
+        partitions.entry((p.project_id, day(p.row.timestamp))).or_default().push(p.row.clone());
+    }
+    for ((project_id, date), rows) in partitions {
+        let file = errata_rows::encode(&rows).map_err(|e| StoreError::permanent(e.to_string()))?;
+        let key = format!("{}{batch_id}.parquet", errata_rows::partition(project_id, &date));
+        deps.events.put(&key, file, "application/vnd.apache.parquet").await?;
+    }
+    Ok(())
+}
+
+/// The UTC day of a time in ms, `YYYY-MM-DD`: the Parquet partition.
+fn day(ms: i64) -> String {
+    let t = Timestamp::from_unix_millis(ms).unwrap_or_else(Timestamp::now).0;
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// Reads an envelope and turns its items into prepared events, outcomes and stored attachments.
+async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, Outcomes), ProcessError> {
     let bytes = match &queued.payload {
         QueuedPayload::Inline(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64)
@@ -92,6 +208,7 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
     let has_minidump = attachments.iter().any(|a| a.kind == "event.minidump");
 
     let mut events: Vec<Event> = Vec::new();
+    let mut prepared = Vec::new();
     for item in &envelope.items {
         match item.header.ty.as_str() {
             "event" => match serde_json::from_slice::<Event>(&item.payload) {
@@ -110,10 +227,18 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
                     outcomes.invalid += 1;
                 }
             },
+            "transaction" => match serde_json::from_slice::<Event>(&item.payload) {
+                Ok(event) => prepared.push(prepare_transaction(queued, &envelope, event)?),
+                Err(e) => {
+                    tracing::warn!(error = %e, "transaction item is not a valid event");
+                    outcome::record(queued.project_id, Outcome::Invalid, "invalid_transaction", "transaction", 1);
+                    outcomes.invalid += 1;
+                }
+            },
             "attachment" => {}
             "client_report" => client_report(queued.project_id, &item.payload),
             other => {
-                // Transactions, sessions, feedback, check-ins… arrive with the processing issue.
+                // Sessions, feedback, check-ins… are not processed yet.
                 outcome::record(queued.project_id, Outcome::Ignored, "not_processed_yet", item.header.category(), 1);
                 tracing::debug!(item_type = other, "item type not processed yet");
                 outcomes.unhandled += 1;
@@ -131,13 +256,72 @@ pub async fn process(deps: &Deps, queued: &QueuedEnvelope) -> Result<Outcomes, P
         if !attachments.is_empty() {
             event.other.insert("attachments".into(), serde_json::to_value(&attachments).unwrap_or_default());
         }
-        match record_event(deps, queued, &envelope, event).await? {
-            Recorded::NewIssue => outcomes.new_issues += 1,
-            Recorded::Counted => outcomes.counted += 1,
-            Recorded::Duplicate => outcomes.duplicates += 1,
-        }
+        prepared.push(prepare_event(queued, &envelope, event)?);
     }
-    Ok(outcomes)
+    Ok((prepared, outcomes))
+}
+
+/// Normalizes and scrubs an event; returns it as stored JSON with its summary.
+fn clean(queued: &QueuedEnvelope, envelope: &Envelope, mut event: Event) -> Result<(Event, Value), ProcessError> {
+    normalize::normalize(&mut event, envelope, queued);
+    // Scrub before anything is grouped, summarized or stored. (Per-project settings arrive
+    // with the project settings API; every project gets the defaults until then.)
+    let mut stored = serde_json::to_value(&event).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    if scrub_event(&mut stored, &ScrubSettings::default()) > 0 {
+        event = serde_json::from_value(stored.clone()).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    }
+    Ok((event, stored))
+}
+
+fn received(queued: &QueuedEnvelope) -> Timestamp {
+    Timestamp::from_unix_millis(queued.received_ms).unwrap_or_else(Timestamp::now)
+}
+
+/// An error event: grouped, summarized, with its body, row and sighting.
+pub(crate) fn prepare_event(
+    queued: &QueuedEnvelope,
+    envelope: &Envelope,
+    event: Event,
+) -> Result<Prepared, ProcessError> {
+    let (event, mut stored) = clean(queued, envelope, event)?;
+    let grouping = Grouping::of(&event);
+    let summary = EventSummary::of(&event);
+    let issue_id = IssueId::for_group(queued.project_id, &grouping.hash);
+    stored["grouping"] = json!({ "hash": grouping.hash, "variant": grouping.variant, "components": grouping.components, "version": grouping.version });
+    stored["title"] = json!(summary.title);
+    stored["culprit"] = json!(summary.culprit);
+    let row = rows::event_row(&stored, &summary, Some(issue_id), received(queued));
+    let sighting = Sighting {
+        project_id: queued.project_id,
+        issue_id,
+        event_id: event.event_id.clone().unwrap_or_default(),
+        timestamp: event.timestamp.unwrap_or_else(|| received(queued)),
+        platform: event.platform.clone().unwrap_or_else(|| "other".into()),
+        release: event.release.clone(),
+        environment: event.environment.clone(),
+        user_hash: row.user_hash.clone(),
+        grouping,
+        summary,
+        body: BodyRef::default(),
+    };
+    let body = serde_json::to_vec(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    Ok(Prepared { project_id: queued.project_id, body: Some(body), sighting: Some(sighting), row })
+}
+
+/// A transaction: a row in the event store, no issue.
+fn prepare_transaction(queued: &QueuedEnvelope, envelope: &Envelope, event: Event) -> Result<Prepared, ProcessError> {
+    let (event, mut stored) = clean(queued, envelope, event)?;
+    let title = event.transaction.clone().unwrap_or_else(|| "<unlabeled transaction>".into());
+    let summary = EventSummary {
+        title: title.clone(),
+        culprit: title,
+        level: "info".into(),
+        ty: "transaction".into(),
+        metadata: Value::Null,
+    };
+    stored["type"] = json!("transaction");
+    let row = rows::event_row(&stored, &summary, None, received(queued));
+    Ok(Prepared { project_id: queued.project_id, body: None, sighting: None, row })
 }
 
 /// An SDK's client report: what it dropped before sending, recorded as outcomes.
@@ -170,48 +354,6 @@ fn client_report(project_id: u64, payload: &[u8]) {
 fn derived_id(envelope_id: &str, index: usize) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(format!("{envelope_id}/{index}").as_bytes()))
-}
-
-async fn record_event(
-    deps: &Deps,
-    queued: &QueuedEnvelope,
-    envelope: &Envelope,
-    mut event: Event,
-) -> Result<Recorded, ProcessError> {
-    normalize::normalize(&mut event, envelope, queued);
-    // Scrub before anything is grouped, summarized or stored. (Per-project settings arrive
-    // with the project settings API; every project gets the defaults until then.)
-    let mut stored = serde_json::to_value(&event).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-    if scrub_event(&mut stored, &ScrubSettings::default()) > 0 {
-        event = serde_json::from_value(stored.clone()).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-    }
-    let grouping = Grouping::of(&event);
-    let summary = EventSummary::of(&event);
-    let event_id = event.event_id.clone().unwrap_or_default();
-    outcome::record(queued.project_id, Outcome::Accepted, "", "error", 1);
-    let timestamp = event.timestamp.unwrap_or_else(errata_protocol::Timestamp::now);
-    let body_key = format!("events/{}/{}.json", queued.project_id, event_id);
-
-    stored["grouping"] = serde_json::json!({ "hash": grouping.hash, "variant": grouping.variant, "components": grouping.components, "version": grouping.version });
-    stored["title"] = serde_json::json!(summary.title);
-    stored["culprit"] = serde_json::json!(summary.culprit);
-    // The body first: a counted event must always have its body. A duplicate delivery
-    // rewrites the same object, which is harmless.
-    deps.events.put(&body_key, serde_json::to_vec(&stored).unwrap_or_default(), "application/json").await?;
-
-    let sighting = Sighting {
-        project_id: queued.project_id,
-        issue_id: IssueId::for_group(queued.project_id, &grouping.hash),
-        event_id,
-        timestamp,
-        platform: event.platform.clone().unwrap_or_else(|| "other".into()),
-        release: event.release.clone(),
-        environment: event.environment.clone(),
-        grouping,
-        summary,
-        body_key,
-    };
-    Ok(deps.issues.record(&sighting).await?)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Handler tests with in-memory ports.
 
 use super::*;
+use errata_ports::EventOrder;
 use errata_testkit::{MemoryBlobs, MemoryIssues};
 
 struct World {
@@ -52,6 +53,21 @@ fn sqs(bodies: &[String]) -> SqsEvent {
     event
 }
 
+/// The stored JSON of an issue's newest event.
+async fn latest_body(w: &World, issue: IssueId) -> Vec<u8> {
+    let page = w.issues.issue_events(issue, EventOrder::NewestFirst, None, 1).await.unwrap();
+    let body = &page.events[0].body;
+    w.events.get_range(&body.key, body.offset, body.len).await.unwrap().unwrap()
+}
+
+/// Every object under `prefix` in the events bucket.
+fn objects(w: &World, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let objects = w.events.objects.lock().unwrap();
+    let mut found: Vec<_> = objects.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    found.sort();
+    found
+}
+
 const ID: [&str; 3] =
     ["00000000000000000000000000000001", "00000000000000000000000000000002", "00000000000000000000000000000003"];
 
@@ -76,13 +92,58 @@ async fn groups_identical_exceptions_and_counts() {
     assert_eq!((issues[1].title.as_str(), issues[1].times_seen), ("KeyError: boom", 1));
     assert_eq!(issues[0].culprit, "app in divide");
 
-    let latest = w.issues.latest_event(issues[1].id).await.unwrap().unwrap();
-    assert_eq!(latest.event_id, ID[2]);
-    let body: serde_json::Value =
-        serde_json::from_slice(&w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&latest_body(&w, issues[1].id).await).unwrap();
+    assert_eq!(body["event_id"], ID[2]);
     assert_eq!(body["exception"]["values"][0]["type"], "KeyError");
     assert_eq!(body["grouping"]["variant"], "stacktrace");
     assert_eq!(body["received"], "2026-11-18T11:08:20.000Z");
+
+    // The batch cost one body object and one Parquet file (one project, one day).
+    assert_eq!(objects(&w, "bodies/").len(), 1);
+    let files = objects(&w, "parquet/events/");
+    assert_eq!(files.len(), 1);
+    assert!(files[0].0.starts_with("parquet/events/project_id=3/dt=2026-11-18/"), "{}", files[0].0);
+    let rows = errata_rows::decode(files[0].1.clone()).unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.iter().filter(|r| r.issue_id == Some(issues[0].id.0 as i64)).count(), 2);
+    let row = rows.iter().find(|r| r.event_id == ID[2]).unwrap();
+    assert_eq!((row.exception_type.as_deref(), row.title.as_str()), (Some("KeyError"), "KeyError: boom"));
+    assert_eq!((row.platform.as_str(), row.level.as_str(), row.timestamp), ("python", "error", 1_795_000_000_000));
+}
+
+#[tokio::test]
+async fn transactions_become_rows_not_issues() {
+    let w = world();
+    let tx = serde_json::json!({
+        "type": "transaction", "transaction": "GET /users", "start_timestamp": 1_795_000_000.0,
+        "timestamp": 1_795_000_000.25, "contexts": {"trace": {"op": "http.server"}}, "spans": [],
+    });
+    let env = format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"transaction\"}}\n{tx}\n", ID[0]);
+    let outcomes = process(&w.deps, &queued(env.as_bytes())).await.unwrap();
+    assert_eq!((outcomes.transactions, outcomes.new_issues), (1, 0));
+    assert!(w.issues.project_issues(3).await.unwrap().is_empty());
+    let files = objects(&w, "parquet/events/");
+    let rows = errata_rows::decode(files[0].1.clone()).unwrap();
+    assert_eq!(rows[0].event_type, "transaction");
+    assert_eq!((rows[0].issue_id, rows[0].duration_ms), (None, Some(250.0)));
+    assert_eq!(rows[0].transaction.as_deref(), Some("GET /users"));
+}
+
+#[tokio::test]
+async fn an_event_for_a_resolved_issue_regresses_it() {
+    let w = world();
+    process(&w.deps, &queued(&envelope(ID[0], "RegressError", "f"))).await.unwrap();
+    let issue = w.issues.project_issues(3).await.unwrap().remove(0);
+    let change = errata_domain::StatusRequest::Resolve.apply(&issue, Timestamp::from_unix_millis(1_795_000_050_000).unwrap());
+    w.issues.set_status(&issue, &change).await.unwrap();
+    let mut later = queued(&envelope(ID[1], "RegressError", "f"));
+    later.received_ms = 1_795_000_200_000;
+    let event = envelope(ID[1], "RegressError", "f");
+    let text = String::from_utf8(event).unwrap().replace("1795000000.0", "1795000100.0");
+    later.payload = QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(text));
+    assert_eq!(process(&w.deps, &later).await.unwrap().regressed, 1);
+    let issue = w.issues.issue(issue.id).await.unwrap().unwrap();
+    assert_eq!((issue.status, issue.substatus), (errata_domain::IssueStatus::Unresolved, errata_domain::Substatus::Regressed));
 }
 
 #[tokio::test]
@@ -144,9 +205,7 @@ async fn minidump_envelopes_become_fatal_crashes_with_their_dump_stored() {
     assert_eq!(issue.level, "fatal");
     let key = format!("attachments/3/{}/1-c.dmp", ID[0]);
     assert_eq!(w.events.get(&key).await.unwrap().unwrap(), b"MDMPdump");
-    let latest = w.issues.latest_event(issue.id).await.unwrap().unwrap();
-    let body: serde_json::Value =
-        serde_json::from_slice(&w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&latest_body(&w, issue.id).await).unwrap();
     assert_eq!(body["attachments"][0]["type"], "event.minidump");
     assert_eq!(body["attachments"][0]["key"], key);
     assert_eq!(body["platform"], "native");
@@ -186,10 +245,11 @@ async fn secrets_are_scrubbed_before_storage_and_grouping() {
     process(&w.deps, &queued(env.as_bytes())).await.unwrap();
     let issue = &w.issues.project_issues(3).await.unwrap()[0];
     assert_eq!(issue.title, "card [Filtered] declined");
-    let latest = w.issues.latest_event(issue.id).await.unwrap().unwrap();
-    let raw = String::from_utf8(w.events.get(&latest.body_key).await.unwrap().unwrap()).unwrap();
+    let raw = String::from_utf8(latest_body(&w, issue.id).await).unwrap();
+    let rows = format!("{:?}", errata_rows::decode(objects(&w, "parquet/")[0].1.clone()).unwrap());
     for secret in ["hunter2", "4111", "abc.def", "xyz"] {
         assert!(!raw.contains(secret), "{secret} reached storage: {raw}");
+        assert!(!rows.contains(secret), "{secret} reached the event store: {rows}");
     }
     let body: serde_json::Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(body["extra"]["note"], "ok");

@@ -17,6 +17,11 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+/** The Parquet event table's columns: the processor writes exactly these (one file for both). */
+const eventColumns: { name: string; type: string }[] = JSON.parse(
+  fs.readFileSync(path.join(import.meta.dirname, '../../../shared/rows/columns.json'), 'utf8'),
+);
+
 export const FUNCTIONS = ['ingest', 'processor', 'symbolicator', 'api', 'notifier'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -134,7 +139,19 @@ export class Errata extends Construct {
       tableInput: {
         name: 'events',
         tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'parquet', EXTERNAL: 'TRUE' },
+        // Partition projection: Athena derives partitions from the key layout, so nothing has to
+        // register a new project or day.
+        parameters: {
+          classification: 'parquet',
+          EXTERNAL: 'TRUE',
+          'projection.enabled': 'true',
+          'projection.project_id.type': 'integer',
+          'projection.project_id.range': '1,1000000000',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': '2020-01-01,NOW',
+          'storage.location.template': this.buckets.events.s3UrlForObject('parquet/events/project_id=${project_id}/dt=${dt}/'),
+        },
         partitionKeys: [
           { name: 'project_id', type: 'bigint' },
           { name: 'dt', type: 'string' },
@@ -144,17 +161,8 @@ export class Errata extends Construct {
           inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
           serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-          columns: [
-            { name: 'event_id', type: 'string' },
-            { name: 'issue_id', type: 'bigint' },
-            { name: 'timestamp', type: 'timestamp' },
-            { name: 'level', type: 'string' },
-            { name: 'platform', type: 'string' },
-            { name: 'release', type: 'string' },
-            { name: 'environment', type: 'string' },
-            { name: 'user_hash', type: 'string' },
-            { name: 'tags', type: 'map<string,string>' },
-          ],
+          // The processor writes exactly these columns (shared/rows/columns.json is shared with it).
+          columns: eventColumns,
         },
       },
     });

@@ -4,13 +4,17 @@
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "dynamodb")]
+pub mod issues;
 #[cfg(feature = "s3")]
 pub mod s3;
 #[cfg(feature = "sqs")]
 pub mod sqs;
 
 #[cfg(feature = "dynamodb")]
-pub use dynamodb::{DynamoDirectory, DynamoIssueStore, DynamoRateLimiter};
+pub use dynamodb::{DynamoDirectory, DynamoRateLimiter};
+#[cfg(feature = "dynamodb")]
+pub use issues::DynamoIssueStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Blobs;
 #[cfg(feature = "sqs")]

@@ -35,7 +35,12 @@ impl BlobStore for S3Blobs {
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        self.get_range(key, 0, 0).await
+    }
+
+    async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>> {
+        let range = (len > 0).then(|| format!("bytes={}-{}", offset, offset + len - 1));
+        match self.client.get_object().bucket(&self.bucket).key(key).set_range(range).send().await {
             Ok(out) => {
                 let bytes =
                     out.body.collect().await.map_err(|e| StoreError::retryable(format!("s3 read body: {e}")))?;

@@ -13,10 +13,10 @@ use errata_aws::{DynamoDirectory, DynamoIssueStore, DynamoRateLimiter};
 use errata_domain::issue::Recorded;
 use errata_domain::secrets::token_digest;
 use errata_domain::{
-    ApiToken, EventSummary, Grouping, IssueId, Member, Org, Project, ProjectKey, RateLimit, Role, Sighting, Timestamp,
-    User,
+    ApiToken, BodyRef, EventSummary, Grouping, IssueId, IssueStatus, Member, Org, Project, ProjectKey, RateLimit, Role,
+    Sighting, StatusRequest, Substatus, Timestamp, User,
 };
-use errata_ports::{Directory, IssueStore, RateLimiter};
+use errata_ports::{Directory, EventOrder, IssueStore, RateLimiter};
 
 async fn config() -> aws_config::SdkConfig {
     assert!(
@@ -97,7 +97,8 @@ fn sighting(project_id: u64, event_id: &str, ty: &str, ts_ms: i64) -> Sighting {
         platform: "python".into(),
         release: None,
         environment: None,
-        body_key: format!("events/{project_id}/{event_id}.json"),
+        user_hash: None,
+        body: BodyRef { key: format!("bodies/{project_id}"), offset: ts_ms as u64 % 1000, len: 10 },
     }
 }
 
@@ -129,8 +130,12 @@ async fn issue_store_counts_groups_and_ignores_redelivery() {
     let by_id = store.issue(a1.issue_id).await.unwrap().unwrap();
     assert_eq!(by_id, issues[0]);
     assert!(store.issue(IssueId(12345)).await.unwrap().is_none());
-    let latest = store.latest_event(a1.issue_id).await.unwrap().unwrap();
-    assert_eq!((latest.event_id.as_str(), latest.body_key.as_str()), ("e2", "events/1/e2.json"));
+    let latest = store.issue_events(a1.issue_id, EventOrder::NewestFirst, None, 1).await.unwrap();
+    assert_eq!(latest.events[0].event_id, "e2");
+    assert_eq!(latest.events[0].body, a2.body);
+    let by_id = store.event(1, "e1").await.unwrap().unwrap();
+    assert_eq!((by_id.issue_id, by_id.body), (a1.issue_id, a1.body.clone()));
+    assert!(store.event(2, "e1").await.unwrap().is_none(), "event ids are scoped to their project");
 }
 
 #[tokio::test]
@@ -145,7 +150,62 @@ async fn out_of_order_events_keep_first_and_last_seen_as_min_and_max() {
     assert_eq!(issue.times_seen, 4);
     assert_eq!(issue.first_seen.unix_millis(), 1_700_000_001_000);
     assert_eq!(issue.last_seen.unix_millis(), 1_700_000_009_000);
-    assert_eq!(store.latest_event(issue.id).await.unwrap().unwrap().event_id, "late");
+    let ids = |page: errata_ports::EventPage| page.events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
+    assert_eq!(ids(store.issue_events(issue.id, EventOrder::NewestFirst, None, 10).await.unwrap()), ["late", "middle", "m", "early"]);
+    // Pages of two, oldest first, following the cursor.
+    let first = store.issue_events(issue.id, EventOrder::OldestFirst, None, 2).await.unwrap();
+    let cursor = first.next.clone().expect("a second page");
+    assert_eq!(ids(first), ["early", "m"]);
+    let second = store.issue_events(issue.id, EventOrder::OldestFirst, Some(&cursor), 2).await.unwrap();
+    assert_eq!(ids(second.clone()), ["middle", "late"]);
+    if let Some(c) = second.next {
+        assert!(store.issue_events(issue.id, EventOrder::OldestFirst, Some(&c), 2).await.unwrap().events.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn resolved_issues_regress_and_ignored_ones_escalate() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    let t0 = 1_700_000_000_000;
+    let mut first = sighting(6, "r1", "RegressError", t0);
+    first.release = Some("1.0".into());
+    assert_eq!(store.record(&first).await.unwrap(), Recorded::NewIssue);
+    let issue = store.issue(first.issue_id).await.unwrap().unwrap();
+    assert_eq!((issue.first_release.as_deref(), issue.substatus), (Some("1.0"), Substatus::New));
+
+    let resolve = StatusRequest::Resolve.apply(&issue, Timestamp::from_unix_millis(t0 + 1_000).unwrap());
+    store.set_status(&issue, &resolve).await.unwrap();
+    assert_eq!(store.issue(issue.id).await.unwrap().unwrap().status, IssueStatus::Resolved);
+    // An event from before the resolve, delivered late, is counted but does not reopen it.
+    assert_eq!(store.record(&sighting(6, "r0", "RegressError", t0 + 500)).await.unwrap(), Recorded::Counted);
+    assert_eq!(store.record(&sighting(6, "r2", "RegressError", t0 + 2_000)).await.unwrap(), Recorded::Regressed);
+    let issue = store.issue(issue.id).await.unwrap().unwrap();
+    assert_eq!((issue.status, issue.substatus, issue.times_seen), (IssueStatus::Unresolved, Substatus::Regressed, 3));
+    assert_eq!(store.record(&sighting(6, "r3", "RegressError", t0 + 3_000)).await.unwrap(), Recorded::Counted);
+
+    let issue = store.issue(issue.id).await.unwrap().unwrap();
+    let ignore = StatusRequest::Ignore { count: Some(2), until: None }.apply(&issue, Timestamp::now());
+    store.set_status(&issue, &ignore).await.unwrap();
+    assert_eq!(store.record(&sighting(6, "i1", "RegressError", t0 + 4_000)).await.unwrap(), Recorded::Counted);
+    assert_eq!(store.record(&sighting(6, "i2", "RegressError", t0 + 5_000)).await.unwrap(), Recorded::Escalated);
+    let issue = store.issue(issue.id).await.unwrap().unwrap();
+    assert_eq!((issue.status, issue.substatus), (IssueStatus::Unresolved, Substatus::Escalating));
+}
+
+#[tokio::test]
+async fn users_affected_counts_each_user_once() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    for (n, user) in [Some("alice"), Some("bob"), Some("alice"), None, Some("carol")].into_iter().enumerate() {
+        let mut s = sighting(7, &format!("u{n}"), "UserError", 1_700_000_000_000 + n as i64);
+        s.user_hash = user.map(str::to_owned);
+        store.record(&s).await.unwrap();
+    }
+    let issue = &store.project_issues(7).await.unwrap()[0];
+    assert_eq!((issue.times_seen, issue.users_seen), (5, 3));
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 /// Stored with every issue; bump it when the algorithm changes what it hashes.
 pub const GROUPING_VERSION: &str = "errata:2026-11";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grouping {
     /// 32 hex digits, like Sentry's group hashes.
     pub hash: String,

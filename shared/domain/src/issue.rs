@@ -1,5 +1,6 @@
 //! Issues: the groups events fall into, and the facts recorded about each event.
 
+use crate::status::{StatusDetails, Substatus};
 use crate::{EventSummary, Grouping};
 use errata_protocol::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -71,8 +72,20 @@ pub struct Sighting {
     pub platform: String,
     pub release: Option<String>,
     pub environment: Option<String>,
-    /// Where the full event JSON is stored (a key in the events bucket).
-    pub body_key: String,
+    /// A digest of the event's user (id, e-mail, username or IP), for "users affected".
+    pub user_hash: Option<String>,
+    /// Where the full event JSON is stored.
+    pub body: BodyRef,
+}
+
+/// Where an event's JSON lives: a byte range of an object in the events bucket. Events of
+/// one processor batch share one object, so storing them costs one PUT per batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyRef {
+    pub key: String,
+    pub offset: u64,
+    /// 0: the whole object.
+    pub len: u64,
 }
 
 /// An issue as stored.
@@ -88,6 +101,13 @@ pub struct Issue {
     pub metadata: Value,
     pub platform: String,
     pub status: IssueStatus,
+    pub substatus: Substatus,
+    pub status_details: StatusDetails,
+    pub first_release: Option<String>,
+    /// The release of the newest event that had one.
+    pub last_release: Option<String>,
+    /// Distinct users seen (see `Sighting::user_hash`).
+    pub users_seen: u64,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     pub times_seen: u64,
@@ -108,6 +128,11 @@ impl Issue {
             metadata: s.summary.metadata.clone(),
             platform: s.platform.clone(),
             status: IssueStatus::Unresolved,
+            substatus: Substatus::New,
+            status_details: StatusDetails::default(),
+            first_release: s.release.clone(),
+            last_release: s.release.clone(),
+            users_seen: 0,
             first_seen: s.timestamp,
             last_seen: s.timestamp,
             times_seen: 1,
@@ -123,7 +148,7 @@ pub struct StoredEvent {
     pub event_id: String,
     pub issue_id: IssueId,
     pub timestamp: Timestamp,
-    pub body_key: String,
+    pub body: BodyRef,
 }
 
 /// What recording a sighting did.
@@ -133,13 +158,35 @@ pub enum Recorded {
     NewIssue,
     /// Counted against an existing issue.
     Counted,
+    /// Counted against a resolved issue, which is unresolved again (substatus regressed).
+    Regressed,
+    /// Counted against an ignored issue whose ignore condition it met (substatus escalating).
+    Escalated,
     /// This event id was already recorded for the project: nothing changed.
     Duplicate,
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An unresolved issue seen once, for state tests.
+    pub fn issue() -> Issue {
+        let sighting = Sighting {
+            project_id: 1,
+            issue_id: IssueId(7),
+            event_id: "e".into(),
+            timestamp: Timestamp::from_unix_millis(1_700_000_000_000).unwrap(),
+            grouping: Grouping::default(),
+            summary: EventSummary::default(),
+            platform: "python".into(),
+            release: None,
+            environment: None,
+            user_hash: None,
+            body: BodyRef { key: "k".into(), offset: 0, len: 0 },
+        };
+        Issue::from_sighting(&sighting)
+    }
 
     #[test]
     fn issue_ids_are_stable_and_scoped_to_the_project() {

@@ -6,12 +6,15 @@ pub mod issue;
 pub mod queue;
 pub mod scrub;
 pub mod secrets;
+pub mod status;
 pub mod summary;
+pub mod tags;
 pub mod tenancy;
 
 pub use errata_protocol::Timestamp;
 pub use grouping::{Grouping, GROUPING_VERSION};
-pub use issue::{Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
+pub use issue::{BodyRef, Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
+pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use summary::EventSummary;
 pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, RateLimit, Role, User};

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 const MAX_TITLE: usize = 256;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventSummary {
     pub title: String,
     pub culprit: String,

@@ -4,12 +4,13 @@
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::{
-    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting, StoredEvent, User,
+    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting, StatusChange,
+    StoredEvent, User,
 };
 use thiserror::Error;
 
 /// A storage or queue failure, classified for the caller: retry, or give up with a reason.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 #[error("{message}")]
 pub struct StoreError {
     pub retryable: bool,
@@ -60,19 +61,47 @@ pub trait EnvelopeQueue: Send + Sync {
 pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> StoreResult<()>;
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// `len` bytes from `offset` (a ranged GET); `len` 0 reads the whole object.
+    async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>>;
+}
+
+/// Which end of an issue's events a page starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// One page of an issue's events and the cursor of the next page, if there is one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventPage {
+    pub events: Vec<StoredEvent>,
+    pub next: Option<String>,
 }
 
 /// Issues and the index of their events.
 #[async_trait]
 pub trait IssueStore: Send + Sync {
-    /// Counts the sighting against its issue (creating the issue on first sight) and indexes
-    /// the event, atomically; an event id already recorded for the project changes nothing.
+    /// Counts the sighting against its issue (creating the issue on first sight, reopening it
+    /// when `status::on_event` says so) and indexes the event, atomically; an event id already
+    /// recorded for the project changes nothing. Then notes the sighting's user for "users
+    /// affected" (approximate: a crash between the two writes misses one user).
     async fn record(&self, sighting: &Sighting) -> StoreResult<Recorded>;
+    /// Moves the issue to a new status, as a user asked.
+    async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()>;
     async fn issue(&self, id: IssueId) -> StoreResult<Option<Issue>>;
     /// All issues of a project (the API filters and sorts).
     async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>>;
-    /// The most recent event of an issue by event time.
-    async fn latest_event(&self, id: IssueId) -> StoreResult<Option<StoredEvent>>;
+    /// A page of an issue's events by event time; `cursor` is a `next` from an earlier page.
+    async fn issue_events(
+        &self,
+        id: IssueId,
+        order: EventOrder,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<EventPage>;
+    /// One event by id, within its project.
+    async fn event(&self, project_id: u64, event_id: &str) -> StoreResult<Option<StoredEvent>>;
 }
 
 /// Fixed-window counters for rate limits and quotas.

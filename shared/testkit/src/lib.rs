@@ -4,9 +4,13 @@
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::{
-    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting, StoredEvent, User,
+    status, ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Reopened, Sighting,
+    StatusChange, StoredEvent, User,
 };
-use errata_ports::{BlobStore, Directory, EnvelopeQueue, IssueStore, RateLimiter, StoreError, StoreResult};
+use errata_ports::{
+    BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, IssueStore, RateLimiter, StoreError,
+    StoreResult,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -123,6 +127,16 @@ impl BlobStore for MemoryBlobs {
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(lock(&self.objects).get(key).cloned())
     }
+    async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>> {
+        let objects = lock(&self.objects);
+        let Some(bytes) = objects.get(key) else { return Ok(None) };
+        if len == 0 {
+            return Ok(Some(bytes.clone()));
+        }
+        let start = (offset as usize).min(bytes.len());
+        let end = (start + len as usize).min(bytes.len());
+        Ok(Some(bytes[start..end].to_vec()))
+    }
 }
 
 #[derive(Default)]
@@ -130,6 +144,7 @@ pub struct MemoryIssues {
     issues: Mutex<HashMap<IssueId, Issue>>,
     events: Mutex<Vec<StoredEvent>>,
     seen: Mutex<HashSet<(u64, String)>>,
+    users: Mutex<HashSet<(IssueId, String)>>,
 }
 
 #[async_trait]
@@ -143,21 +158,44 @@ impl IssueStore for MemoryIssues {
             event_id: s.event_id.clone(),
             issue_id: s.issue_id,
             timestamp: s.timestamp,
-            body_key: s.body_key.clone(),
+            body: s.body.clone(),
         });
+        let new_user = s.user_hash.as_ref().is_some_and(|u| lock(&self.users).insert((s.issue_id, u.clone())));
         let mut issues = lock(&self.issues);
-        match issues.get_mut(&s.issue_id) {
-            Some(issue) => {
-                issue.times_seen += 1;
-                issue.last_seen = issue.last_seen.max(s.timestamp);
-                issue.first_seen = issue.first_seen.min(s.timestamp);
-                Ok(Recorded::Counted)
-            }
-            None => {
-                issues.insert(s.issue_id, Issue::from_sighting(s));
-                Ok(Recorded::NewIssue)
-            }
+        let Some(issue) = issues.get_mut(&s.issue_id) else {
+            let mut issue = Issue::from_sighting(s);
+            issue.users_seen = u64::from(new_user);
+            issues.insert(s.issue_id, issue);
+            return Ok(Recorded::NewIssue);
+        };
+        let reopened = status::on_event(issue, s.timestamp, s.release.as_deref());
+        issue.times_seen += 1;
+        issue.users_seen += u64::from(new_user);
+        if s.timestamp >= issue.last_seen && s.release.is_some() {
+            issue.last_release = s.release.clone();
         }
+        issue.last_seen = issue.last_seen.max(s.timestamp);
+        issue.first_seen = issue.first_seen.min(s.timestamp);
+        Ok(match reopened {
+            Some((change, why)) => {
+                issue.status = change.status;
+                issue.substatus = change.substatus;
+                issue.status_details = change.details;
+                match why {
+                    Reopened::Regressed => Recorded::Regressed,
+                    Reopened::Escalated => Recorded::Escalated,
+                }
+            }
+            None => Recorded::Counted,
+        })
+    }
+    async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()> {
+        let mut issues = lock(&self.issues);
+        let stored = issues.get_mut(&issue.id).ok_or_else(|| StoreError::permanent("no such issue"))?;
+        stored.status = change.status;
+        stored.substatus = change.substatus;
+        stored.status_details = change.details.clone();
+        Ok(())
     }
     async fn issue(&self, id: IssueId) -> StoreResult<Option<Issue>> {
         Ok(lock(&self.issues).get(&id).cloned())
@@ -165,8 +203,31 @@ impl IssueStore for MemoryIssues {
     async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>> {
         Ok(lock(&self.issues).values().filter(|i| i.project_id == project_id).cloned().collect())
     }
-    async fn latest_event(&self, id: IssueId) -> StoreResult<Option<StoredEvent>> {
-        Ok(lock(&self.events).iter().filter(|e| e.issue_id == id).max_by_key(|e| e.timestamp).cloned())
+    async fn issue_events(
+        &self,
+        id: IssueId,
+        order: EventOrder,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<EventPage> {
+        let mut events: Vec<StoredEvent> = lock(&self.events).iter().filter(|e| e.issue_id == id).cloned().collect();
+        events.sort_by(|a, b| (a.timestamp, &a.event_id).cmp(&(b.timestamp, &b.event_id)));
+        if order == EventOrder::NewestFirst {
+            events.reverse();
+        }
+        // Cursors look like DynamoDB's: `ts:project:event_id` of the last event of a page.
+        let skip = match cursor.and_then(|c| c.rsplit(':').next()) {
+            Some(last) => events.iter().position(|e| e.event_id == last).map_or(events.len(), |p| p + 1),
+            None => 0,
+        };
+        let page: Vec<StoredEvent> = events.iter().skip(skip).take(limit).cloned().collect();
+        let next = (skip + page.len() < events.len())
+            .then(|| page.last().map(|e| format!("{}:{}:{}", e.timestamp.unix_millis(), e.project_id, e.event_id)))
+            .flatten();
+        Ok(EventPage { events: page, next })
+    }
+    async fn event(&self, project_id: u64, event_id: &str) -> StoreResult<Option<StoredEvent>> {
+        Ok(lock(&self.events).iter().find(|e| e.project_id == project_id && e.event_id == event_id).cloned())
     }
 }
 

@@ -1,0 +1,128 @@
+//! Event routes: an issue's latest, oldest and paginated events, and one event by id.
+
+use crate::auth::{self, Caller};
+use crate::issues::{link, readable_issue};
+use crate::shapes::event_json;
+use crate::{ApiError, ApiResult, Deps};
+use errata_domain::{Issue, Project, StoredEvent};
+use errata_ports::EventOrder;
+use errata_runtime::http::{self, Request};
+use futures_util::future::try_join_all;
+use serde_json::{json, Value};
+
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 100;
+
+/// `GET /api/0/issues/{id}/events/latest/` and `…/oldest/`.
+pub async fn end(deps: &Deps, caller: &Caller, id: &str, order: EventOrder) -> ApiResult {
+    let (issue, project) = readable_issue(deps, caller, id).await?;
+    let page = deps.issues.issue_events(issue.id, order, None, 1).await?;
+    let stored = page.events.into_iter().next().ok_or_else(ApiError::not_found)?;
+    let event = load(deps, &stored).await?;
+    Ok(http::json(200, &event_json(&event, &issue, &project)))
+}
+
+/// `GET /api/0/issues/{id}/events/{event_id}/`
+pub async fn of_issue(deps: &Deps, caller: &Caller, id: &str, event_id: &str) -> ApiResult {
+    let (issue, project) = readable_issue(deps, caller, id).await?;
+    let event_id = normalized_id(event_id)?;
+    let stored = deps.issues.event(project.id, &event_id).await?.filter(|e| e.issue_id == issue.id);
+    let stored = stored.ok_or_else(ApiError::not_found)?;
+    let event = load(deps, &stored).await?;
+    Ok(http::json(200, &event_json(&event, &issue, &project)))
+}
+
+/// `GET /api/0/projects/{org}/{project}/events/{event_id}/`
+pub async fn of_project(deps: &Deps, caller: &Caller, org: &str, slug: &str, event_id: &str) -> ApiResult {
+    let project = auth::project_by_slug(deps, caller, org, slug).await?;
+    let event_id = normalized_id(event_id)?;
+    let stored = deps.issues.event(project.id, &event_id).await?.ok_or_else(ApiError::not_found)?;
+    let issue = deps.issues.issue(stored.issue_id).await?.ok_or_else(ApiError::not_found)?;
+    let event = load(deps, &stored).await?;
+    Ok(http::json(200, &event_json(&event, &issue, &project)))
+}
+
+/// `GET /api/0/issues/{id}/events/`: newest first (`?sort=oldest` for the other end), paged
+/// with `cursor` and `limit`; `full=true` returns whole events instead of summaries.
+pub async fn list(deps: &Deps, req: &Request, caller: &Caller, id: &str) -> ApiResult {
+    let (issue, project) = readable_issue(deps, caller, id).await?;
+    let params = &req.query_string_parameters;
+    let limit = match params.first("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| ApiError::new(400, format!("limit must be between 1 and {MAX_LIMIT}")))?,
+    };
+    let order = match params.first("sort") {
+        None | Some("newest") => EventOrder::NewestFirst,
+        Some("oldest") => EventOrder::OldestFirst,
+        Some(other) => return Err(ApiError::new(400, format!("Invalid sort {other:?}: use newest or oldest"))),
+    };
+    let cursor = params.first("cursor").filter(|c| !c.is_empty());
+    if let Some(c) = cursor {
+        if !valid_cursor(c) {
+            return Err(ApiError::new(400, "Invalid cursor parameter."));
+        }
+    }
+    let full = params.first("full") == Some("true");
+    let page = deps.issues.issue_events(issue.id, order, cursor, limit).await?;
+    let bodies = try_join_all(page.events.iter().map(|stored| load(deps, stored))).await?;
+    let items: Vec<Value> = page
+        .events
+        .iter()
+        .zip(&bodies)
+        .map(|(stored, body)| if full { event_json(body, &issue, &project) } else { summary(stored, body, &issue, &project) })
+        .collect();
+    let next = page.next.unwrap_or_default();
+    let has_next = !next.is_empty();
+    let link = link(
+        &http::path(req),
+        req.raw_query_string.as_deref().unwrap_or(""),
+        ("", cursor.is_some()),
+        (&next, has_next),
+    );
+    Ok(http::with_header(http::json(200, &items), "link", &link))
+}
+
+/// Sentry's event list entry: ids, time, title, message, tags and user.
+fn summary(stored: &StoredEvent, event: &Value, issue: &Issue, project: &Project) -> Value {
+    let full = event_json(event, issue, project);
+    json!({
+        "id": stored.event_id,
+        "eventID": stored.event_id,
+        "groupID": issue.id.to_string(),
+        "projectID": stored.project_id.to_string(),
+        "dateCreated": stored.timestamp.to_rfc3339(),
+        "title": full["title"],
+        "message": full["message"],
+        "platform": full["platform"],
+        "tags": full["tags"],
+        "user": full["user"],
+        "event.type": full["type"],
+    })
+}
+
+/// The stored JSON of an indexed event (a byte range of its batch's object).
+async fn load(deps: &Deps, stored: &StoredEvent) -> Result<Value, ApiError> {
+    let body = &stored.body;
+    let bytes = deps.events.get_range(&body.key, body.offset, body.len).await?.ok_or_else(|| {
+        tracing::error!(key = %body.key, "indexed event has no body");
+        ApiError::not_found()
+    })?;
+    serde_json::from_slice(&bytes).map_err(|_| ApiError::new(500, "Stored event is unreadable"))
+}
+
+/// Event ids are 32 hex digits; SDKs and users also write them with hyphens.
+fn normalized_id(id: &str) -> Result<String, ApiError> {
+    errata_protocol::envelope::normalize_event_id(id).ok_or_else(ApiError::not_found)
+}
+
+/// A cursor this API handed out: `ts:project:event_id`.
+fn valid_cursor(c: &str) -> bool {
+    let parts: Vec<&str> = c.split(':').collect();
+    matches!(parts.as_slice(), [ts, project, id]
+        if ts.parse::<i64>().is_ok() && project.parse::<u64>().is_ok()
+            && !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()))
+}
