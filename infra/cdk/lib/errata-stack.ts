@@ -28,6 +28,8 @@ export class ErrataStack extends Stack {
       QuotasTable: errata.tables.quotas.tableName,
       WebBucket: errata.buckets.web.bucketName,
       EventsBucket: errata.buckets.events.bucketName,
+      AthenaDatabase: errata.eventStore.database,
+      AthenaWorkGroup: errata.eventStore.workGroup,
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
     };

@@ -59,6 +59,8 @@ export class Errata extends Construct {
   readonly tables: { directory: dynamodb.Table; issues: dynamodb.Table; events: dynamodb.Table; quotas: dynamodb.Table };
   readonly buckets: { raw: s3.Bucket; events: s3.Bucket; debugFiles: s3.Bucket; web: s3.Bucket };
   readonly queues: Record<'envelopes' | 'symbolication' | 'notifications', { queue: sqs.Queue; dlq: sqs.Queue }>;
+  /** The Parquet event store as Athena sees it. */
+  readonly eventStore: { database: string; table: string; workGroup: string };
 
   constructor(scope: Construct, id: string, props: ErrataProps) {
     super(scope, id);
@@ -133,7 +135,7 @@ export class Errata extends Construct {
       catalogId: Stack.of(this).account,
       databaseInput: { name: `errata_${Stack.of(this).stackName.toLowerCase().replace(/[^a-z0-9]/g, '_')}`, description: 'Errata event store' },
     });
-    new glue.CfnTable(this, 'GlueEventsTable', {
+    const eventsTable = new glue.CfnTable(this, 'GlueEventsTable', {
       catalogId: Stack.of(this).account,
       databaseName: glueDb.ref,
       tableInput: {
@@ -166,7 +168,7 @@ export class Errata extends Construct {
         },
       },
     });
-    new athena.CfnWorkGroup(this, 'AthenaWorkGroup', {
+    const workGroup = new athena.CfnWorkGroup(this, 'AthenaWorkGroup', {
       name: `errata-${Stack.of(this).stackName}`,
       recursiveDeleteOption: true,
       workGroupConfiguration: {
@@ -177,6 +179,8 @@ export class Errata extends Construct {
         },
       },
     });
+    eventsTable.addDependency(glueDb);
+    this.eventStore = { database: glueDb.ref, table: 'events', workGroup: workGroup.ref };
 
     // --- e-mail ------------------------------------------------------------------------
     const sender = props.senderEmail ?? 'errata@example.com';
@@ -253,11 +257,12 @@ export class Errata extends Construct {
 
     this.buckets.raw.grantRead(fns.processor);
     this.buckets.events.grantPut(fns.processor);
-    issues.grantWriteData(fns.processor);
+    issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
     events.grantWriteData(fns.processor);
 
     directory.grantReadData(fns.api);
     issues.grantReadData(fns.api);
+    issues.grant(fns.api, 'dynamodb:UpdateItem'); // status changes (resolve, ignore…)
     events.grantReadData(fns.api);
     this.buckets.events.grantRead(fns.api);
 

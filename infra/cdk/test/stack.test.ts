@@ -48,6 +48,15 @@ test('every queue has a DLQ and consumers report batch item failures', () => {
   for (const m of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
 });
 
+test('the Glue table has the columns the processor writes, partitioned by project and day with projection', () => {
+  const table = Object.values(template.findResources('AWS::Glue::Table'))[0] as any;
+  const input = table.Properties.TableInput;
+  const columns = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../../shared/rows/columns.json'), 'utf8'));
+  assert.deepEqual(input.StorageDescriptor.Columns, columns.map((c: any) => ({ Name: c.name, Type: c.type })));
+  assert.deepEqual(input.PartitionKeys.map((k: any) => k.Name), ['project_id', 'dt']);
+  assert.equal(input.Parameters['projection.enabled'], 'true');
+});
+
 test('HTTP API routes the Sentry ingest endpoints with trailing slash, and /api/0/ to the api', () => {
   const keys = Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey).sort();
   const expected = [...INGEST_ENDPOINTS.map((e) => `POST /api/{project_id}/${e}/`), 'ANY /api/0/{proxy+}'].sort();
@@ -113,7 +122,8 @@ test('least privilege: each function gets only what its code calls', () => {
   assert.ok(!processor.some((a) => a.startsWith('ses:') || a.startsWith('s3:Delete')));
   const api = actionsOf('Api');
   assert.ok(api.includes('dynamodb:Query') && api.includes('dynamodb:GetItem'));
-  assert.ok(!api.some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^s3:Put|^sqs:/.test(a)), 'the api only reads, for now');
+  assert.ok(api.includes('dynamodb:UpdateItem'), 'issue status changes');
+  assert.ok(!api.some((a) => /^dynamodb:(Put|Delete|BatchWrite)|^s3:Put|^sqs:/.test(a)), 'otherwise the api only reads, for now');
   // Consumers not built yet may only consume their queue.
   for (const fn of ['Symbolicator', 'Notifier']) {
     assert.ok(actionsOf(fn).every((a) => a.startsWith('sqs:')), `${fn}: ${actionsOf(fn)}`);
