@@ -17,7 +17,7 @@ KEY=$(prev KEY); TOKEN=$(prev TOKEN); PASSWORD=$(prev PASSWORD)
 [ -n "$TOKEN" ] || TOKEN=$("$ADMIN" new-token)
 [ -n "$PASSWORD" ] || PASSWORD=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
 
-eval "$("$VENV/bin/python" localstack/stack.py outputs | grep -E '^(ApiId|DirectoryTable|WebBucket|AthenaDatabase|AthenaWorkGroup)=')"
+eval "$("$VENV/bin/python" localstack/stack.py outputs | grep -E '^(ApiId|DirectoryTable|WebBucket|AthenaDatabase|AthenaWorkGroup|ProcessorFunction|EventsBucket)=')"
 PROJECT_ID=$(DIRECTORY_TABLE="$DirectoryTable" "$ADMIN" seed --org "$ORG" --project "$PROJECT" --email "$EMAIL" \
   --password "$PASSWORD" --public-key "$KEY" --token "$TOKEN" | sed -n 's/^PROJECT_ID=//p')
 
@@ -36,6 +36,8 @@ KEY=$KEY
 DIRECTORY_TABLE=$DirectoryTable
 ATHENA_DATABASE=$AthenaDatabase
 ATHENA_WORKGROUP=$AthenaWorkGroup
+PROCESSOR_FUNCTION=$ProcessorFunction
+EVENTS_BUCKET=$EventsBucket
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 ENV
 chmod 600 "$ENV_FILE"

@@ -1,6 +1,7 @@
 """Processing end to end with the real Python SDK: fingerprints, the issue lifecycle
 (resolve → regressed), event pages, and the Parquet event store queried through Athena."""
 
+import json
 import os
 import subprocess
 import sys
@@ -109,13 +110,7 @@ def test_resolved_issue_regresses_on_a_new_event(stack, api):
 
 def athena(stack, sql, timeout=60.0):
     """Runs `sql` through the Athena API (start → poll → results); returns rows as lists."""
-    client = boto3.client(
-        "athena",
-        endpoint_url=stack["AWS_ENDPOINT_URL"],
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = aws(stack, "athena")
     qid = client.start_query_execution(
         QueryString=sql,
         QueryExecutionContext={"Database": stack["ATHENA_DATABASE"]},
@@ -167,3 +162,47 @@ def test_athena_counts_events_and_transactions_in_parquet(stack, api):
         f"AND tags['release'] = 'proc@1.0' AND dt = '{time.strftime('%Y-%m-%d', time.gmtime())}'",
     )
     assert int(release_rows) >= 5
+
+
+def aws(stack, service):
+    return boto3.client(
+        service,
+        endpoint_url=stack["AWS_ENDPOINT_URL"],
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def test_compaction_merges_partition_files_and_drops_duplicate_rows(stack, api):
+    """What the hourly schedule sends: merge the small per-batch files; counts do not change."""
+    tag = new_tag()
+    run_app(stack, tag, "3")
+    api.wait_for(
+        lambda: (lambda f: f if f and f[0]["count"] == "3" else None)(wait_for_issues(api, stack, tag, 1)),
+        "three events counted",
+    )
+    pid = int(stack["PROJECT_ID"])
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    s3 = aws(stack, "s3")
+    bucket = stack["EVENTS_BUCKET"]
+    prefix = f"parquet/events/project_id={pid}/dt={day}/"
+
+    def files():
+        return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+
+    before = files()
+    assert len(before) > 1, "every batch wrote its own file"
+    count_sql = f"SELECT count(*), count(DISTINCT event_id) FROM events WHERE project_id = {pid} AND dt = '{day}'"
+    [[_, distinct_before]] = athena(stack, count_sql)
+
+    resp = aws(stack, "lambda").invoke(FunctionName=stack["PROCESSOR_FUNCTION"], Payload=b'{"compact": {}}')
+    result = resp["Payload"].read().decode()
+    assert "FunctionError" not in resp, result
+    done = json.loads(result)
+    assert done["files_in"] >= len(before) and done["files_out"] >= 1, done
+    after = files()
+    assert len(after) == 1 and "compacted-" in after[0], after
+    [[rows_after, distinct_after]] = athena(stack, count_sql)
+    assert distinct_after == distinct_before
+    assert rows_after == distinct_after, "duplicate rows from redeliveries are gone"

@@ -3,6 +3,7 @@
 //! back), or is dropped with a logged reason when retrying cannot help.
 
 mod attachments;
+pub mod compact;
 mod normalize;
 mod rows;
 mod security;
@@ -48,6 +49,23 @@ pub struct Outcomes {
     pub invalid: usize,
     /// Item types this processor does not handle yet (sessions, feedback, check-ins).
     pub unhandled: usize,
+}
+
+/// The processor's two jobs: SQS batches of envelopes, and scheduled compaction of the event
+/// store (`{"compact": {"days": […]}}`, what the schedule sends).
+pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, ProcessError> {
+    if payload.get("Records").is_some() {
+        let event: SqsEvent =
+            serde_json::from_value(payload).map_err(|e| ProcessError::Invalid(format!("not an SQS event: {e}")))?;
+        return Ok(serde_json::to_value(handle_batch(deps, event).await).unwrap_or_default());
+    }
+    if let Some(request) = payload.get("compact") {
+        let request: compact::CompactRequest = serde_json::from_value(request.clone())
+            .map_err(|e| ProcessError::Invalid(format!("not a compaction request: {e}")))?;
+        let done = compact::compact(deps.events.as_ref(), &request, time::OffsetDateTime::now_utc().date()).await?;
+        return Ok(serde_json::to_value(done).unwrap_or_default());
+    }
+    Err(ProcessError::Invalid("expected an SQS event or {\"compact\": {…}}".into()))
 }
 
 pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {

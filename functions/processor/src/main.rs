@@ -1,7 +1,7 @@
 //! The processor Lambda: wiring only.
 
 use errata_aws::{load_config, DynamoIssueStore, S3Blobs};
-use errata_processor::{handle_batch, Deps};
+use errata_processor::{handle, Deps};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::sync::Arc;
@@ -21,8 +21,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         events: Arc::new(S3Blobs::new(&aws, events_bucket)),
     };
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |ev: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
-        Ok::<_, std::convert::Infallible>(handle_batch(deps, ev.payload).await)
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
+        handle(deps, ev.payload).await.map_err(lambda_runtime::Error::from)
     }))
     .await
 }

@@ -30,6 +30,7 @@ export class ErrataStack extends Stack {
       EventsBucket: errata.buckets.events.bucketName,
       AthenaDatabase: errata.eventStore.database,
       AthenaWorkGroup: errata.eventStore.workGroup,
+      ProcessorFunction: errata.functions.processor.functionName,
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
     };

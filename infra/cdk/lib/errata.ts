@@ -8,6 +8,8 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events_ from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -259,6 +261,9 @@ export class Errata extends Construct {
     this.buckets.events.grantPut(fns.processor);
     issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
     events.grantWriteData(fns.processor);
+    // Compaction reads, lists and replaces the Parquet files (and only those).
+    this.buckets.events.grantRead(fns.processor, 'parquet/*');
+    this.buckets.events.grantDelete(fns.processor, 'parquet/*');
 
     directory.grantReadData(fns.api);
     issues.grantReadData(fns.api);
@@ -270,6 +275,12 @@ export class Errata extends Construct {
     fns.processor.addEventSource(new SqsEventSource(this.queues.envelopes.queue, { batchSize: 10, reportBatchItemFailures: true }));
     fns.symbolicator.addEventSource(new SqsEventSource(this.queues.symbolication.queue, { batchSize: 5, reportBatchItemFailures: true }));
     fns.notifier.addEventSource(new SqsEventSource(this.queues.notifications.queue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    // Compaction of the Parquet event store: hourly, today's and yesterday's partitions.
+    new events_.Rule(this, 'CompactionSchedule', {
+      schedule: events_.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.LambdaFunction(fns.processor, { event: events_.RuleTargetInput.fromObject({ compact: {} }) })],
+    });
 
     // --- HTTP API ------------------------------------------------------------------------
     this.api = new apigwv2.HttpApi(this, 'HttpApi', {

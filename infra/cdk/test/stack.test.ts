@@ -57,6 +57,13 @@ test('the Glue table has the columns the processor writes, partitioned by projec
   assert.equal(input.Parameters['projection.enabled'], 'true');
 });
 
+test('an hourly schedule asks the processor to compact the event store', () => {
+  const rules = Object.values(template.findResources('AWS::Events::Rule')) as any[];
+  assert.equal(rules.length, 1);
+  assert.equal(rules[0].Properties.ScheduleExpression, 'rate(1 hour)');
+  assert.deepEqual(JSON.parse(rules[0].Properties.Targets[0].Input), { compact: {} });
+});
+
 test('HTTP API routes the Sentry ingest endpoints with trailing slash, and /api/0/ to the api', () => {
   const keys = Object.values(resources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey).sort();
   const expected = [...INGEST_ENDPOINTS.map((e) => `POST /api/{project_id}/${e}/`), 'ANY /api/0/{proxy+}'].sort();
@@ -103,13 +110,18 @@ test('event store, Athena workgroup and SES identity exist', () => {
   template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'alerts@example.org' });
 });
 
-/** The IAM actions granted to one function's role. */
-function actionsOf(fn: string): string[] {
+/** The IAM policy statements of one function's role. */
+function statementsOf(fn: string): any[] {
   const fns = resources('AWS::Lambda::Function');
   const [, fnRes] = Object.entries(fns).find(([id]) => id.startsWith(`Errata${fn}Function`))!;
   const roleId = fnRes.Properties.Role['Fn::GetAtt'][0];
   const policies = Object.values(resources('AWS::IAM::Policy')).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
-  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/** The IAM actions granted to one function's role. */
+function actionsOf(fn: string): string[] {
+  return statementsOf(fn).flatMap((s: { Action: string | string[] }) => [s.Action].flat());
 }
 
 test('least privilege: each function gets only what its code calls', () => {
@@ -119,7 +131,11 @@ test('least privilege: each function gets only what its code calls', () => {
   assert.ok(!ingest.some((a) => a.startsWith('s3:GetObject')), 'ingest only writes raw payloads');
   const processor = actionsOf('Processor');
   assert.ok(processor.includes('dynamodb:PutItem') && processor.includes('dynamodb:UpdateItem') && processor.includes('sqs:ReceiveMessage'));
-  assert.ok(!processor.some((a) => a.startsWith('ses:') || a.startsWith('s3:Delete')));
+  assert.ok(!processor.some((a) => a.startsWith('ses:')));
+  // It deletes only Parquet files, which compaction replaces.
+  const deletes = statementsOf('Processor').filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:Delete')));
+  assert.ok(deletes.length > 0);
+  for (const s of deletes) assert.match(JSON.stringify(s.Resource), /\/parquet\/\*"/);
   const api = actionsOf('Api');
   assert.ok(api.includes('dynamodb:Query') && api.includes('dynamodb:GetItem'));
   assert.ok(api.includes('dynamodb:UpdateItem'), 'issue status changes');

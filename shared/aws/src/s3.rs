@@ -3,7 +3,8 @@
 use crate::classify;
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
-use errata_ports::{BlobStore, StoreError, StoreResult};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use errata_ports::{BlobStore, Listing, StoreError, StoreResult};
 
 pub struct S3Blobs {
     client: aws_sdk_s3::Client,
@@ -49,5 +50,55 @@ impl BlobStore for S3Blobs {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
             Err(e) => Err(classify("s3 get_object", &e)),
         }
+    }
+
+    async fn list(&self, prefix: &str) -> StoreResult<Listing> {
+        let mut listing = Listing::default();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("s3 list_objects_v2", &e))?;
+            for o in page.contents() {
+                if let Some(key) = o.key() {
+                    listing.objects.push((key.to_owned(), o.size().unwrap_or(0).max(0) as u64));
+                }
+            }
+            listing.folders.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)));
+        }
+        Ok(listing)
+    }
+
+    async fn delete(&self, keys: &[String]) -> StoreResult<()> {
+        // DeleteObjects takes up to 1000 keys a call.
+        for chunk in keys.chunks(1000) {
+            let ids = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::permanent(e.to_string()))?;
+            let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| StoreError::permanent(e.to_string()))?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| classify("s3 delete_objects", &e))?;
+            if let Some(failed) = out.errors().first() {
+                return Err(StoreError::retryable(format!(
+                    "s3 delete_objects: {} failed: {}",
+                    failed.key().unwrap_or_default(),
+                    failed.message().unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
     }
 }

@@ -63,6 +63,18 @@ pub trait BlobStore: Send + Sync {
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
     /// `len` bytes from `offset` (a ranged GET); `len` 0 reads the whole object.
     async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>>;
+    /// The objects directly under `prefix` and the folders (`…/`) below it, one level deep.
+    async fn list(&self, prefix: &str) -> StoreResult<Listing>;
+    async fn delete(&self, keys: &[String]) -> StoreResult<()>;
+}
+
+/// What `BlobStore::list` finds under a prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Objects with their sizes in bytes, by key.
+    pub objects: Vec<(String, u64)>,
+    /// Folders one level down, each ending in `/`.
+    pub folders: Vec<String>,
 }
 
 /// Which end of an issue's events a page starts from.

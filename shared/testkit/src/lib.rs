@@ -8,7 +8,7 @@ use errata_domain::{
     StatusChange, StoredEvent, User,
 };
 use errata_ports::{
-    BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, IssueStore, RateLimiter, StoreError,
+    BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, IssueStore, Listing, RateLimiter, StoreError,
     StoreResult,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -136,6 +136,27 @@ impl BlobStore for MemoryBlobs {
         let start = (offset as usize).min(bytes.len());
         let end = (start + len as usize).min(bytes.len());
         Ok(Some(bytes[start..end].to_vec()))
+    }
+    async fn list(&self, prefix: &str) -> StoreResult<Listing> {
+        let mut listing = Listing::default();
+        for (key, bytes) in lock(&self.objects).iter() {
+            let Some(rest) = key.strip_prefix(prefix) else { continue };
+            match rest.split_once('/') {
+                Some((folder, _)) => listing.folders.push(format!("{prefix}{folder}/")),
+                None => listing.objects.push((key.clone(), bytes.len() as u64)),
+            }
+        }
+        listing.objects.sort();
+        listing.folders.sort();
+        listing.folders.dedup();
+        Ok(listing)
+    }
+    async fn delete(&self, keys: &[String]) -> StoreResult<()> {
+        let mut objects = lock(&self.objects);
+        for key in keys {
+            objects.remove(key);
+        }
+        Ok(())
     }
 }
 
