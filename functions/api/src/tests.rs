@@ -34,6 +34,7 @@ async fn world() -> World {
                 name: "Web".into(),
                 platform: Some("python".into()),
                 quota: None,
+                settings: Default::default(),
             })
             .await
             .unwrap();

@@ -4,9 +4,8 @@
 
 use errata_domain::{ProjectKey, RateLimit};
 use errata_ports::{Directory, StoreResult};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use errata_runtime::cache::TtlCache;
+use std::time::Duration;
 
 const TTL: Duration = Duration::from_secs(30);
 const MAX_ENTRIES: usize = 10_000;
@@ -18,41 +17,29 @@ pub struct KeyInfo {
     pub project_quota: Option<RateLimit>,
 }
 
-type Entries = HashMap<String, (Instant, Option<KeyInfo>)>;
-
-#[derive(Default)]
+/// DSN keys by public key, with their project's quota; unknown keys cached as `None`.
 pub struct KeyCache {
-    entries: Mutex<Entries>,
+    cache: TtlCache<String, Option<KeyInfo>>,
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        KeyCache { cache: TtlCache::new(TTL, MAX_ENTRIES) }
+    }
 }
 
 impl KeyCache {
-    /// The key, from the cache when fresh. Unknown keys are cached too, so a flood of bad
-    /// keys does not become a flood of reads.
     pub async fn get(&self, directory: &dyn Directory, public_key: &str) -> StoreResult<Option<KeyInfo>> {
-        if let Some((at, info)) = self.lock().get(public_key) {
-            if at.elapsed() < TTL {
-                return Ok(info.clone());
-            }
-        }
-        let info = match directory.project_key(public_key).await? {
-            Some(key) => {
-                let project_quota = directory.project(key.project_id).await?.and_then(|p| p.quota);
-                Some(KeyInfo { key, project_quota })
-            }
-            None => None,
-        };
-        let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (at, _)| at.elapsed() < TTL);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(public_key.to_owned(), (Instant::now(), info.clone()));
-        Ok(info)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+        self.cache
+            .get_or_load(&public_key.to_owned(), || async {
+                Ok(match directory.project_key(public_key).await? {
+                    Some(key) => {
+                        let project_quota = directory.project(key.project_id).await?.and_then(|p| p.quota);
+                        Some(KeyInfo { key, project_quota })
+                    }
+                    None => None,
+                })
+            })
+            .await
     }
 }

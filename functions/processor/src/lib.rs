@@ -11,9 +11,14 @@ mod security;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use errata_domain::issue::Recorded;
-use errata_domain::scrub::{scrub_event, ScrubSettings};
+use errata_domain::normalize::normalize_event;
+use errata_domain::scrub::scrub_event;
 use errata_domain::{BodyRef, EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting, Timestamp};
-use errata_ports::{BlobStore, IssueStore, StoreError};
+use errata_domain::filters::FilterReason;
+use errata_domain::ProjectSettings;
+use errata_ports::{BlobStore, Directory, IssueStore, StoreError};
+use errata_runtime::cache::TtlCache;
+use std::time::Duration;
 use errata_protocol::{Envelope, Event};
 use errata_rows::EventRow;
 use serde_json::{json, Value};
@@ -26,6 +31,28 @@ pub struct Deps {
     pub issues: Arc<dyn IssueStore>,
     pub raw: Arc<dyn BlobStore>,
     pub events: Arc<dyn BlobStore>,
+    pub directory: Arc<dyn Directory>,
+    /// Project settings (scrubbing, inbound filters) by project id, read at most once a minute.
+    pub settings: TtlCache<u64, ProjectSettings>,
+}
+
+impl Deps {
+    pub fn new(
+        issues: Arc<dyn IssueStore>,
+        raw: Arc<dyn BlobStore>,
+        events: Arc<dyn BlobStore>,
+        directory: Arc<dyn Directory>,
+    ) -> Deps {
+        Deps { issues, raw, events, directory, settings: TtlCache::new(Duration::from_secs(60), 10_000) }
+    }
+
+    async fn project_settings(&self, project_id: u64) -> Result<ProjectSettings, StoreError> {
+        self.settings
+            .get_or_load(&project_id, || async {
+                Ok(self.directory.project(project_id).await?.map(|p| p.settings).unwrap_or_default())
+            })
+            .await
+    }
 }
 
 #[derive(Debug, Error)]
@@ -47,6 +74,8 @@ pub struct Outcomes {
     pub duplicates: usize,
     pub transactions: usize,
     pub invalid: usize,
+    /// Dropped by the project's inbound filters.
+    pub filtered: usize,
     /// Item types this processor does not handle yet (sessions, feedback, check-ins).
     pub unhandled: usize,
 }
@@ -220,6 +249,8 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, 
     let envelope = Envelope::parse(&bytes).map_err(|e| ProcessError::Invalid(e.to_string()))?;
     let envelope_id = envelope.header.event_id.clone().unwrap_or_default();
     let mut outcomes = Outcomes::default();
+    let settings = deps.project_settings(queued.project_id).await?;
+    let ctx = Context { queued, envelope: &envelope, settings: &settings };
 
     // Attachments first, so the event can list them.
     let attachments = attachments::store(deps, queued.project_id, &envelope_id, &envelope).await?;
@@ -246,7 +277,10 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, 
                 }
             },
             "transaction" => match serde_json::from_slice::<Event>(&item.payload) {
-                Ok(event) => prepared.push(prepare_transaction(queued, &envelope, event)?),
+                Ok(event) => match prepare_transaction(&ctx, event)? {
+                    Some(p) => prepared.push(p),
+                    None => outcomes.filtered += 1,
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "transaction item is not a valid event");
                     outcome::record(queued.project_id, Outcome::Invalid, "invalid_transaction", "transaction", 1);
@@ -274,21 +308,40 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, 
         if !attachments.is_empty() {
             event.other.insert("attachments".into(), serde_json::to_value(&attachments).unwrap_or_default());
         }
-        prepared.push(prepare_event(queued, &envelope, event)?);
+        match prepare_event(&ctx, event)? {
+            Some(p) => prepared.push(p),
+            None => outcomes.filtered += 1,
+        }
     }
     Ok((prepared, outcomes))
 }
 
-/// Normalizes and scrubs an event; returns it as stored JSON with its summary.
-fn clean(queued: &QueuedEnvelope, envelope: &Envelope, mut event: Event) -> Result<(Event, Value), ProcessError> {
-    normalize::normalize(&mut event, envelope, queued);
-    // Scrub before anything is grouped, summarized or stored. (Per-project settings arrive
-    // with the project settings API; every project gets the defaults until then.)
+/// What preparing an event needs to know of its envelope and project.
+struct Context<'a> {
+    queued: &'a QueuedEnvelope,
+    envelope: &'a Envelope,
+    settings: &'a ProjectSettings,
+}
+
+/// Normalizes an event, applies the project's inbound filters and scrubs it. Returns the
+/// event and its stored JSON, or `None` when a filter dropped it (counted as an outcome).
+fn clean(ctx: &Context, mut event: Event, category: &str) -> Result<Option<(Event, Value)>, ProcessError> {
+    normalize::normalize(&mut event, ctx.envelope, ctx.queued);
     let mut stored = serde_json::to_value(&event).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-    if scrub_event(&mut stored, &ScrubSettings::default()) > 0 {
-        event = serde_json::from_value(stored.clone()).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    normalize_event(&mut stored);
+    if let Some(reason) = ctx.settings.filters.check(&stored) {
+        filtered(ctx.queued.project_id, reason, category);
+        return Ok(None);
     }
-    Ok((event, stored))
+    // Scrub before anything is grouped, summarized or stored.
+    scrub_event(&mut stored, &ctx.settings.scrubbing);
+    let event = serde_json::from_value(stored.clone()).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    Ok(Some((event, stored)))
+}
+
+fn filtered(project_id: u64, reason: FilterReason, category: &str) {
+    tracing::debug!(project_id, reason = reason.as_str(), "filtered");
+    outcome::record(project_id, Outcome::Filtered, reason.as_str(), category, 1);
 }
 
 fn received(queued: &QueuedEnvelope) -> Timestamp {
@@ -296,12 +349,9 @@ fn received(queued: &QueuedEnvelope) -> Timestamp {
 }
 
 /// An error event: grouped, summarized, with its body, row and sighting.
-pub(crate) fn prepare_event(
-    queued: &QueuedEnvelope,
-    envelope: &Envelope,
-    event: Event,
-) -> Result<Prepared, ProcessError> {
-    let (event, mut stored) = clean(queued, envelope, event)?;
+fn prepare_event(ctx: &Context, event: Event) -> Result<Option<Prepared>, ProcessError> {
+    let Some((event, mut stored)) = clean(ctx, event, "error")? else { return Ok(None) };
+    let queued = ctx.queued;
     let grouping = Grouping::of(&event);
     let summary = EventSummary::of(&event);
     let issue_id = IssueId::for_group(queued.project_id, &grouping.hash);
@@ -323,12 +373,12 @@ pub(crate) fn prepare_event(
         body: BodyRef::default(),
     };
     let body = serde_json::to_vec(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-    Ok(Prepared { project_id: queued.project_id, body: Some(body), sighting: Some(sighting), row })
+    Ok(Some(Prepared { project_id: queued.project_id, body: Some(body), sighting: Some(sighting), row }))
 }
 
 /// A transaction: a row in the event store, no issue.
-fn prepare_transaction(queued: &QueuedEnvelope, envelope: &Envelope, event: Event) -> Result<Prepared, ProcessError> {
-    let (event, mut stored) = clean(queued, envelope, event)?;
+fn prepare_transaction(ctx: &Context, event: Event) -> Result<Option<Prepared>, ProcessError> {
+    let Some((event, mut stored)) = clean(ctx, event, "transaction")? else { return Ok(None) };
     let title = event.transaction.clone().unwrap_or_else(|| "<unlabeled transaction>".into());
     let summary = EventSummary {
         title: title.clone(),
@@ -338,8 +388,8 @@ fn prepare_transaction(queued: &QueuedEnvelope, envelope: &Envelope, event: Even
         metadata: Value::Null,
     };
     stored["type"] = json!("transaction");
-    let row = rows::event_row(&stored, &summary, None, received(queued));
-    Ok(Prepared { project_id: queued.project_id, body: None, sighting: None, row })
+    let row = rows::event_row(&stored, &summary, None, received(ctx.queued));
+    Ok(Some(Prepared { project_id: ctx.queued.project_id, body: None, sighting: None, row }))
 }
 
 /// An SDK's client report: what it dropped before sending, recorded as outcomes.

@@ -1,6 +1,6 @@
 //! The processor Lambda: wiring only.
 
-use errata_aws::{load_config, DynamoIssueStore, S3Blobs};
+use errata_aws::{load_config, DynamoDirectory, DynamoIssueStore, S3Blobs};
 use errata_processor::{handle, Deps};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -9,17 +9,19 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     errata_runtime::init_tracing();
+    let directory_table = env("DIRECTORY_TABLE")?;
     let issues_table = env("ISSUES_TABLE")?;
     let events_table = env("EVENTS_TABLE")?;
     let raw_bucket = env("RAW_BUCKET")?;
     let events_bucket = env("EVENTS_BUCKET")?;
     let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
     let aws = load_config().await;
-    let deps = Deps {
-        issues: Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
-        raw: Arc::new(S3Blobs::new(&aws, raw_bucket)),
-        events: Arc::new(S3Blobs::new(&aws, events_bucket)),
-    };
+    let deps = Deps::new(
+        Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
+        Arc::new(S3Blobs::new(&aws, raw_bucket)),
+        Arc::new(S3Blobs::new(&aws, events_bucket)),
+        Arc::new(DynamoDirectory::new(&aws, directory_table)),
+    );
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
         handle(deps, ev.payload).await.map_err(lambda_runtime::Error::from)

@@ -1,6 +1,7 @@
-//! Normalization: ids, times (with clock-drift correction from the envelope's `sent_at`), level,
-//! platform and the `{{auto}}` user IP. The rest of Sentry's normalization (trimming, user agent
-//! parsing, …) comes with the processing issue.
+//! Normalization of what only the processor knows: ids, times (clock-drift correction from the
+//! envelope's `sent_at`, events too far in the past or future placed at receipt), level,
+//! platform and the `{{auto}}` user IP. The rest (messages, tags, contexts, limits) is
+//! `errata_domain::normalize`, run next on the event's JSON.
 
 use errata_domain::summary::normalize_level;
 use errata_domain::QueuedEnvelope;
@@ -12,6 +13,10 @@ use serde_json::{json, Value};
 /// (Relay uses the same bound: only a clock that is clearly wrong, such as a wrong time zone,
 /// is corrected.)
 const MIN_CLOCK_DRIFT_SECS: i64 = 55 * 60;
+/// Sentry keeps events at most 30 days old; older ones are placed at their receipt time.
+const MAX_AGE_SECS: i64 = 30 * 86_400;
+/// Small client clock skew into the future is tolerated silently.
+const MAX_FUTURE_SECS: i64 = 60;
 
 pub fn normalize(event: &mut errata_protocol::Event, envelope: &Envelope, queued: &QueuedEnvelope) {
     // Ingest guarantees envelopes with events carry an id in the header.
@@ -25,9 +30,19 @@ pub fn normalize(event: &mut errata_protocol::Event, envelope: &Envelope, queued
 
     let received = Timestamp::from_unix_millis(queued.received_ms).unwrap_or_else(Timestamp::now);
     correct_clock_drift(event, envelope, received);
-    // An event from the future (a client clock ahead) is placed at the time it was received.
+    // An event from the future (a client clock ahead) or from too long ago is placed at the
+    // time it was received, with the reason in `errors`.
+    let received_ms = received.unix_millis();
+    let problem = match event.timestamp {
+        Some(t) if t.unix_millis() > received_ms + MAX_FUTURE_SECS * 1000 => Some("future_timestamp"),
+        Some(t) if t.unix_millis() < received_ms - MAX_AGE_SECS * 1000 => Some("past_timestamp"),
+        _ => None,
+    };
+    if let (Some(kind), Some(t)) = (problem, event.timestamp) {
+        push_error(event, json!({"type": kind, "name": "timestamp", "value": t.to_rfc3339()}));
+    }
     event.timestamp = Some(match event.timestamp {
-        Some(t) if t <= received => t,
+        Some(t) if t <= received && problem.is_none() => t,
         _ => received,
     });
     event.other.insert("received".into(), json!(received.to_rfc3339()));
@@ -51,10 +66,14 @@ fn correct_clock_drift(event: &mut errata_protocol::Event, envelope: &Envelope, 
     }
     if let Some(corrected) = Timestamp::from_unix_millis(ts.unix_millis() + drift_ms) {
         event.timestamp = Some(corrected);
-        let errors = event.other.entry("errors").or_insert_with(|| json!([]));
-        if let Value::Array(list) = errors {
-            list.push(json!({"type": "clock_drift", "name": "timestamp", "sdk_time": sent_at.to_rfc3339(), "server_time": received.to_rfc3339()}));
-        }
+        push_error(event, json!({"type": "clock_drift", "name": "timestamp", "sdk_time": sent_at.to_rfc3339(), "server_time": received.to_rfc3339()}));
+    }
+}
+
+/// Records a processing problem in the event's `errors`, as Sentry shows them.
+fn push_error(event: &mut errata_protocol::Event, error: Value) {
+    if let Value::Array(list) = event.other.entry("errors").or_insert_with(|| json!([])) {
+        list.push(error);
     }
 }
 
@@ -98,6 +117,19 @@ mod tests {
         let ev = run(json!({"timestamp": "2026-11-18T11:05:00Z"}), Some("2026-11-18T11:06:00Z"), None);
         assert_eq!(ev.timestamp.unwrap().to_rfc3339(), "2026-11-18T11:05:00.000Z");
         assert!(!ev.other.contains_key("errors"));
+    }
+
+    #[test]
+    fn events_too_old_or_from_the_future_are_placed_at_receipt() {
+        let ev = run(json!({"timestamp": "2026-09-01T00:00:00Z"}), None, None);
+        assert_eq!(ev.timestamp.unwrap().to_rfc3339(), "2026-11-18T11:06:40.000Z");
+        assert_eq!(ev.other["errors"][0]["type"], "past_timestamp");
+        let ev = run(json!({"timestamp": "2026-11-18T12:00:00Z"}), None, None);
+        assert_eq!(ev.timestamp.unwrap().to_rfc3339(), "2026-11-18T11:06:40.000Z");
+        assert_eq!(ev.other["errors"][0]["type"], "future_timestamp");
+        let ev = run(json!({"timestamp": "2026-11-18T11:07:00Z"}), None, None);
+        assert_eq!(ev.timestamp.unwrap().to_rfc3339(), "2026-11-18T11:06:40.000Z");
+        assert!(!ev.other.contains_key("errors"), "20 s of skew is not worth an error");
     }
 
     #[test]

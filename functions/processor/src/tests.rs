@@ -2,20 +2,28 @@
 
 use super::*;
 use errata_ports::EventOrder;
-use errata_testkit::{MemoryBlobs, MemoryIssues};
+use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryIssues};
 
 struct World {
     deps: Deps,
     issues: Arc<MemoryIssues>,
     events: Arc<MemoryBlobs>,
     raw: Arc<MemoryBlobs>,
+    directory: Arc<MemoryDirectory>,
 }
 
 fn world() -> World {
     let issues = Arc::new(MemoryIssues::default());
     let events = Arc::new(MemoryBlobs::default());
     let raw = Arc::new(MemoryBlobs::default());
-    World { deps: Deps { issues: issues.clone(), raw: raw.clone(), events: events.clone() }, issues, events, raw }
+    let directory = Arc::new(MemoryDirectory::default());
+    World {
+        deps: Deps::new(issues.clone(), raw.clone(), events.clone(), directory.clone()),
+        issues,
+        events,
+        raw,
+        directory,
+    }
 }
 
 fn envelope(event_id: &str, exc_type: &str, function: &str) -> Vec<u8> {
@@ -264,4 +272,52 @@ async fn client_reports_are_outcomes_not_unhandled_items() {
     let outcomes = process(&w.deps, &queued(env)).await.unwrap();
     assert_eq!(outcomes, Outcomes::default());
     assert!(w.issues.project_issues(3).await.unwrap().is_empty());
+}
+
+fn event_envelope(event: serde_json::Value) -> Vec<u8> {
+    format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{event}\n", event["event_id"].as_str().unwrap()).into_bytes()
+}
+
+#[tokio::test]
+async fn project_settings_filter_and_scrub() {
+    let w = world();
+    let mut settings = errata_domain::ProjectSettings::default();
+    settings.filters.localhost = true;
+    settings.filters.error_messages = vec!["*flaky network*".into()];
+    settings.scrubbing.sensitive_fields = vec!["iban".into()];
+    w.directory
+        .put_project(&errata_domain::Project {
+            id: 3,
+            org: "o".into(),
+            slug: "p".into(),
+            name: "p".into(),
+            platform: None,
+            quota: None,
+            settings,
+        })
+        .await
+        .unwrap();
+    let filtered = [
+        serde_json::json!({"event_id": ID[0], "message": "a flaky network hiccup"}),
+        serde_json::json!({"event_id": ID[1], "message": "x", "request": {"url": "http://localhost:8000/"}}),
+    ];
+    for event in filtered {
+        let outcomes = process(&w.deps, &queued(&event_envelope(event))).await.unwrap();
+        assert_eq!((outcomes.filtered, outcomes.new_issues), (1, 0));
+    }
+    assert!(w.issues.project_issues(3).await.unwrap().is_empty());
+    assert!(objects(&w, "").iter().all(|(k, _)| !k.starts_with("bodies/")), "filtered events are not stored");
+
+    let kept = serde_json::json!({"event_id": ID[2], "message": "payment of %s failed", "extra": {"iban": "DE89370400440532013000"}});
+    let kept = {
+        let mut k = kept;
+        k["logentry"] = serde_json::json!({"message": "payment of %s failed", "params": ["order-7"]});
+        k.as_object_mut().unwrap().remove("message");
+        k
+    };
+    assert_eq!(process(&w.deps, &queued(&event_envelope(kept))).await.unwrap().new_issues, 1);
+    let issue = &w.issues.project_issues(3).await.unwrap()[0];
+    assert_eq!(issue.title, "payment of order-7 failed", "params are formatted into the title");
+    let body: serde_json::Value = serde_json::from_slice(&latest_body(&w, issue.id).await).unwrap();
+    assert_eq!(body["extra"]["iban"], "[Filtered]", "the project's own sensitive field");
 }

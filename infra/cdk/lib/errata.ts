@@ -207,6 +207,7 @@ export class Errata extends Construct {
         RUST_LOG: common.RUST_LOG,
       },
       processor: {
+        DIRECTORY_TABLE: common.DIRECTORY_TABLE,
         ISSUES_TABLE: common.ISSUES_TABLE,
         EVENTS_TABLE: common.EVENTS_TABLE,
         RAW_BUCKET: common.RAW_BUCKET,
@@ -258,6 +259,7 @@ export class Errata extends Construct {
     this.buckets.raw.grantPut(fns.ingest);
 
     this.buckets.raw.grantRead(fns.processor);
+    directory.grantReadData(fns.processor); // project settings: scrubbing, inbound filters
     this.buckets.events.grantPut(fns.processor);
     issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
     events.grantWriteData(fns.processor);

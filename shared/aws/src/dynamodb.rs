@@ -109,6 +109,7 @@ fn project_from(item: &Item) -> StoreResult<Project> {
         name: get_s(item, "name").unwrap_or_default(),
         platform: get_s(item, "platform"),
         quota: rate_limit_from(item),
+        settings: get_s(item, "settings").and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
     })
 }
 
@@ -211,6 +212,8 @@ impl Directory for DynamoDirectory {
             item.insert("platform".into(), s(platform));
         }
         put_rate_limit(&mut item, p.quota);
+        let settings = serde_json::to_string(&p.settings).map_err(|e| StoreError::permanent(e.to_string()))?;
+        item.insert("settings".into(), s(settings));
         self.put(item, format!("PROJECT#{}", p.id), "PROJECT").await?;
         self.put(HashMap::from([("id".into(), n(p.id))]), format!("ORG#{}", p.org), &format!("PROJECT#{}", p.slug))
             .await?;

@@ -244,6 +244,7 @@ async fn directory_round_trips_and_hides_secrets() {
             name: "Web".into(),
             platform: None,
             quota: None,
+            settings: Default::default(),
         })
         .await
         .unwrap();
@@ -255,6 +256,7 @@ async fn directory_round_trips_and_hides_secrets() {
             name: "API".into(),
             platform: Some("rust".into()),
             quota: None,
+            settings: Default::default(),
         })
         .await
         .unwrap();

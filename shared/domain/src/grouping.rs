@@ -94,7 +94,10 @@ fn default_components(event: &Event) -> (&'static str, Vec<String>) {
             .collect();
         return ("exception", components);
     }
-    if let Some(message) = event.message_text() {
+    // A template with parameters groups as the template: "user %s failed" is one issue
+    // whoever failed.
+    let template = event.logentry.as_ref().filter(|le| le.other.contains_key("params")).and_then(|le| le.message.as_deref());
+    if let Some(message) = template.or_else(|| event.message_text()) {
         return ("message", vec![strip_parameters(message)]);
     }
     ("fallback", vec![event.platform.clone().unwrap_or_default()])
@@ -191,6 +194,9 @@ mod tests {
     fn messages_group_without_parameters() {
         let a = event(r#"{"message":"user 42 not found"}"#);
         let b = event(r#"{"logentry":{"formatted":"user 1337 not found"}}"#);
+        let t1 = event(r#"{"logentry":{"message":"login of %s refused","params":["ann"],"formatted":"login of ann refused"}}"#);
+        let t2 = event(r#"{"logentry":{"message":"login of %s refused","params":["bob"],"formatted":"login of bob refused"}}"#);
+        assert_eq!(Grouping::of(&t1).hash, Grouping::of(&t2).hash, "grouped by the template");
         assert_eq!(Grouping::of(&a).hash, Grouping::of(&b).hash);
         assert_eq!(strip_parameters("id deadbeef00 at 0x1f, took 3.5 s"), "id <param> at <param>, took <param> s");
     }

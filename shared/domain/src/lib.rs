@@ -1,8 +1,10 @@
 //! Errata's domain logic: how events group into issues, what an issue is, who may see what,
 //! and how secrets are made and checked. Pure code: no AWS, no Lambda, no I/O.
 
+pub mod filters;
 pub mod grouping;
 pub mod issue;
+pub mod normalize;
 pub mod queue;
 pub mod scrub;
 pub mod secrets;
@@ -17,4 +19,4 @@ pub use issue::{BodyRef, Issue, IssueId, IssueStatus, Recorded, Sighting, Stored
 pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use summary::EventSummary;
-pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, RateLimit, Role, User};
+pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, ProjectSettings, RateLimit, Role, User};

@@ -35,6 +35,7 @@ const SENSITIVE_KEYS: &[&str] = &[
 
 /// A project's scrubbing settings. The defaults are what a new project gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ScrubSettings {
     pub enabled: bool,
     /// Also remove IP addresses (`user.ip_address`, `REMOTE_ADDR`, addresses in strings).

@@ -20,6 +20,16 @@ pub struct Project {
     /// Project-wide quota on events (errors, transactions, security reports), if any.
     #[serde(default)]
     pub quota: Option<RateLimit>,
+    #[serde(default)]
+    pub settings: ProjectSettings,
+}
+
+/// What a project keeps and hides: server-side scrubbing and inbound filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectSettings {
+    pub scrubbing: crate::scrub::ScrubSettings,
+    pub filters: crate::filters::InboundFilters,
 }
 
 /// At most `count` events per `window_secs`, in fixed windows aligned to the epoch.

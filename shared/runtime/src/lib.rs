@@ -1,6 +1,7 @@
 //! Plumbing every Lambda binary shares: logging, configuration from the environment, and the
 //! API Gateway (HTTP API, payload 2.0) request/response helpers.
 
+pub mod cache;
 pub mod http;
 pub mod outcome;
 

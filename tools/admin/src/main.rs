@@ -14,6 +14,14 @@
 //! errata-admin add-key --project-id 1 [--label L]                   # prints the new public key
 //! ```
 //! `--count 0` removes the limit. Ingest picks changes up within 30 seconds.
+//!
+//! ```text
+//! errata-admin settings --project-id 1                                   # prints the settings
+//! errata-admin settings --project-id 1 --set '{"filters": {"localhost": true,
+//!     "error_messages": ["*ResizeObserver*"]}, "scrubbing": {"sensitive_fields": ["iban"]}}'
+//! ```
+//! `--set` merges the given JSON into the project's settings (scrubbing and inbound filters);
+//! the processor picks changes up within a minute.
 
 use anyhow::{bail, Context, Result};
 use errata_aws::{load_config, DynamoDirectory};
@@ -36,6 +44,7 @@ async fn main() -> Result<()> {
         "seed" => seed(&opts).await,
         "rate-limit" => rate_limit(&opts).await,
         "add-key" => add_key(&opts).await,
+        "settings" => settings(&opts).await,
         "new-key" => {
             println!("{}", errata_domain::secrets::new_public_key());
             Ok(())
@@ -48,6 +57,7 @@ async fn main() -> Result<()> {
             "usage: errata-admin seed --org SLUG --project SLUG --email E --password P --public-key K --token T\n       \
              errata-admin rate-limit (--public-key K | --project-id N) --count N --window SECONDS\n       \
              errata-admin add-key --project-id N [--label L]\n       \
+             errata-admin settings --project-id N [--set JSON]\n       \
              errata-admin new-key | new-token"
         ),
     }
@@ -80,6 +90,33 @@ async fn rate_limit(opts: &HashMap<String, String>) -> Result<()> {
     }
     println!("ok");
     Ok(())
+}
+
+async fn settings(opts: &HashMap<String, String>) -> Result<()> {
+    let project_id: u64 = opts.get("project-id").context("--project-id is required")?.parse()?;
+    let dir = directory_from_env(&load_config().await)?;
+    let mut project = dir.project(project_id).await?.context("no such project")?;
+    if let Some(patch) = opts.get("set") {
+        let patch: serde_json::Value = serde_json::from_str(patch).context("--set must be JSON")?;
+        let mut current = serde_json::to_value(&project.settings)?;
+        merge(&mut current, patch);
+        project.settings = serde_json::from_value(current).context("not valid project settings")?;
+        dir.put_project(&project).await?;
+    }
+    println!("{}", serde_json::to_string_pretty(&project.settings)?);
+    Ok(())
+}
+
+/// Merges `patch` into `into`: objects key by key, anything else replaced.
+fn merge(into: &mut serde_json::Value, patch: serde_json::Value) {
+    match (into, patch) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v,
+    }
 }
 
 async fn add_key(opts: &HashMap<String, String>) -> Result<()> {
@@ -117,6 +154,7 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
                 name: slug.clone(),
                 platform: None,
                 quota: None,
+                settings: Default::default(),
             })
             .await?
         }
