@@ -321,3 +321,38 @@ async fn project_settings_filter_and_scrub() {
     let body: serde_json::Value = serde_json::from_slice(&latest_body(&w, issue.id).await).unwrap();
     assert_eq!(body["extra"]["iban"], "[Filtered]", "the project's own sensitive field");
 }
+
+/// How every event a real SDK sent (tests/fixtures/sdk) groups: the variant, the components
+/// hashed and the title, as a reviewed snapshot. A grouping change shows up here as a diff.
+#[tokio::test]
+async fn grouping_of_recorded_sdk_events() {
+    let mut snapshot = serde_json::Map::new();
+    for meta_path in errata_testkit::fixture_files("sdk", ".json") {
+        let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+        let encoding = meta["headers"]["content-encoding"].as_str();
+        let raw = std::fs::read(meta_path.with_extension("body")).unwrap();
+        let body = errata_protocol::decode::decode_body(encoding, raw, 50 << 20).unwrap();
+        // Each recorded request on its own, so the snapshot names what each one produced.
+        let w = world();
+        let mut q = queued(&body);
+        q.received_ms = 1_795_000_000_000;
+        process(&w.deps, &q).await.unwrap();
+        let name = meta_path.strip_prefix(meta_path.parent().unwrap().parent().unwrap()).unwrap();
+        let mut issues = w.issues.project_issues(3).await.unwrap();
+        issues.sort_by(|a, b| a.title.cmp(&b.title));
+        for issue in issues {
+            snapshot.insert(
+                format!("{} {}", name.with_extension("").display(), issue.id),
+                serde_json::json!({
+                    "title": issue.title,
+                    "culprit": issue.culprit,
+                    "variant": issue.grouping.variant,
+                    "components": issue.grouping.components,
+                    "level": issue.level,
+                }),
+            );
+        }
+    }
+    assert!(snapshot.len() >= 8, "the corpus has errors from several SDKs: {}", snapshot.len());
+    insta::assert_json_snapshot!("sdk_grouping", snapshot);
+}

@@ -256,7 +256,13 @@ async fn directory_round_trips_and_hides_secrets() {
             name: "API".into(),
             platform: Some("rust".into()),
             quota: None,
-            settings: Default::default(),
+            settings: {
+                let mut settings = errata_domain::ProjectSettings::default();
+                settings.filters.localhost = true;
+                settings.filters.releases = vec!["*-dev".into()];
+                settings.scrubbing.sensitive_fields = vec!["iban".into()];
+                settings
+            },
         })
         .await
         .unwrap();

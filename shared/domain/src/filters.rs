@@ -85,10 +85,14 @@ const EXTENSION_ERRORS: &[&str] = &[
     "__gcrweb",
 ];
 
+/// Search engines, SEO and AI crawlers, uptime monitors and health checkers. (Headless browsers
+/// are not on the list: people test their own apps with them.)
 const CRAWLERS: &[&str] = &[
-    "googlebot", "bingbot", "slurp", "duckduckbot", "baiduspider", "yandexbot", "facebookexternalhit", "twitterbot",
-    "linkedinbot", "applebot", "ahrefsbot", "semrushbot", "mj12bot", "petalbot", "pingdom", "uptimerobot",
-    "statuscake", "site24x7", "headlesschrome", "lighthouse", "gtmetrix", "bot.html", "crawler", "spider",
+    "googlebot", "adsbot-google", "mediapartners-google", "feedfetcher-google", "bingbot", "bingpreview", "slurp",
+    "duckduckbot", "baiduspider", "yandexbot", "sogou", "facebookexternalhit", "twitterbot", "linkedinbot",
+    "applebot", "ahrefsbot", "semrushbot", "mj12bot", "petalbot", "bytespider", "gptbot", "claudebot", "ccbot",
+    "perplexitybot", "oai-searchbot", "ia_archiver", "pingdom", "uptimerobot", "better uptime", "statuscake",
+    "site24x7", "gtmetrix", "elb-healthchecker", "cloudflare-healthchecks", "bot.html", "crawler", "spider",
 ];
 
 impl InboundFilters {
@@ -261,6 +265,8 @@ mod tests {
         assert_eq!(check(json!({"exception": {"values": [{"value": "top.GLOBALS is undefined"}]}})), Some("browser-extensions"));
         assert_eq!(check(ua("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")), Some("web-crawlers"));
         assert_eq!(check(ua("Mozilla/5.0 (Windows NT 6.1; Trident/7.0; rv:11.0) like Gecko")), Some("legacy-browsers"));
+        let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
+        assert_eq!(check(ua(headless)), None, "a headless browser is someone testing their app");
         assert_eq!(check(ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:60.0) Gecko/20100101 Firefox/60.0")), Some("legacy-browsers"));
         assert_eq!(check(ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0")), None);
         assert_eq!(check(json!({"logentry": {"formatted": "ResizeObserver loop limit exceeded"}})), Some("error-message"));
