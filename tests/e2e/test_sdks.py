@@ -36,6 +36,26 @@ def test_node_sdk(stack, api):
     assert message["level"] == "warning"
     assert message["title"].startswith("node message ")
 
+    # The feedback the app sent about its error is on the error's issue.
+    [report] = api.wait_for(lambda: api.get(f"issues/{error['id']}/user-reports/").json(), "the user feedback")
+    assert (report["name"], report["email"], report["comments"]) == ("Ann", "ann@example.com", "It broke")
+
+    # The session the SDK tracked itself: one started, ended with an error.
+    def health():
+        resp = api.get(
+            f"organizations/{stack['ORG']}/sessions/",
+            project=stack["PROJECT_ID"],
+            field="sum(session)",
+            groupBy="session.status",
+            query=f"release:node-app@{tag}",
+        )
+        assert resp.status_code == 200, resp.text
+        totals = {g["by"]["session.status"]: g["totals"]["sum(session)"] for g in resp.json()["groups"]}
+        return totals if totals.get("errored") == 1 else None
+
+    totals = api.wait_for(health, "the node session in release health")
+    assert totals == {"healthy": 0, "errored": 1, "crashed": 0, "abnormal": 0}
+
 
 def test_rust_sdk(stack, api):
     tag = new_tag()

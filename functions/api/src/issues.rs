@@ -1,10 +1,11 @@
 //! Issue routes: the project issue list, issue detail, status changes (single and bulk).
 
 use crate::auth::{self, Caller};
-use crate::shapes::issue_json;
+use crate::shapes::{issue_json, user_report_json};
 use crate::{ApiError, ApiResult, Deps};
 use errata_domain::status::shown_substatus;
 use errata_domain::{Issue, IssueId, IssueStatus, Project, StatusRequest, Substatus, Timestamp};
+use errata_ports::FeedbackScope;
 use errata_runtime::http::{self, Request};
 use serde_json::{json, Value};
 
@@ -139,6 +140,46 @@ fn parse_status_request(req: &Request) -> Result<StatusRequest, ApiError> {
             ))
         }
     })
+}
+
+/// `GET /api/0/issues/{id}/user-reports/`: the feedback about an issue's events, newest first.
+pub async fn user_reports(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
+    let (issue, project) = readable_issue(deps, caller, id).await?;
+    let mut reports = deps.issues.feedback(project.id, FeedbackScope::Issue(issue.id), MAX_LIMIT).await?;
+    for f in deps.issues.feedback(project.id, FeedbackScope::Unattached, MAX_LIMIT).await? {
+        if feedback_issue(deps, &f).await? == Some(issue.id) {
+            reports.push(f);
+        }
+    }
+    reports.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+    Ok(http::json(200, &reports.iter().map(|f| user_report_json(f, Some(&issue), &project, &deps.web_url)).collect::<Vec<_>>()))
+}
+
+/// `GET /api/0/projects/{org}/{project}/user-reports/`: all of a project's feedback.
+pub async fn project_user_reports(deps: &Deps, caller: &Caller, org: &str, slug: &str) -> ApiResult {
+    let project = auth::project_by_slug(deps, caller, org, slug).await?;
+    let reports = deps.issues.feedback(project.id, FeedbackScope::All, MAX_LIMIT).await?;
+    let mut out = Vec::with_capacity(reports.len());
+    for f in &reports {
+        let issue = match feedback_issue(deps, f).await? {
+            Some(id) => deps.issues.issue(id).await?,
+            None => None,
+        };
+        out.push(user_report_json(f, issue.as_ref(), &project, &deps.web_url));
+    }
+    Ok(http::json(200, &out))
+}
+
+/// The issue feedback is about: attached when it was stored, or, when its event was processed
+/// after it (an SDK sends both at once), found through the event now.
+async fn feedback_issue(deps: &Deps, f: &errata_domain::Feedback) -> Result<Option<IssueId>, ApiError> {
+    if f.issue_id.is_some() {
+        return Ok(f.issue_id);
+    }
+    match &f.event_id {
+        Some(event_id) => Ok(deps.issues.event(f.project_id, event_id).await?.map(|e| e.issue_id)),
+        None => Ok(None),
+    }
 }
 
 pub async fn readable_issue(deps: &Deps, caller: &Caller, id: &str) -> Result<(Issue, Project), ApiError> {

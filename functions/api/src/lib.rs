@@ -1,18 +1,20 @@
 //! The JSON API under `/api/0/`, in the shapes of Sentry's public API.
-//! Issues (list, detail, status changes) and their events.
+//! Issues (list, detail, status changes), their events, and release health.
 
 mod auth;
 mod events;
 mod issues;
+mod sessions;
 mod shapes;
 
-use errata_ports::{BlobStore, Directory, EventOrder, IssueStore, StoreError};
+use errata_ports::{BlobStore, Directory, EventOrder, IssueStore, ReleaseHealth, StoreError};
 use errata_runtime::http::{self, Request, Response};
 use std::sync::Arc;
 
 pub struct Deps {
     pub directory: Arc<dyn Directory>,
     pub issues: Arc<dyn IssueStore>,
+    pub health: Arc<dyn ReleaseHealth>,
     pub events: Arc<dyn BlobStore>,
     /// Base URL of the web app, for `permalink`s. Empty when unknown.
     pub web_url: String,
@@ -69,9 +71,14 @@ async fn route(deps: &Deps, req: &Request) -> ApiResult {
         ("GET", ["projects", org, project, "events", event_id]) => {
             events::of_project(deps, &user, org, project, event_id).await
         }
+        ("GET", ["organizations", org, "sessions"]) => sessions::list(deps, req, &user, org).await,
         ("GET", ["issues", id]) => issues::detail(deps, &user, id).await,
         ("PUT", ["issues", id]) => issues::update(deps, req, &user, id).await,
         ("GET", ["issues", id, "events"]) => events::list(deps, req, &user, id).await,
+        ("GET", ["issues", id, "user-reports"]) => issues::user_reports(deps, &user, id).await,
+        ("GET", ["projects", org, project, "user-reports"]) => {
+            issues::project_user_reports(deps, &user, org, project).await
+        }
         ("GET", ["issues", id, "events", "latest"]) => events::end(deps, &user, id, EventOrder::NewestFirst).await,
         ("GET", ["issues", id, "events", "oldest"]) => events::end(deps, &user, id, EventOrder::OldestFirst).await,
         ("GET", ["issues", id, "events", event_id]) => events::of_issue(deps, &user, id, event_id).await,

@@ -1,7 +1,7 @@
 //! Errata's records in the JSON shapes of Sentry's API (camelCase keys, string ids).
 
 use errata_domain::status::shown_substatus;
-use errata_domain::{Issue, Project, Timestamp};
+use errata_domain::{Feedback, Issue, Project, Timestamp};
 use serde_json::{json, Map, Value};
 
 /// Sentry's "group" serialization, as the issue list and issue detail return it.
@@ -43,6 +43,22 @@ pub fn issue_json(issue: &Issue, project: &Project, web_url: &str) -> Value {
         "firstSeen": issue.first_seen.to_rfc3339(),
         "lastSeen": issue.last_seen.to_rfc3339(),
         "stats": {},
+    })
+}
+
+/// Sentry's "user report" serialization of feedback.
+pub fn user_report_json(f: &Feedback, issue: Option<&Issue>, project: &Project, web_url: &str) -> Value {
+    json!({
+        "id": f.id,
+        "eventID": f.event_id.clone().unwrap_or_else(|| f.id.clone()),
+        "name": f.name,
+        "email": f.email,
+        "comments": f.comments,
+        "url": f.url,
+        "dateCreated": f.timestamp.to_rfc3339(),
+        "user": null,
+        "event": { "id": f.event_id, "eventID": f.event_id },
+        "issue": issue.map(|i| issue_json(i, project, web_url)),
     })
 }
 

@@ -92,7 +92,8 @@ async fn world() -> World {
         }
     }
     let foreign_issue = issue_ids.pop().unwrap();
-    World { deps: Deps { directory, issues, events, web_url: "http://web.test".into() }, issue_ids, foreign_issue }
+    let health = issues.clone();
+    World { deps: Deps { directory, issues, health, events, web_url: "http://web.test".into() }, issue_ids, foreign_issue }
 }
 
 fn get(path: &str, query: &str, token: Option<&str>) -> Request {
@@ -201,6 +202,8 @@ async fn foreign_resources_are_404_never_403() {
         format!("/api/0/issues/{}/events/{:032}/", w.foreign_issue, 3),
         format!("/api/0/projects/other/web/events/{:032}/", 3),
         format!("/api/0/projects/acme/web/events/{:032}/", 3),
+        format!("/api/0/issues/{}/user-reports/", w.foreign_issue),
+        "/api/0/projects/other/web/user-reports/".to_owned(),
         "/api/0/projects/nope/web/issues/".to_owned(),
         "/api/0/issues/123/".to_owned(),
         "/api/0/issues/abc/".to_owned(),
@@ -312,5 +315,77 @@ async fn resolve_ignore_and_unresolve_single_and_bulk() {
     assert_eq!(status, 403, "a read-only token cannot change issues");
     let (status, _) =
         put(&w, &format!("/api/0/issues/{}/", w.foreign_issue), "", json!({"status": "resolved"}), TOKEN).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn release_health_in_the_sessions_api_shape() {
+    use errata_domain::sessions::from_update;
+    use errata_ports::ReleaseHealth;
+    let w = world().await;
+    let now = Timestamp::now().to_rfc3339();
+    for (sid, status) in [("a", "exited"), ("b", "crashed"), ("c", "ok")] {
+        let update = format!(r#"{{"sid":"{sid}","init":true,"started":"{now}","status":"{status}","attrs":{{"release":"app@1","environment":"prod"}}}}"#);
+        for c in from_update(update.as_bytes()).unwrap() {
+            w.deps.health.record_sessions(1, &c).await.unwrap();
+        }
+    }
+    let query = "project=1&field=sum(session)&field=crash_free_rate(session)&groupBy=session.status&query=release:app@1&statsPeriod=24h";
+    let (status, body, _) = call(&w, "/api/0/organizations/acme/sessions/", query, Some(TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["intervals"].as_array().unwrap().len(), 24);
+    let group = |s: &str| body["groups"].as_array().unwrap().iter().find(|g| g["by"]["session.status"] == s).unwrap().clone();
+    assert_eq!(group("healthy")["totals"]["sum(session)"], 2, "exited cleanly, or still open");
+    assert_eq!(group("crashed")["totals"]["sum(session)"], 1);
+    let rate = group("crashed")["totals"]["crash_free_rate(session)"].as_f64().unwrap();
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(group("crashed")["series"]["sum(session)"].as_array().unwrap().iter().filter_map(Value::as_u64).sum::<u64>(), 1);
+
+    let (_, body, _) = call(&w, "/api/0/organizations/acme/sessions/", "project=1&field=sum(session)&query=release:other", Some(TOKEN)).await;
+    assert_eq!(body["groups"][0]["totals"]["sum(session)"], 0);
+    // Another organization's project is not found; bad parameters are 400.
+    let (status, _, _) = call(&w, "/api/0/organizations/acme/sessions/", "project=2&field=sum(session)", Some(TOKEN)).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = call(&w, "/api/0/organizations/other/sessions/", "project=1&field=sum(session)", Some(OTHER_TOKEN)).await;
+    assert_eq!(status, 404);
+    for bad in ["field=sum(session)", "project=1", "project=1&field=avg(x)", "project=1&field=sum(session)&statsPeriod=1y", "project=1&field=sum(session)&groupBy=os"] {
+        let (status, _, _) = call(&w, "/api/0/organizations/acme/sessions/", bad, Some(TOKEN)).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn user_reports_per_issue_and_project() {
+    let w = world().await;
+    let id = w.issue_ids[0];
+    // 1 attached when stored, 2 about no event, 3 stored before its event was processed.
+    for (n, issue) in [(1, Some(id)), (2, None), (3, None)] {
+        w.deps
+            .issues
+            .add_feedback(&errata_domain::Feedback {
+                project_id: 1,
+                id: format!("f{n}"),
+                issue_id: issue,
+                event_id: (n != 2).then(|| format!("{:032}", 1)),
+                name: "Ann".into(),
+                email: "ann@example.com".into(),
+                comments: format!("note {n}"),
+                url: None,
+                timestamp: Timestamp::from_unix_millis(1_700_000_000_000 + n).unwrap(),
+            })
+            .await
+            .unwrap();
+    }
+    let (status, list, _) = call(&w, &format!("/api/0/issues/{id}/user-reports/"), "", Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!((list[0]["comments"].clone(), list[0]["issue"]["id"].clone()), (json!("note 3"), json!(id.to_string())));
+    assert_eq!(list[1]["comments"], "note 1");
+    let (_, all, _) = call(&w, "/api/0/projects/acme/web/user-reports/", "", Some(TOKEN)).await;
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    assert_eq!(all[1]["comments"], "note 2", "newest first");
+    assert_eq!(all[1]["issue"], Value::Null);
+    assert_eq!(all[0]["issue"]["id"], id.to_string());
+    let (status, _, _) = call(&w, "/api/0/projects/acme/web/user-reports/", "", Some(OTHER_TOKEN)).await;
     assert_eq!(status, 404);
 }

@@ -4,6 +4,7 @@
 
 mod attachments;
 pub mod compact;
+mod feedback;
 mod normalize;
 mod rows;
 mod security;
@@ -12,11 +13,12 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use base64::Engine;
 use errata_domain::issue::Recorded;
 use errata_domain::normalize::normalize_event;
+use errata_domain::sessions;
 use errata_domain::scrub::scrub_event;
 use errata_domain::{BodyRef, EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting, Timestamp};
 use errata_domain::filters::FilterReason;
 use errata_domain::ProjectSettings;
-use errata_ports::{BlobStore, Directory, IssueStore, StoreError};
+use errata_ports::{BlobStore, Directory, IssueStore, ReleaseHealth, StoreError};
 use errata_runtime::cache::TtlCache;
 use std::time::Duration;
 use errata_protocol::{Envelope, Event};
@@ -32,6 +34,7 @@ pub struct Deps {
     pub raw: Arc<dyn BlobStore>,
     pub events: Arc<dyn BlobStore>,
     pub directory: Arc<dyn Directory>,
+    pub health: Arc<dyn ReleaseHealth>,
     /// Project settings (scrubbing, inbound filters) by project id, read at most once a minute.
     pub settings: TtlCache<u64, ProjectSettings>,
 }
@@ -39,11 +42,12 @@ pub struct Deps {
 impl Deps {
     pub fn new(
         issues: Arc<dyn IssueStore>,
+        health: Arc<dyn ReleaseHealth>,
         raw: Arc<dyn BlobStore>,
         events: Arc<dyn BlobStore>,
         directory: Arc<dyn Directory>,
     ) -> Deps {
-        Deps { issues, raw, events, directory, settings: TtlCache::new(Duration::from_secs(60), 10_000) }
+        Deps { issues, health, raw, events, directory, settings: TtlCache::new(Duration::from_secs(60), 10_000) }
     }
 
     async fn project_settings(&self, project_id: u64) -> Result<ProjectSettings, StoreError> {
@@ -73,6 +77,9 @@ pub struct Outcomes {
     pub escalated: usize,
     pub duplicates: usize,
     pub transactions: usize,
+    /// Session counter contributions recorded (release health).
+    pub sessions: usize,
+    pub feedback: usize,
     pub invalid: usize,
     /// Dropped by the project's inbound filters.
     pub filtered: usize,
@@ -155,23 +162,52 @@ struct Prepared {
 pub async fn process_batch(deps: &Deps, batch: &[QueuedEnvelope]) -> Vec<Result<Outcomes, ProcessError>> {
     let mut results = Vec::with_capacity(batch.len());
     let mut prepared: Vec<(usize, Prepared)> = Vec::new();
+    let mut feedback: Vec<(usize, errata_domain::Feedback)> = Vec::new();
     for (m, queued) in batch.iter().enumerate() {
         match expand(deps, queued).await {
-            Ok((events, outcomes)) => {
-                results.push(Ok(outcomes));
-                prepared.extend(events.into_iter().map(|p| (m, p)));
+            Ok(expanded) => {
+                results.push(Ok(expanded.outcomes));
+                prepared.extend(expanded.prepared.into_iter().map(|p| (m, p)));
+                feedback.extend(expanded.feedback.into_iter().map(|f| (m, f)));
             }
             Err(e) => results.push(Err(e)),
         }
     }
-    if prepared.is_empty() {
-        return results;
+    if !prepared.is_empty() {
+        record_events(deps, prepared, &mut results).await;
     }
+    // After the events: feedback sent right after its error finds the error's issue.
+    for (m, mut f) in feedback {
+        let Ok(outcomes) = &mut results[m] else { continue };
+        let attached = match &f.event_id {
+            Some(event_id) => deps.issues.event(f.project_id, event_id).await.map(|e| e.map(|e| e.issue_id)),
+            None => Ok(None),
+        };
+        let stored = match attached {
+            Ok(issue) => {
+                f.issue_id = issue;
+                deps.issues.add_feedback(&f).await
+            }
+            Err(e) => Err(e),
+        };
+        match stored {
+            Ok(()) => {
+                outcomes.feedback += 1;
+                outcome::record(f.project_id, Outcome::Accepted, "", "feedback", 1);
+            }
+            Err(e) => results[m] = Err(e.into()),
+        }
+    }
+    results
+}
+
+/// Stores a batch's bodies and rows, then counts its error events against their issues.
+async fn record_events(deps: &Deps, mut prepared: Vec<(usize, Prepared)>, results: &mut [Result<Outcomes, ProcessError>]) {
     if let Err(e) = store_batch(deps, &mut prepared).await {
         for (m, _) in &prepared {
             results[*m] = Err(ProcessError::Store(e.clone()));
         }
-        return results;
+        return;
     }
     for (m, p) in prepared {
         let Ok(outcomes) = &mut results[m] else { continue };
@@ -197,7 +233,6 @@ pub async fn process_batch(deps: &Deps, batch: &[QueuedEnvelope]) -> Vec<Result<
             Err(e) => results[m] = Err(e.into()),
         }
     }
-    results
 }
 
 /// Writes the bodies of a batch's error events as one object (each event a byte range of it)
@@ -235,7 +270,14 @@ fn day(ms: i64) -> String {
 }
 
 /// Reads an envelope and turns its items into prepared events, outcomes and stored attachments.
-async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, Outcomes), ProcessError> {
+/// What one envelope holds, ready for the batch.
+struct Expanded {
+    prepared: Vec<Prepared>,
+    feedback: Vec<errata_domain::Feedback>,
+    outcomes: Outcomes,
+}
+
+async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, ProcessError> {
     let bytes = match &queued.payload {
         QueuedPayload::Inline(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64)
@@ -258,6 +300,7 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, 
 
     let mut events: Vec<Event> = Vec::new();
     let mut prepared = Vec::new();
+    let mut feedback = Vec::new();
     for item in &envelope.items {
         match item.header.ty.as_str() {
             "event" => match serde_json::from_slice::<Event>(&item.payload) {
@@ -288,9 +331,43 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, 
                 }
             },
             "attachment" => {}
+            "feedback" | "user_report" => {
+                match feedback::parse(queued.project_id, &envelope, &item.header.ty, &item.payload, received(queued)) {
+                    Ok(f) => feedback.push(f),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "feedback item is not valid");
+                        outcome::record(queued.project_id, Outcome::Invalid, "invalid_feedback", "feedback", 1);
+                        outcomes.invalid += 1;
+                    }
+                }
+            }
             "client_report" => client_report(queued.project_id, &item.payload),
+            "session" | "sessions" => {
+                let contributions = if item.header.ty == "session" {
+                    sessions::from_update(&item.payload)
+                } else {
+                    let key = derived_id(&format!("{:?}", envelope.header.sent_at), item.payload.len())
+                        + &derived_id(&String::from_utf8_lossy(&item.payload), 0);
+                    sessions::from_aggregates(&item.payload, &key)
+                };
+                match contributions {
+                    Ok(list) => {
+                        for c in &list {
+                            if deps.health.record_sessions(queued.project_id, c).await? {
+                                outcomes.sessions += 1;
+                            }
+                        }
+                        outcome::record(queued.project_id, Outcome::Accepted, "", "session", 1);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "session item is not valid");
+                        outcome::record(queued.project_id, Outcome::Invalid, "invalid_session", "session", 1);
+                        outcomes.invalid += 1;
+                    }
+                }
+            }
             other => {
-                // Sessions, feedback, check-ins… are not processed yet.
+                // Check-ins, spans, profiles, replays… are not processed yet.
                 outcome::record(queued.project_id, Outcome::Ignored, "not_processed_yet", item.header.category(), 1);
                 tracing::debug!(item_type = other, "item type not processed yet");
                 outcomes.unhandled += 1;
@@ -313,7 +390,7 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<(Vec<Prepared>, 
             None => outcomes.filtered += 1,
         }
     }
-    Ok((prepared, outcomes))
+    Ok(Expanded { prepared, feedback, outcomes })
 }
 
 /// What preparing an event needs to know of its envelope and project.
@@ -419,7 +496,7 @@ fn client_report(project_id: u64, payload: &[u8]) {
 }
 
 /// A stable event id for the `index`-th event of an envelope.
-fn derived_id(envelope_id: &str, index: usize) -> String {
+pub(crate) fn derived_id(envelope_id: &str, index: usize) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(format!("{envelope_id}/{index}").as_bytes()))
 }

@@ -16,8 +16,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let events_bucket = env("EVENTS_BUCKET")?;
     let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
     let aws = load_config().await;
+    let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days));
     let deps = Deps::new(
-        Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
+        store.clone(),
+        store,
         Arc::new(S3Blobs::new(&aws, raw_bucket)),
         Arc::new(S3Blobs::new(&aws, events_bucket)),
         Arc::new(DynamoDirectory::new(&aws, directory_table)),

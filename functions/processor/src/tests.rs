@@ -18,7 +18,7 @@ fn world() -> World {
     let raw = Arc::new(MemoryBlobs::default());
     let directory = Arc::new(MemoryDirectory::default());
     World {
-        deps: Deps::new(issues.clone(), raw.clone(), events.clone(), directory.clone()),
+        deps: Deps::new(issues.clone(), issues.clone(), raw.clone(), events.clone(), directory.clone()),
         issues,
         events,
         raw,
@@ -178,12 +178,12 @@ async fn claim_checked_envelopes_are_read_from_the_raw_bucket() {
 async fn invalid_messages_are_dropped_not_retried_and_other_items_survive() {
     let w = world();
     let mut mixed = envelope(ID[0], "E", "f");
-    mixed.extend(b"\n{\"type\":\"event\"}\n[1,2,3]\n{\"type\":\"session\"}\n{}\n");
+    mixed.extend(b"\n{\"type\":\"event\"}\n[1,2,3]\n{\"type\":\"session\"}\n{}\n{\"type\":\"profile\"}\n{}\n");
     let bodies = vec!["garbage".to_owned(), serde_json::to_string(&queued(&mixed)).unwrap()];
     let resp = handle_batch(&w.deps, sqs(&bodies)).await;
     assert!(resp.batch_item_failures.is_empty(), "invalid input is not retried");
     let outcomes = process(&w.deps, &queued(&mixed)).await.unwrap();
-    assert_eq!((outcomes.duplicates, outcomes.invalid, outcomes.unhandled), (1, 1, 1));
+    assert_eq!((outcomes.duplicates, outcomes.invalid, outcomes.unhandled), (1, 2, 1), "a bad event, a bad session, a profile");
     assert_eq!(w.issues.project_issues(3).await.unwrap().len(), 1);
 }
 
@@ -355,4 +355,51 @@ async fn grouping_of_recorded_sdk_events() {
     }
     assert!(snapshot.len() >= 8, "the corpus has errors from several SDKs: {}", snapshot.len());
     insta::assert_json_snapshot!("sdk_grouping", snapshot);
+}
+
+#[tokio::test]
+async fn sessions_update_release_health_once() {
+    use errata_ports::ReleaseHealth;
+    let w = world();
+    let update = |init: bool, status: &str| {
+        format!("{{}}\n{{\"type\":\"session\"}}\n{{\"sid\":\"s1\",\"init\":{init},\"started\":\"2026-11-18T11:00:00Z\",\"status\":\"{status}\",\"errors\":1,\"attrs\":{{\"release\":\"app@1\"}}}}\n")
+    };
+    let first = process(&w.deps, &queued(update(true, "ok").as_bytes())).await.unwrap();
+    assert_eq!((first.sessions, first.unhandled), (1, 0));
+    process(&w.deps, &queued(update(false, "exited").as_bytes())).await.unwrap();
+    process(&w.deps, &queued(update(false, "exited").as_bytes())).await.unwrap();
+    let counts = w.issues.session_counts(3, Some("app@1"), 0).await.unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!((counts[0].1.started, counts[0].1.errored, counts[0].1.healthy()), (1, 1, 0));
+    let bad = process(&w.deps, &queued(b"{}\n{\"type\":\"session\"}\n{\"sid\":\"x\"}\n")).await.unwrap();
+    assert_eq!(bad.invalid, 1);
+}
+
+#[tokio::test]
+async fn feedback_attaches_to_the_issue_of_its_event_even_in_the_same_batch() {
+    let w = world();
+    let feedback = serde_json::json!({
+        "event_id": "f0000000000000000000000000000001", "timestamp": 1_795_000_000.5,
+        "contexts": {"feedback": {"message": "It broke", "name": "Ann", "contact_email": "ann@example.com", "associated_event_id": ID[0]}},
+    });
+    let feedback_env = format!("{{\"event_id\":\"f0000000000000000000000000000001\"}}\n{{\"type\":\"feedback\"}}\n{feedback}\n");
+    let report = format!("{{}}\n{{\"type\":\"user_report\"}}\n{{\"event_id\":\"{}\",\"name\":\"Bo\",\"email\":\"bo@example.com\",\"comments\":\"Again\"}}\n", ID[0]);
+    let standalone = "{}\n{\"type\":\"feedback\"}\n{\"event_id\":\"f0000000000000000000000000000002\",\"contexts\":{\"feedback\":{\"message\":\"Love it\"}}}\n";
+    let bodies: Vec<String> = [feedback_env.into_bytes(), envelope(ID[0], "FeedbackError", "f"), report.into_bytes(), standalone.as_bytes().to_vec()]
+        .iter()
+        .map(|e| serde_json::to_string(&queued(e)).unwrap())
+        .collect();
+    assert!(handle_batch(&w.deps, sqs(&bodies)).await.batch_item_failures.is_empty());
+    let issue = w.issues.project_issues(3).await.unwrap().remove(0);
+    let attached = w.issues.feedback(3, errata_ports::FeedbackScope::Issue(issue.id), 10).await.unwrap();
+    let mut names: Vec<&str> = attached.iter().map(|f| f.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Ann", "Bo"]);
+    assert_eq!(attached.iter().find(|f| f.name == "Ann").unwrap().comments, "It broke");
+    let all = w.issues.feedback(3, errata_ports::FeedbackScope::All, 10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().any(|f| f.comments == "Love it" && f.issue_id.is_none()));
+    // Redelivered: stored once.
+    handle_batch(&w.deps, sqs(&bodies)).await;
+    assert_eq!(w.issues.feedback(3, errata_ports::FeedbackScope::All, 10).await.unwrap().len(), 3);
 }

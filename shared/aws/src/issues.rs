@@ -13,10 +13,10 @@ use aws_sdk_dynamodb::Client;
 use errata_domain::issue::Recorded;
 use errata_domain::status::{self, Reopened};
 use errata_domain::{
-    BodyRef, Grouping, Issue, IssueId, IssueStatus, Sighting, StatusChange, StatusDetails, StoredEvent, Substatus,
+    BodyRef, Feedback, Grouping, Issue, IssueId, IssueStatus, Sighting, StatusChange, StatusDetails, StoredEvent, Substatus,
     Timestamp,
 };
-use errata_ports::{EventOrder, EventPage, IssueStore, StoreError, StoreResult};
+use errata_ports::{EventOrder, EventPage, FeedbackScope, IssueStore, StoreError, StoreResult};
 
 /// Where an event's time falls against its issue's first and last sighting. Events arrive out
 /// of order (SQS batches, concurrent processors), so `first_seen` and `last_seen` are kept as
@@ -83,11 +83,11 @@ impl Plan {
 
 /// Issues and their event index.
 pub struct DynamoIssueStore {
-    client: Client,
-    issues_table: String,
-    events_table: String,
+    pub(crate) client: Client,
+    pub(crate) issues_table: String,
+    pub(crate) events_table: String,
     /// How long event index entries live (DynamoDB TTL), in days.
-    retention_days: i64,
+    pub(crate) retention_days: i64,
 }
 
 fn json_attr<T: serde::Serialize + ?Sized>(v: &T) -> StoreResult<AttributeValue> {
@@ -147,7 +147,7 @@ impl DynamoIssueStore {
         DynamoIssueStore { client: Client::new(config), issues_table, events_table, retention_days }
     }
 
-    fn expires_at(&self, t: Timestamp) -> AttributeValue {
+    pub(crate) fn expires_at(&self, t: Timestamp) -> AttributeValue {
         n(t.0.unix_timestamp() + self.retention_days * 86_400)
     }
 
@@ -363,6 +363,15 @@ fn stored_event_from(item: &Item) -> StoreResult<StoredEvent> {
     })
 }
 
+/// The sort key of feedback: `F#<issue, 16 digits>#` then `<ts>#<id>`; issue 0 when unattached.
+fn feedback_key(issue: Option<IssueId>, at: Option<(i64, &str)>) -> String {
+    let issue = issue.map_or(0, |i| i.0);
+    match at {
+        Some((ts, id)) => format!("F#{issue:016}#{ts:013}#{id}"),
+        None => format!("F#{issue:016}#"),
+    }
+}
+
 /// An events page cursor: the last key of the page, as `ts:project_id:event_id`.
 fn cursor_key(cursor: &str, issue: IssueId) -> Option<Item> {
     let mut parts = cursor.splitn(3, ':');
@@ -436,8 +445,10 @@ impl IssueStore for DynamoIssueStore {
                 .client
                 .query()
                 .table_name(&self.issues_table)
-                .key_condition_expression("pk = :pk")
+                // Only issues (`I#…`): the partition is the project's.
+                .key_condition_expression("pk = :pk AND begins_with(sk, :i)")
                 .expression_attribute_values(":pk", s(format!("P#{project_id}")))
+                .expression_attribute_values(":i", s("I#"))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -485,6 +496,75 @@ impl IssueStore for DynamoIssueStore {
             _ => None,
         };
         Ok(EventPage { events, next })
+    }
+
+    async fn add_feedback(&self, f: &Feedback) -> StoreResult<()> {
+        let mut item = Item::from([
+            ("pk".to_owned(), s(format!("P#{}", f.project_id))),
+            ("sk".to_owned(), s(feedback_key(f.issue_id, Some((f.timestamp.unix_millis(), &f.id))))),
+            ("id".to_owned(), s(&f.id)),
+            ("name".to_owned(), s(&f.name)),
+            ("email".to_owned(), s(&f.email)),
+            ("comments".to_owned(), s(&f.comments)),
+            ("ts".to_owned(), n(f.timestamp.unix_millis())),
+            ("expires_at".to_owned(), self.expires_at(f.timestamp)),
+        ]);
+        if let Some(issue) = f.issue_id {
+            item.insert("issue".into(), n(issue.0));
+        }
+        for (k, v) in [("event_id", &f.event_id), ("url", &f.url)] {
+            if let Some(v) = v {
+                item.insert(k.into(), s(v));
+            }
+        }
+        self.client
+            .put_item()
+            .table_name(&self.issues_table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb put_item feedback", &e))?;
+        Ok(())
+    }
+
+    async fn feedback(&self, project_id: u64, scope: FeedbackScope, limit: usize) -> StoreResult<Vec<Feedback>> {
+        // Unattached feedback sorts under issue 0, so "all" is the whole `F#` range.
+        let prefix = match scope {
+            FeedbackScope::Issue(id) => feedback_key(Some(id), None),
+            FeedbackScope::Unattached => feedback_key(None, None),
+            FeedbackScope::All => "F#".to_owned(),
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.issues_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :f)")
+            .expression_attribute_values(":pk", s(format!("P#{project_id}")))
+            .expression_attribute_values(":f", s(prefix))
+            .limit(1000)
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb query feedback", &e))?;
+        let mut found: Vec<Feedback> = out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                Some(Feedback {
+                    project_id,
+                    id: get_s(item, "id")?,
+                    issue_id: get_n(item, "issue").map(IssueId),
+                    event_id: get_s(item, "event_id"),
+                    name: get_s(item, "name").unwrap_or_default(),
+                    email: get_s(item, "email").unwrap_or_default(),
+                    comments: get_s(item, "comments").unwrap_or_default(),
+                    url: get_s(item, "url"),
+                    timestamp: get_n::<i64>(item, "ts").and_then(Timestamp::from_unix_millis)?,
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        found.truncate(limit);
+        Ok(found)
     }
 
     async fn event(&self, project_id: u64, event_id: &str) -> StoreResult<Option<StoredEvent>> {

@@ -5,6 +5,8 @@
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "dynamodb")]
+pub mod health;
+#[cfg(feature = "dynamodb")]
 pub mod issues;
 #[cfg(feature = "s3")]
 pub mod s3;

@@ -331,3 +331,67 @@ async fn rate_limiter_counts_per_window_and_refused_takes_do_not_count() {
     assert_eq!(limiter.try_take("key:a", 1, &limit, now + 60).await.unwrap(), None, "a new window");
     assert_eq!(limiter.try_take("key:c", 4, &limit, now).await.unwrap(), Some(50), "more than the whole limit");
 }
+
+#[tokio::test]
+async fn release_health_counts_each_contribution_once() {
+    use errata_domain::sessions::{from_update, SessionCounts};
+    use errata_ports::ReleaseHealth;
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    let update = |sid: &str, init: bool, status: &str, release: &str| {
+        format!(r#"{{"sid":"{sid}","init":{init},"started":"2026-11-25T21:10:00Z","status":"{status}","attrs":{{"release":"{release}","environment":"prod"}}}}"#)
+    };
+    let updates = [
+        update("a", true, "ok", "app@1"),
+        update("a", false, "exited", "app@1"),
+        update("b", true, "crashed", "app@1"),
+        update("b", true, "crashed", "app@1"), // redelivered
+        update("c", true, "ok", "app@2"),
+    ];
+    let mut counted = 0;
+    for u in &updates {
+        for c in from_update(u.as_bytes()).unwrap() {
+            counted += usize::from(store.record_sessions(9, &c).await.unwrap());
+        }
+    }
+    assert_eq!(counted, 4, "a start and an end each for a and b, c's start; the repeat counts nothing");
+    let one = store.session_counts(9, Some("app@1"), 0).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].1, SessionCounts { started: 2, errored: 0, crashed: 1, abnormal: 0 });
+    assert_eq!(one[0].0.environment, "prod");
+    assert_eq!(store.session_counts(9, None, 0).await.unwrap().len(), 2);
+    assert!(store.session_counts(9, None, i64::MAX).await.unwrap().is_empty());
+    assert!(store.project_issues(9).await.unwrap().is_empty(), "counters are not issues");
+}
+
+#[tokio::test]
+async fn feedback_is_listed_per_issue_and_per_project() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    let s = sighting(11, "fe1", "FeedbackError", 1_700_000_000_000);
+    store.record(&s).await.unwrap();
+    for (n, issue) in [(1, Some(s.issue_id)), (2, None), (3, Some(s.issue_id))] {
+        let f = errata_domain::Feedback {
+            project_id: 11,
+            id: format!("f{n}"),
+            issue_id: issue,
+            event_id: Some("fe1".into()),
+            name: "Ann".into(),
+            email: "ann@example.com".into(),
+            comments: format!("note {n}"),
+            url: None,
+            timestamp: Timestamp::from_unix_millis(1_700_000_000_000 + n).unwrap(),
+        };
+        store.add_feedback(&f).await.unwrap();
+        store.add_feedback(&f).await.unwrap(); // idempotent
+    }
+    use errata_ports::FeedbackScope;
+    let of_issue = store.feedback(11, FeedbackScope::Issue(s.issue_id), 10).await.unwrap();
+    assert_eq!(of_issue.iter().map(|f| f.comments.as_str()).collect::<Vec<_>>(), ["note 3", "note 1"]);
+    assert_eq!(store.feedback(11, FeedbackScope::All, 10).await.unwrap().len(), 3);
+    let pending = store.feedback(11, FeedbackScope::Unattached, 10).await.unwrap();
+    assert_eq!(pending.iter().map(|f| f.comments.as_str()).collect::<Vec<_>>(), ["note 2"]);
+    assert_eq!(store.project_issues(11).await.unwrap().len(), 1, "feedback items are not issues");
+}

@@ -151,6 +151,23 @@ pub struct StoredEvent {
     pub body: BodyRef,
 }
 
+/// User feedback: what someone wrote about an error (Sentry's user report), attached to the
+/// issue of the event it names when that event is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feedback {
+    pub project_id: u64,
+    /// The feedback's own id (its event id), which makes storing it idempotent.
+    pub id: String,
+    pub issue_id: Option<IssueId>,
+    /// The event it is about, if the SDK said.
+    pub event_id: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub comments: String,
+    pub url: Option<String>,
+    pub timestamp: Timestamp,
+}
+
 /// What recording a sighting did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {

@@ -8,6 +8,7 @@ pub mod normalize;
 pub mod queue;
 pub mod scrub;
 pub mod secrets;
+pub mod sessions;
 pub mod status;
 pub mod summary;
 pub mod tags;
@@ -15,7 +16,7 @@ pub mod tenancy;
 
 pub use errata_protocol::Timestamp;
 pub use grouping::{Grouping, GROUPING_VERSION};
-pub use issue::{BodyRef, Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
+pub use issue::{BodyRef, Feedback, Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
 pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use summary::EventSummary;

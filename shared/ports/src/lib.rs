@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
+use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
 use errata_domain::{
-    ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting, StatusChange,
+    ApiToken, Feedback, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting, StatusChange,
     StoredEvent, User,
 };
 use thiserror::Error;
@@ -77,6 +78,16 @@ pub struct Listing {
     pub folders: Vec<String>,
 }
 
+/// Which of a project's feedback to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedbackScope {
+    All,
+    /// Attached to this issue when stored.
+    Issue(IssueId),
+    /// Stored before its event was known, or about no event.
+    Unattached,
+}
+
 /// Which end of an issue's events a page starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventOrder {
@@ -114,6 +125,10 @@ pub trait IssueStore: Send + Sync {
     ) -> StoreResult<EventPage>;
     /// One event by id, within its project.
     async fn event(&self, project_id: u64, event_id: &str) -> StoreResult<Option<StoredEvent>>;
+    /// Stores user feedback (again: the same id overwrites).
+    async fn add_feedback(&self, feedback: &Feedback) -> StoreResult<()>;
+    /// A project's feedback, newest first; at most `limit`.
+    async fn feedback(&self, project_id: u64, scope: FeedbackScope, limit: usize) -> StoreResult<Vec<Feedback>>;
 }
 
 /// Fixed-window counters for rate limits and quotas.
@@ -123,4 +138,18 @@ pub trait RateLimiter: Send + Sync {
     /// Returns `None` when allowed, or the seconds until the window ends when the take would
     /// exceed the limit; a refused take does not count.
     async fn try_take(&self, scope: &str, quantity: u64, limit: &RateLimit, now_secs: i64) -> StoreResult<Option<u64>>;
+}
+
+/// Release health: hourly session counters per project, release and environment.
+#[async_trait]
+pub trait ReleaseHealth: Send + Sync {
+    /// Adds a contribution unless its dedup key was counted before; `true` when it counted.
+    async fn record_sessions(&self, project_id: u64, contribution: &SessionContribution) -> StoreResult<bool>;
+    /// The counters of a project from `since_ms` on, optionally of one release only.
+    async fn session_counts(
+        &self,
+        project_id: u64,
+        release: Option<&str>,
+        since_ms: i64,
+    ) -> StoreResult<Vec<(SessionBucket, SessionCounts)>>;
 }

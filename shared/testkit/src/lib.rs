@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::{
-    status, ApiToken, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Reopened, Sighting,
+    status, ApiToken, Feedback, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Reopened, Sighting,
     StatusChange, StoredEvent, User,
 };
-use errata_ports::{
+use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
+use errata_ports::{FeedbackScope, ReleaseHealth, 
     BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, IssueStore, Listing, RateLimiter, StoreError,
     StoreResult,
 };
@@ -166,6 +167,34 @@ pub struct MemoryIssues {
     events: Mutex<Vec<StoredEvent>>,
     seen: Mutex<HashSet<(u64, String)>>,
     users: Mutex<HashSet<(IssueId, String)>>,
+    sessions: Mutex<BTreeMap<(u64, SessionBucket), SessionCounts>>,
+    session_keys: Mutex<HashSet<(u64, String)>>,
+    feedback: Mutex<BTreeMap<(u64, String), Feedback>>,
+}
+
+#[async_trait]
+impl ReleaseHealth for MemoryIssues {
+    async fn record_sessions(&self, project_id: u64, c: &SessionContribution) -> StoreResult<bool> {
+        if !lock(&self.session_keys).insert((project_id, c.dedup_key.clone())) {
+            return Ok(false);
+        }
+        lock(&self.sessions).entry((project_id, c.bucket.clone())).or_default().add(&c.counts);
+        Ok(true)
+    }
+    async fn session_counts(
+        &self,
+        project_id: u64,
+        release: Option<&str>,
+        since_ms: i64,
+    ) -> StoreResult<Vec<(SessionBucket, SessionCounts)>> {
+        Ok(lock(&self.sessions)
+            .iter()
+            .filter(|((p, b), _)| {
+                *p == project_id && b.hour_ms >= since_ms && release.is_none_or(|r| r == b.release)
+            })
+            .map(|((_, b), c)| (b.clone(), *c))
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -249,6 +278,27 @@ impl IssueStore for MemoryIssues {
     }
     async fn event(&self, project_id: u64, event_id: &str) -> StoreResult<Option<StoredEvent>> {
         Ok(lock(&self.events).iter().find(|e| e.project_id == project_id && e.event_id == event_id).cloned())
+    }
+    async fn add_feedback(&self, f: &Feedback) -> StoreResult<()> {
+        lock(&self.feedback).insert((f.project_id, f.id.clone()), f.clone());
+        Ok(())
+    }
+    async fn feedback(&self, project_id: u64, scope: FeedbackScope, limit: usize) -> StoreResult<Vec<Feedback>> {
+        let mut found: Vec<Feedback> = lock(&self.feedback)
+            .values()
+            .filter(|f| {
+                f.project_id == project_id
+                    && match scope {
+                        FeedbackScope::All => true,
+                        FeedbackScope::Issue(id) => f.issue_id == Some(id),
+                        FeedbackScope::Unattached => f.issue_id.is_none(),
+                    }
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        found.truncate(limit);
+        Ok(found)
     }
 }
 
