@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
 	@bash localstack/up.sh
@@ -21,3 +21,9 @@ build:         ## the Lambda binaries for the local stack
 
 fuzz:          ## fuzz every target for FUZZ_SECONDS (default 15) each
 	@bash scripts/fuzz.sh
+
+bench:         ## benchmarks: ingest and processor (one core, in process), SDK→issue latency on the stack
+	cargo bench -q -p errata-ingest --no-default-features --bench ingest
+	cargo bench -q -p errata-processor --bench pipeline 2>/dev/null | grep -v '"Outcomes"'
+	@bash localstack/up.sh >/dev/null
+	tests/.venv/bin/python scripts/bench_e2e.py 40

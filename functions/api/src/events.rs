@@ -73,7 +73,15 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, id: &str) -> ApiR
         .events
         .iter()
         .zip(&bodies)
-        .map(|(stored, body)| if full { event_json(body, &issue, &project) } else { summary(stored, body, &issue, &project) })
+        .map(
+            |(stored, body)| {
+                if full {
+                    event_json(body, &issue, &project)
+                } else {
+                    summary(stored, body, &issue, &project)
+                }
+            },
+        )
         .collect();
     let next = page.next.unwrap_or_default();
     let has_next = !next.is_empty();

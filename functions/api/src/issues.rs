@@ -79,7 +79,10 @@ pub async fn bulk_update(deps: &Deps, req: &Request, caller: &Caller, org: &str,
     }
     let Some(issue) = last else { return Err(ApiError::not_found()) };
     let shape = issue_json(&issue, &project, &deps.web_url);
-    Ok(http::json(200, &json!({ "status": shape["status"], "substatus": shape["substatus"], "statusDetails": shape["statusDetails"] })))
+    Ok(http::json(
+        200,
+        &json!({ "status": shape["status"], "substatus": shape["substatus"], "statusDetails": shape["statusDetails"] }),
+    ))
 }
 
 async fn apply(deps: &Deps, mut issue: Issue, request: &StatusRequest) -> Result<Issue, ApiError> {
@@ -112,20 +115,20 @@ fn parse_status_request(req: &Request) -> Result<StatusRequest, ApiError> {
         "resolvedInNextRelease" => StatusRequest::ResolveInNextRelease,
         "unresolved" => StatusRequest::Unresolve,
         "ignored" | "archived" => {
-            let number = |k: &str| -> Result<Option<u64>, ApiError> {
-                match details.get(k) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(v) => v
-                        .as_u64()
-                        .filter(|n| *n > 0)
-                        .map(Some)
-                        .ok_or_else(|| ApiError::new(400, format!("statusDetails.{k} must be a positive integer."))),
-                }
-            };
+            let number =
+                |k: &str| -> Result<Option<u64>, ApiError> {
+                    match details.get(k) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(v) => v.as_u64().filter(|n| *n > 0).map(Some).ok_or_else(|| {
+                            ApiError::new(400, format!("statusDetails.{k} must be a positive integer."))
+                        }),
+                    }
+                };
             let mut until = match details.get("ignoreUntil").and_then(Value::as_str) {
-                Some(t) => Some(Timestamp::parse(t).ok_or_else(|| {
-                    ApiError::new(400, "statusDetails.ignoreUntil must be an ISO 8601 time.")
-                })?),
+                Some(t) => Some(
+                    Timestamp::parse(t)
+                        .ok_or_else(|| ApiError::new(400, "statusDetails.ignoreUntil must be an ISO 8601 time."))?,
+                ),
                 None => None,
             };
             if let Some(minutes) = number("ignoreDuration")? {
@@ -151,8 +154,11 @@ pub async fn user_reports(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
             reports.push(f);
         }
     }
-    reports.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
-    Ok(http::json(200, &reports.iter().map(|f| user_report_json(f, Some(&issue), &project, &deps.web_url)).collect::<Vec<_>>()))
+    reports.sort_by_key(|f| std::cmp::Reverse(f.timestamp));
+    Ok(http::json(
+        200,
+        &reports.iter().map(|f| user_report_json(f, Some(&issue), &project, &deps.web_url)).collect::<Vec<_>>(),
+    ))
 }
 
 /// `GET /api/0/projects/{org}/{project}/user-reports/`: all of a project's feedback.
@@ -220,9 +226,7 @@ impl Filter {
                         _ => IssueStatus::parse(value)
                             .map(Is::Status)
                             .or_else(|| Substatus::parse(value).map(Is::Substatus))
-                            .ok_or_else(|| {
-                                ApiError::new(400, format!("Invalid value for \"is\" search: {value:?}"))
-                            })?,
+                            .ok_or_else(|| ApiError::new(400, format!("Invalid value for \"is\" search: {value:?}")))?,
                     };
                     f.is.push((negated, is));
                 }

@@ -29,18 +29,29 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str) -> Api
         return Err(ApiError::new(400, "field is required: sum(session) or crash_free_rate(session)."));
     }
     if let Some(f) = fields.iter().find(|f| !matches!(**f, "sum(session)" | "crash_free_rate(session)")) {
-        return Err(ApiError::new(400, format!("Unsupported field {f:?}: use sum(session) or crash_free_rate(session).")));
+        return Err(ApiError::new(
+            400,
+            format!("Unsupported field {f:?}: use sum(session) or crash_free_rate(session)."),
+        ));
     }
     let group_by: Vec<&str> = params.all("groupBy").unwrap_or_default();
     if let Some(g) = group_by.iter().find(|g| !matches!(**g, "session.status" | "release" | "environment")) {
-        return Err(ApiError::new(400, format!("Unsupported groupBy {g:?}: use session.status, release or environment.")));
+        return Err(ApiError::new(
+            400,
+            format!("Unsupported groupBy {g:?}: use session.status, release or environment."),
+        ));
     }
     let (mut release, mut environment) = (None, None);
     for term in params.first("query").unwrap_or("").split_whitespace() {
         match term.split_once(':') {
             Some(("release", v)) => release = Some(v.trim_matches('"').to_owned()),
             Some(("environment", v)) => environment = Some(v.trim_matches('"').to_owned()),
-            _ => return Err(ApiError::new(400, format!("Unsupported query term {term:?}: use release: and environment:."))),
+            _ => {
+                return Err(ApiError::new(
+                    400,
+                    format!("Unsupported query term {term:?}: use release: and environment:."),
+                ))
+            }
         }
     }
     let period = parse_duration(params.first("statsPeriod").unwrap_or("24h"))
@@ -76,7 +87,8 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str) -> Api
     let by_status = group_by.contains(&"session.status");
     let mut out = Vec::new();
     for (key, series) in groups {
-        let statuses: Vec<Option<&str>> = if by_status { STATUSES.iter().map(|s| Some(*s)).collect() } else { vec![None] };
+        let statuses: Vec<Option<&str>> =
+            if by_status { STATUSES.iter().map(|s| Some(*s)).collect() } else { vec![None] };
         for status in statuses {
             let mut by = Map::new();
             for (k, v) in &key {
@@ -91,7 +103,10 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str) -> Api
             series.iter().for_each(|c| total.add(c));
             for field in &fields {
                 totals.insert(field.to_string(), metric(field, &total, status));
-                series_out.insert(field.to_string(), json!(series.iter().map(|c| metric(field, c, status)).collect::<Vec<_>>()));
+                series_out.insert(
+                    field.to_string(),
+                    json!(series.iter().map(|c| metric(field, c, status)).collect::<Vec<_>>()),
+                );
             }
             out.push(json!({ "by": by, "totals": totals, "series": series_out }));
         }

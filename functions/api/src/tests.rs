@@ -93,7 +93,11 @@ async fn world() -> World {
     }
     let foreign_issue = issue_ids.pop().unwrap();
     let health = issues.clone();
-    World { deps: Deps { directory, issues, health, events, web_url: "http://web.test".into() }, issue_ids, foreign_issue }
+    World {
+        deps: Deps { directory, issues, health, events, web_url: "http://web.test".into() },
+        issue_ids,
+        foreign_issue,
+    }
 }
 
 fn get(path: &str, query: &str, token: Option<&str>) -> Request {
@@ -281,7 +285,10 @@ async fn resolve_ignore_and_unresolve_single_and_bulk() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["substatus"].clone(), body["statusDetails"].clone()), (json!("archived_until_condition_met"), json!({"ignoreCount": 100})));
+    assert_eq!(
+        (body["substatus"].clone(), body["statusDetails"].clone()),
+        (json!("archived_until_condition_met"), json!({"ignoreCount": 100}))
+    );
 
     let (status, body) = put(
         &w,
@@ -321,11 +328,12 @@ async fn resolve_ignore_and_unresolve_single_and_bulk() {
 #[tokio::test]
 async fn release_health_in_the_sessions_api_shape() {
     use errata_domain::sessions::from_update;
-    use errata_ports::ReleaseHealth;
     let w = world().await;
     let now = Timestamp::now().to_rfc3339();
     for (sid, status) in [("a", "exited"), ("b", "crashed"), ("c", "ok")] {
-        let update = format!(r#"{{"sid":"{sid}","init":true,"started":"{now}","status":"{status}","attrs":{{"release":"app@1","environment":"prod"}}}}"#);
+        let update = format!(
+            r#"{{"sid":"{sid}","init":true,"started":"{now}","status":"{status}","attrs":{{"release":"app@1","environment":"prod"}}}}"#
+        );
         for c in from_update(update.as_bytes()).unwrap() {
             w.deps.health.record_sessions(1, &c).await.unwrap();
         }
@@ -334,21 +342,39 @@ async fn release_health_in_the_sessions_api_shape() {
     let (status, body, _) = call(&w, "/api/0/organizations/acme/sessions/", query, Some(TOKEN)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["intervals"].as_array().unwrap().len(), 24);
-    let group = |s: &str| body["groups"].as_array().unwrap().iter().find(|g| g["by"]["session.status"] == s).unwrap().clone();
+    let group =
+        |s: &str| body["groups"].as_array().unwrap().iter().find(|g| g["by"]["session.status"] == s).unwrap().clone();
     assert_eq!(group("healthy")["totals"]["sum(session)"], 2, "exited cleanly, or still open");
     assert_eq!(group("crashed")["totals"]["sum(session)"], 1);
     let rate = group("crashed")["totals"]["crash_free_rate(session)"].as_f64().unwrap();
     assert!((rate - 2.0 / 3.0).abs() < 1e-9);
-    assert_eq!(group("crashed")["series"]["sum(session)"].as_array().unwrap().iter().filter_map(Value::as_u64).sum::<u64>(), 1);
+    assert_eq!(
+        group("crashed")["series"]["sum(session)"].as_array().unwrap().iter().filter_map(Value::as_u64).sum::<u64>(),
+        1
+    );
 
-    let (_, body, _) = call(&w, "/api/0/organizations/acme/sessions/", "project=1&field=sum(session)&query=release:other", Some(TOKEN)).await;
+    let (_, body, _) = call(
+        &w,
+        "/api/0/organizations/acme/sessions/",
+        "project=1&field=sum(session)&query=release:other",
+        Some(TOKEN),
+    )
+    .await;
     assert_eq!(body["groups"][0]["totals"]["sum(session)"], 0);
     // Another organization's project is not found; bad parameters are 400.
-    let (status, _, _) = call(&w, "/api/0/organizations/acme/sessions/", "project=2&field=sum(session)", Some(TOKEN)).await;
+    let (status, _, _) =
+        call(&w, "/api/0/organizations/acme/sessions/", "project=2&field=sum(session)", Some(TOKEN)).await;
     assert_eq!(status, 404);
-    let (status, _, _) = call(&w, "/api/0/organizations/other/sessions/", "project=1&field=sum(session)", Some(OTHER_TOKEN)).await;
+    let (status, _, _) =
+        call(&w, "/api/0/organizations/other/sessions/", "project=1&field=sum(session)", Some(OTHER_TOKEN)).await;
     assert_eq!(status, 404);
-    for bad in ["field=sum(session)", "project=1", "project=1&field=avg(x)", "project=1&field=sum(session)&statsPeriod=1y", "project=1&field=sum(session)&groupBy=os"] {
+    for bad in [
+        "field=sum(session)",
+        "project=1",
+        "project=1&field=avg(x)",
+        "project=1&field=sum(session)&statsPeriod=1y",
+        "project=1&field=sum(session)&groupBy=os",
+    ] {
         let (status, _, _) = call(&w, "/api/0/organizations/acme/sessions/", bad, Some(TOKEN)).await;
         assert_eq!(status, 400, "{bad}");
     }

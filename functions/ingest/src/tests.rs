@@ -243,7 +243,15 @@ async fn limited_world(key_limit: Option<RateLimit>, quota: Option<RateLimit>) -
     let w = world().await;
     w.deps
         .directory
-        .put_project(&Project { id: 7, org: "o".into(), slug: "p".into(), name: "p".into(), platform: None, quota, settings: Default::default() })
+        .put_project(&Project {
+            id: 7,
+            org: "o".into(),
+            slug: "p".into(),
+            name: "p".into(),
+            platform: None,
+            quota,
+            settings: Default::default(),
+        })
         .await
         .unwrap();
     w.deps

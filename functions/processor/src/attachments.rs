@@ -5,7 +5,7 @@
 use crate::{Deps, ProcessError};
 use errata_protocol::Envelope;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredAttachment {
@@ -44,23 +44,22 @@ pub async fn store(
 
 /// A minidump event without an exception gets the placeholder Sentry shows before the dump
 /// is processed: a fatal, unhandled native crash.
-pub fn mark_minidump_crash(event: &mut errata_protocol::Event) {
-    if !event.exceptions().is_empty() {
+pub fn mark_minidump_crash(event: &mut Value) {
+    let has_exception = match event.get("exception") {
+        Some(Value::Object(e)) => e.get("values").and_then(Value::as_array).is_some_and(|v| !v.is_empty()),
+        Some(Value::Array(v)) => !v.is_empty(),
+        _ => false,
+    };
+    if has_exception {
         return;
     }
-    event.exception = Some(errata_protocol::Values {
-        values: vec![errata_protocol::Exception {
-            ty: Some("Minidump".into()),
-            value: Some("Native crash (minidump not yet symbolicated)".into()),
-            other: serde_json::from_value(
-                json!({"mechanism": {"type": "minidump", "handled": false, "synthetic": true}}),
-            )
-            .unwrap_or_default(),
-            ..Default::default()
-        }],
-    });
-    event.level = Some("fatal".into());
-    if event.platform.is_none() {
-        event.platform = Some("native".into());
+    event["exception"] = json!({"values": [{
+        "type": "Minidump",
+        "value": "Native crash (minidump not yet symbolicated)",
+        "mechanism": {"type": "minidump", "handled": false, "synthetic": true},
+    }]});
+    event["level"] = json!("fatal");
+    if event.get("platform").and_then(Value::as_str).is_none() {
+        event["platform"] = json!("native");
     }
 }

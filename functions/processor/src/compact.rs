@@ -33,7 +33,11 @@ pub struct Compacted {
     pub duplicates_dropped: usize,
 }
 
-pub async fn compact(store: &dyn BlobStore, request: &CompactRequest, today: time::Date) -> Result<Compacted, StoreError> {
+pub async fn compact(
+    store: &dyn BlobStore,
+    request: &CompactRequest,
+    today: time::Date,
+) -> Result<Compacted, StoreError> {
     let days: Vec<String> = if request.days.is_empty() {
         let yesterday = today.previous_day().unwrap_or(today);
         vec![date(yesterday), date(today)]
@@ -92,7 +96,8 @@ async fn compact_partition(store: &dyn BlobStore, partition: &str, total: &mut C
     Ok(())
 }
 
-const DAY: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
+const DAY: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 fn date(d: time::Date) -> String {
     d.format(DAY).unwrap_or_default()
@@ -116,7 +121,10 @@ mod tests {
         store.put(&format!("{p1}a.parquet"), encode(&[row("1"), row("2")]).unwrap(), "").await.unwrap();
         store.put(&format!("{p1}b.parquet"), encode(&[row("2"), row("3")]).unwrap(), "").await.unwrap();
         store.put(&format!("{p2}c.parquet"), encode(&[row("9")]).unwrap(), "").await.unwrap();
-        store.put("parquet/events/project_id=1/dt=2026-11-20/old.parquet", encode(&[row("0")]).unwrap(), "").await.unwrap();
+        store
+            .put("parquet/events/project_id=1/dt=2026-11-20/old.parquet", encode(&[row("0")]).unwrap(), "")
+            .await
+            .unwrap();
 
         let today = time::macros::date!(2026 - 11 - 25);
         let done = compact(&store, &CompactRequest::default(), today).await.unwrap();

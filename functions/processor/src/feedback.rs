@@ -14,10 +14,18 @@ fn text(v: &Value, pointer: &str) -> Option<String> {
 }
 
 /// The feedback in a `feedback` or `user_report` item; its issue is found later.
-pub fn parse(project_id: u64, envelope: &Envelope, ty: &str, payload: &[u8], received: Timestamp) -> Result<Feedback, ProcessError> {
-    let v: Value = serde_json::from_slice(payload).map_err(|e| ProcessError::Invalid(format!("feedback is not JSON: {e}")))?;
+pub fn parse(
+    project_id: u64,
+    envelope: &Envelope,
+    ty: &str,
+    payload: &[u8],
+    received: Timestamp,
+) -> Result<Feedback, ProcessError> {
+    let v: Value =
+        serde_json::from_slice(payload).map_err(|e| ProcessError::Invalid(format!("feedback is not JSON: {e}")))?;
     let (id, event_id, name, email, comments, url) = if ty == "feedback" {
-        let id = text(&v, "/event_id").and_then(|i| normalize_event_id(&i)).or_else(|| envelope.header.event_id.clone());
+        let id =
+            text(&v, "/event_id").and_then(|i| normalize_event_id(&i)).or_else(|| envelope.header.event_id.clone());
         (
             id,
             text(&v, "/contexts/feedback/associated_event_id"),

@@ -11,22 +11,23 @@ mod security;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
+use errata_domain::filters::FilterReason;
 use errata_domain::issue::Recorded;
 use errata_domain::normalize::normalize_event;
-use errata_domain::sessions;
 use errata_domain::scrub::scrub_event;
-use errata_domain::{BodyRef, EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting, Timestamp};
-use errata_domain::filters::FilterReason;
+use errata_domain::sessions;
 use errata_domain::ProjectSettings;
+use errata_domain::{BodyRef, EventSummary, Grouping, IssueId, QueuedEnvelope, QueuedPayload, Sighting, Timestamp};
 use errata_ports::{BlobStore, Directory, IssueStore, ReleaseHealth, StoreError};
-use errata_runtime::cache::TtlCache;
-use std::time::Duration;
 use errata_protocol::{Envelope, Event};
 use errata_rows::EventRow;
+use errata_runtime::cache::TtlCache;
+use errata_runtime::outcome::{self, Outcome};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use errata_runtime::outcome::{self, Outcome};
 use std::sync::Arc;
+use std::time::Duration;
 use thiserror::Error;
 
 pub struct Deps {
@@ -202,7 +203,11 @@ pub async fn process_batch(deps: &Deps, batch: &[QueuedEnvelope]) -> Vec<Result<
 }
 
 /// Stores a batch's bodies and rows, then counts its error events against their issues.
-async fn record_events(deps: &Deps, mut prepared: Vec<(usize, Prepared)>, results: &mut [Result<Outcomes, ProcessError>]) {
+async fn record_events(
+    deps: &Deps,
+    mut prepared: Vec<(usize, Prepared)>,
+    results: &mut [Result<Outcomes, ProcessError>],
+) {
     if let Err(e) = store_batch(deps, &mut prepared).await {
         for (m, _) in &prepared {
             results[*m] = Err(ProcessError::Store(e.clone()));
@@ -252,8 +257,9 @@ async fn store_batch(deps: &Deps, prepared: &mut [(usize, Prepared)]) -> Result<
         deps.events.put(&key, segment, "application/x-ndjson").await?;
     }
     let mut partitions: BTreeMap<(u64, String), Vec<EventRow>> = BTreeMap::new();
-    for (_, p) in prepared.iter() {
-        partitions.entry((p.project_id, day(p.row.timestamp))).or_default().push(p.row.clone());
+    for (_, p) in prepared.iter_mut() {
+        let row = std::mem::take(&mut p.row);
+        partitions.entry((p.project_id, day(row.timestamp))).or_default().push(row);
     }
     for ((project_id, date), rows) in partitions {
         let file = errata_rows::encode(&rows).map_err(|e| StoreError::permanent(e.to_string()))?;
@@ -298,14 +304,15 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
     let attachments = attachments::store(deps, queued.project_id, &envelope_id, &envelope).await?;
     let has_minidump = attachments.iter().any(|a| a.kind == "event.minidump");
 
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<Value> = Vec::new();
     let mut prepared = Vec::new();
     let mut feedback = Vec::new();
     for item in &envelope.items {
         match item.header.ty.as_str() {
-            "event" => match serde_json::from_slice::<Event>(&item.payload) {
-                Ok(event) => events.push(event),
-                Err(e) => {
+            "event" => match serde_json::from_slice::<Value>(&item.payload) {
+                Ok(event) if event.is_object() => events.push(event),
+                result => {
+                    let e = result.err().map_or_else(|| "not a JSON object".to_owned(), |e| e.to_string());
                     tracing::warn!(error = %e, "event item is not a valid event");
                     outcome::record(queued.project_id, Outcome::Invalid, "invalid_event", "error", 1);
                     outcomes.invalid += 1;
@@ -319,12 +326,13 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
                     outcomes.invalid += 1;
                 }
             },
-            "transaction" => match serde_json::from_slice::<Event>(&item.payload) {
-                Ok(event) => match prepare_transaction(&ctx, event)? {
+            "transaction" => match serde_json::from_slice::<Value>(&item.payload) {
+                Ok(event) if event.is_object() => match prepare_transaction(&ctx, event)? {
                     Some(p) => prepared.push(p),
                     None => outcomes.filtered += 1,
                 },
-                Err(e) => {
+                result => {
+                    let e = result.err().map_or_else(|| "not a JSON object".to_owned(), |e| e.to_string());
                     tracing::warn!(error = %e, "transaction item is not a valid event");
                     outcome::record(queued.project_id, Outcome::Invalid, "invalid_transaction", "transaction", 1);
                     outcomes.invalid += 1;
@@ -376,14 +384,14 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
     }
     for (index, mut event) in events.into_iter().enumerate() {
         // A body with several reports gets one id per report, stable across redeliveries.
-        if index > 0 && event.event_id.is_none() {
-            event.event_id = Some(derived_id(&envelope_id, index));
+        if index > 0 && event.get("event_id").is_none_or(Value::is_null) {
+            event["event_id"] = json!(derived_id(&envelope_id, index));
         }
         if has_minidump {
             attachments::mark_minidump_crash(&mut event);
         }
         if !attachments.is_empty() {
-            event.other.insert("attachments".into(), serde_json::to_value(&attachments).unwrap_or_default());
+            event["attachments"] = serde_json::to_value(&attachments).unwrap_or_default();
         }
         match prepare_event(&ctx, event)? {
             Some(p) => prepared.push(p),
@@ -401,10 +409,10 @@ struct Context<'a> {
 }
 
 /// Normalizes an event, applies the project's inbound filters and scrubs it. Returns the
-/// event and its stored JSON, or `None` when a filter dropped it (counted as an outcome).
-fn clean(ctx: &Context, mut event: Event, category: &str) -> Result<Option<(Event, Value)>, ProcessError> {
-    normalize::normalize(&mut event, ctx.envelope, ctx.queued);
-    let mut stored = serde_json::to_value(&event).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+/// typed view grouping reads and the JSON to store, or `None` when a filter dropped it
+/// (counted as an outcome). The JSON is the event: everything the SDK sent is kept in it.
+fn clean(ctx: &Context, mut stored: Value, category: &str) -> Result<Option<(Event, Value)>, ProcessError> {
+    normalize::normalize(&mut stored, ctx.envelope, ctx.queued);
     normalize_event(&mut stored);
     if let Some(reason) = ctx.settings.filters.check(&stored) {
         filtered(ctx.queued.project_id, reason, category);
@@ -412,8 +420,9 @@ fn clean(ctx: &Context, mut event: Event, category: &str) -> Result<Option<(Even
     }
     // Scrub before anything is grouped, summarized or stored.
     scrub_event(&mut stored, &ctx.settings.scrubbing);
-    let event = serde_json::from_value(stored.clone()).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-    Ok(Some((event, stored)))
+    // The typed view reads only what grouping and titles need; the rest is skipped in place.
+    let view = Event::deserialize(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
+    Ok(Some((view, stored)))
 }
 
 fn filtered(project_id: u64, reason: FilterReason, category: &str) {
@@ -426,7 +435,7 @@ fn received(queued: &QueuedEnvelope) -> Timestamp {
 }
 
 /// An error event: grouped, summarized, with its body, row and sighting.
-fn prepare_event(ctx: &Context, event: Event) -> Result<Option<Prepared>, ProcessError> {
+fn prepare_event(ctx: &Context, event: Value) -> Result<Option<Prepared>, ProcessError> {
     let Some((event, mut stored)) = clean(ctx, event, "error")? else { return Ok(None) };
     let queued = ctx.queued;
     let grouping = Grouping::of(&event);
@@ -454,7 +463,7 @@ fn prepare_event(ctx: &Context, event: Event) -> Result<Option<Prepared>, Proces
 }
 
 /// A transaction: a row in the event store, no issue.
-fn prepare_transaction(ctx: &Context, event: Event) -> Result<Option<Prepared>, ProcessError> {
+fn prepare_transaction(ctx: &Context, event: Value) -> Result<Option<Prepared>, ProcessError> {
     let Some((event, mut stored)) = clean(ctx, event, "transaction")? else { return Ok(None) };
     let title = event.transaction.clone().unwrap_or_else(|| "<unlabeled transaction>".into());
     let summary = EventSummary {

@@ -18,10 +18,8 @@ pub fn user_hash(event: &Value) -> Option<String> {
 
 /// The row of an error event (`issue` set) or a transaction (`issue` none).
 pub fn event_row(event: &Value, summary: &EventSummary, issue: Option<IssueId>, received: Timestamp) -> EventRow {
-    let timestamp = event
-        .get("timestamp")
-        .and_then(|t| serde_json::from_value::<Timestamp>(t.clone()).ok())
-        .unwrap_or(received);
+    let timestamp =
+        event.get("timestamp").and_then(|t| serde_json::from_value::<Timestamp>(t.clone()).ok()).unwrap_or(received);
     let exception = event.pointer("/exception/values").and_then(Value::as_array).and_then(|v| v.last());
     let duration_ms = match (event.get("start_timestamp"), issue) {
         (Some(start), None) => serde_json::from_value::<Timestamp>(start.clone())

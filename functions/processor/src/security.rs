@@ -1,11 +1,11 @@
 //! Security reports (CSP, Expect-CT, HPKP) as events, titled and grouped the way Sentry does:
 //! one issue per directive and blocked host.
 
-use errata_protocol::{Event, Item};
-use serde_json::{json, Map, Value};
+use errata_protocol::Item;
+use serde_json::{json, Value};
 
 /// The events of one `security` item (a Reporting API body may hold several reports).
-pub fn to_events(item: &Item) -> Result<Vec<Event>, String> {
+pub fn to_events(item: &Item) -> Result<Vec<Value>, String> {
     let body: Value = serde_json::from_slice(&item.payload).map_err(|e| format!("security report is not JSON: {e}"))?;
     let reports: Vec<Value> = match body {
         Value::Array(list) => list,
@@ -16,7 +16,7 @@ pub fn to_events(item: &Item) -> Result<Vec<Event>, String> {
         let mut event = report_event(&report).ok_or("unrecognized security report")?;
         for key in ["release", "environment"] {
             if let Some(Value::String(v)) = item.header.other.get(key) {
-                event.other.insert(key.into(), json!(v));
+                event[key] = json!(v);
             }
         }
         events.push(event);
@@ -24,7 +24,7 @@ pub fn to_events(item: &Item) -> Result<Vec<Event>, String> {
     Ok(events)
 }
 
-fn report_event(report: &Value) -> Option<Event> {
+fn report_event(report: &Value) -> Option<Value> {
     // Reporting API: {"type": "csp-violation", "body": {...camelCase...}}
     if report.get("type").and_then(Value::as_str) == Some("csp-violation") {
         let b = report.get("body")?;
@@ -53,7 +53,7 @@ fn report_event(report: &Value) -> Option<Event> {
     None
 }
 
-fn csp_event(document: &str, blocked: &str, directive: &str, raw: &Value) -> Event {
+fn csp_event(document: &str, blocked: &str, directive: &str, raw: &Value) -> Value {
     // The first word of a directive names the resource kind: `script-src-elem` → script.
     let kind = directive.split_whitespace().next().unwrap_or("").trim_end_matches("-elem").trim_end_matches("-attr");
     let kind = kind.strip_suffix("-src").unwrap_or(kind);
@@ -64,27 +64,20 @@ fn csp_event(document: &str, blocked: &str, directive: &str, raw: &Value) -> Eve
         host => format!("Blocked '{kind}' from '{host}'"),
     };
     let mut event = simple_event("csp", title, document, raw);
-    event.fingerprint = Some(vec![json!("csp"), json!(directive), json!(blocked_host)]);
-    let tags = event.other.entry("tags").or_insert_with(|| json!({}));
-    if let Value::Object(t) = tags {
-        t.insert("effective-directive".into(), json!(directive));
-        t.insert("blocked-uri".into(), json!(blocked));
-    }
+    event["fingerprint"] = json!(["csp", directive, blocked_host]);
+    event["tags"] = json!({ "effective-directive": directive, "blocked-uri": blocked });
     event
 }
 
-fn simple_event(kind: &str, message: String, culprit: &str, raw: &Value) -> Event {
-    let mut other = Map::new();
-    other.insert(kind.into(), raw.clone());
-    other.insert("culprit".into(), json!(culprit));
-    Event {
-        message: Some(json!(message)),
-        level: Some("error".into()),
-        logger: Some(kind.into()),
-        platform: Some("javascript".into()),
-        other,
-        ..Default::default()
-    }
+fn simple_event(kind: &str, message: String, culprit: &str, raw: &Value) -> Value {
+    json!({
+        "message": message,
+        "level": "error",
+        "logger": kind,
+        "platform": "javascript",
+        "culprit": culprit,
+        kind: raw,
+    })
 }
 
 /// The host of a URL, or the CSP keyword (`inline`, `eval`, `self`, `data`) blocked.
@@ -107,19 +100,19 @@ mod tests {
     #[test]
     fn csp_reports_in_both_formats() {
         let legacy = to_events(&item(r#"{"csp-report":{"document-uri":"https://a.test/p","blocked-uri":"https://evil.test/x.js","effective-directive":"script-src-elem"}}"#)).unwrap();
-        assert_eq!(legacy[0].message_text(), Some("Blocked 'script' from 'evil.test'"));
-        assert_eq!(legacy[0].other["culprit"], "https://a.test/p");
+        assert_eq!(legacy[0]["message"], "Blocked 'script' from 'evil.test'");
+        assert_eq!(legacy[0]["culprit"], "https://a.test/p");
         let api = to_events(&item(r#"[{"type":"csp-violation","body":{"documentURL":"https://a.test/","blockedURL":"inline","effectiveDirective":"style-src-attr"}}]"#)).unwrap();
-        assert_eq!(api[0].message_text(), Some("Blocked unsafe inline 'style'"));
-        assert_eq!(api[0].fingerprint.as_ref().unwrap()[1], "style-src-attr");
+        assert_eq!(api[0]["message"], "Blocked unsafe inline 'style'");
+        assert_eq!(api[0]["fingerprint"][1], "style-src-attr");
     }
 
     #[test]
     fn expect_ct_hpkp_and_garbage() {
         let ct = to_events(&item(r#"{"expect-ct-report":{"hostname":"a.test","port":443}}"#)).unwrap();
-        assert_eq!(ct[0].message_text(), Some("Expect-CT failed for 'a.test'"));
+        assert_eq!(ct[0]["message"], "Expect-CT failed for 'a.test'");
         let hpkp = to_events(&item(r#"{"hostname":"b.test","noted-hostname":"b.test","known-pins":[]}"#)).unwrap();
-        assert!(hpkp[0].message_text().unwrap().contains("b.test"));
+        assert!(hpkp[0]["message"].as_str().unwrap().contains("b.test"));
         assert!(to_events(&item(r#"{"something":"else"}"#)).is_err());
         assert!(to_events(&item("nope")).is_err());
     }

@@ -71,7 +71,8 @@ async fn latest_body(w: &World, issue: IssueId) -> Vec<u8> {
 /// Every object under `prefix` in the events bucket.
 fn objects(w: &World, prefix: &str) -> Vec<(String, Vec<u8>)> {
     let objects = w.events.objects.lock().unwrap();
-    let mut found: Vec<_> = objects.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut found: Vec<_> =
+        objects.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect();
     found.sort();
     found
 }
@@ -142,7 +143,8 @@ async fn an_event_for_a_resolved_issue_regresses_it() {
     let w = world();
     process(&w.deps, &queued(&envelope(ID[0], "RegressError", "f"))).await.unwrap();
     let issue = w.issues.project_issues(3).await.unwrap().remove(0);
-    let change = errata_domain::StatusRequest::Resolve.apply(&issue, Timestamp::from_unix_millis(1_795_000_050_000).unwrap());
+    let change =
+        errata_domain::StatusRequest::Resolve.apply(&issue, Timestamp::from_unix_millis(1_795_000_050_000).unwrap());
     w.issues.set_status(&issue, &change).await.unwrap();
     let mut later = queued(&envelope(ID[1], "RegressError", "f"));
     later.received_ms = 1_795_000_200_000;
@@ -151,7 +153,10 @@ async fn an_event_for_a_resolved_issue_regresses_it() {
     later.payload = QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(text));
     assert_eq!(process(&w.deps, &later).await.unwrap().regressed, 1);
     let issue = w.issues.issue(issue.id).await.unwrap().unwrap();
-    assert_eq!((issue.status, issue.substatus), (errata_domain::IssueStatus::Unresolved, errata_domain::Substatus::Regressed));
+    assert_eq!(
+        (issue.status, issue.substatus),
+        (errata_domain::IssueStatus::Unresolved, errata_domain::Substatus::Regressed)
+    );
 }
 
 #[tokio::test]
@@ -183,7 +188,11 @@ async fn invalid_messages_are_dropped_not_retried_and_other_items_survive() {
     let resp = handle_batch(&w.deps, sqs(&bodies)).await;
     assert!(resp.batch_item_failures.is_empty(), "invalid input is not retried");
     let outcomes = process(&w.deps, &queued(&mixed)).await.unwrap();
-    assert_eq!((outcomes.duplicates, outcomes.invalid, outcomes.unhandled), (1, 2, 1), "a bad event, a bad session, a profile");
+    assert_eq!(
+        (outcomes.duplicates, outcomes.invalid, outcomes.unhandled),
+        (1, 2, 1),
+        "a bad event, a bad session, a profile"
+    );
     assert_eq!(w.issues.project_issues(3).await.unwrap().len(), 1);
 }
 
@@ -275,7 +284,8 @@ async fn client_reports_are_outcomes_not_unhandled_items() {
 }
 
 fn event_envelope(event: serde_json::Value) -> Vec<u8> {
-    format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{event}\n", event["event_id"].as_str().unwrap()).into_bytes()
+    format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{event}\n", event["event_id"].as_str().unwrap())
+        .into_bytes()
 }
 
 #[tokio::test]
@@ -382,13 +392,19 @@ async fn feedback_attaches_to_the_issue_of_its_event_even_in_the_same_batch() {
         "event_id": "f0000000000000000000000000000001", "timestamp": 1_795_000_000.5,
         "contexts": {"feedback": {"message": "It broke", "name": "Ann", "contact_email": "ann@example.com", "associated_event_id": ID[0]}},
     });
-    let feedback_env = format!("{{\"event_id\":\"f0000000000000000000000000000001\"}}\n{{\"type\":\"feedback\"}}\n{feedback}\n");
+    let feedback_env =
+        format!("{{\"event_id\":\"f0000000000000000000000000000001\"}}\n{{\"type\":\"feedback\"}}\n{feedback}\n");
     let report = format!("{{}}\n{{\"type\":\"user_report\"}}\n{{\"event_id\":\"{}\",\"name\":\"Bo\",\"email\":\"bo@example.com\",\"comments\":\"Again\"}}\n", ID[0]);
     let standalone = "{}\n{\"type\":\"feedback\"}\n{\"event_id\":\"f0000000000000000000000000000002\",\"contexts\":{\"feedback\":{\"message\":\"Love it\"}}}\n";
-    let bodies: Vec<String> = [feedback_env.into_bytes(), envelope(ID[0], "FeedbackError", "f"), report.into_bytes(), standalone.as_bytes().to_vec()]
-        .iter()
-        .map(|e| serde_json::to_string(&queued(e)).unwrap())
-        .collect();
+    let bodies: Vec<String> = [
+        feedback_env.into_bytes(),
+        envelope(ID[0], "FeedbackError", "f"),
+        report.into_bytes(),
+        standalone.as_bytes().to_vec(),
+    ]
+    .iter()
+    .map(|e| serde_json::to_string(&queued(e)).unwrap())
+    .collect();
     assert!(handle_batch(&w.deps, sqs(&bodies)).await.batch_item_failures.is_empty());
     let issue = w.issues.project_issues(3).await.unwrap().remove(0);
     let attached = w.issues.feedback(3, errata_ports::FeedbackScope::Issue(issue.id), 10).await.unwrap();

@@ -19,9 +19,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use errata_domain::secrets::{key_digest, secrets_equal};
-use errata_domain::{
-    ApiToken, Member, Org, Project, ProjectKey, RateLimit, Role, User,
-};
+use errata_domain::{ApiToken, Member, Org, Project, ProjectKey, RateLimit, Role, User};
 use errata_ports::{Directory, RateLimiter, StoreError, StoreResult};
 use std::collections::HashMap;
 

@@ -43,7 +43,10 @@ impl ReleaseHealth for DynamoIssueStore {
         let marker = Put::builder()
             .table_name(&self.events_table)
             .item("pk", s(format!("S/{project_id}/{}", c.dedup_key)))
-            .item("expires_at", self.expires_at(Timestamp::from_unix_millis(c.bucket.hour_ms).unwrap_or_else(Timestamp::now)))
+            .item(
+                "expires_at",
+                self.expires_at(Timestamp::from_unix_millis(c.bucket.hour_ms).unwrap_or_else(Timestamp::now)),
+            )
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(permanent)?;

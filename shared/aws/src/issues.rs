@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::Client;
 use errata_domain::issue::Recorded;
 use errata_domain::status::{self, Reopened};
 use errata_domain::{
-    BodyRef, Feedback, Grouping, Issue, IssueId, IssueStatus, Sighting, StatusChange, StatusDetails, StoredEvent, Substatus,
-    Timestamp,
+    BodyRef, Feedback, Grouping, Issue, IssueId, IssueStatus, Sighting, StatusChange, StatusDetails, StoredEvent,
+    Substatus, Timestamp,
 };
 use errata_ports::{EventOrder, EventPage, FeedbackScope, IssueStore, StoreError, StoreResult};
 
@@ -204,7 +204,10 @@ impl DynamoIssueStore {
                     a.set("first_release", s(release));
                     a.set("last_release", s(release));
                 }
-                a.apply(self.issue_key(s_.project_id, s_.issue_id).condition_expression("attribute_not_exists(pk)"), "")?
+                a.apply(
+                    self.issue_key(s_.project_id, s_.issue_id).condition_expression("attribute_not_exists(pk)"),
+                    "",
+                )?
             }
             Plan::Count { when, status, times_seen, change } => {
                 let mut conditions = vec!["attribute_exists(pk)".to_owned()];
@@ -377,7 +380,8 @@ fn cursor_key(cursor: &str, issue: IssueId) -> Option<Item> {
     let mut parts = cursor.splitn(3, ':');
     let ts: i64 = parts.next()?.parse().ok()?;
     let project: u64 = parts.next()?.parse().ok()?;
-    let event_id = parts.next().filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))?;
+    let event_id =
+        parts.next().filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))?;
     Some(Item::from([
         ("pk".to_owned(), s(format!("{project}/{event_id}"))),
         ("issue_id".to_owned(), n(issue.0)),
@@ -411,7 +415,8 @@ impl IssueStore for DynamoIssueStore {
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()> {
         let mut a = Assignments::new();
         a.set_change(change)?;
-        let update = a.apply(self.issue_key(issue.project_id, issue.id).condition_expression("attribute_exists(pk)"), "")?;
+        let update =
+            a.apply(self.issue_key(issue.project_id, issue.id).condition_expression("attribute_exists(pk)"), "")?;
         // A user action, rare: the transaction API takes the `Update` as built.
         self.client
             .transact_write_items()
@@ -562,7 +567,7 @@ impl IssueStore for DynamoIssueStore {
                 })
             })
             .collect();
-        found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        found.sort_by_key(|f| std::cmp::Reverse(f.timestamp));
         found.truncate(limit);
         Ok(found)
     }

@@ -54,14 +54,8 @@ impl BlobStore for S3Blobs {
 
     async fn list(&self, prefix: &str) -> StoreResult<Listing> {
         let mut listing = Listing::default();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .delimiter("/")
-            .into_paginator()
-            .send();
+        let mut pages =
+            self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).delimiter("/").into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("s3 list_objects_v2", &e))?;
             for o in page.contents() {
@@ -82,7 +76,11 @@ impl BlobStore for S3Blobs {
                 .map(|k| ObjectIdentifier::builder().key(k).build())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| StoreError::permanent(e.to_string()))?;
-            let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build().map_err(|e| StoreError::permanent(e.to_string()))?;
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::permanent(e.to_string()))?;
             let out = self
                 .client
                 .delete_objects()

@@ -151,7 +151,10 @@ async fn out_of_order_events_keep_first_and_last_seen_as_min_and_max() {
     assert_eq!(issue.first_seen.unix_millis(), 1_700_000_001_000);
     assert_eq!(issue.last_seen.unix_millis(), 1_700_000_009_000);
     let ids = |page: errata_ports::EventPage| page.events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
-    assert_eq!(ids(store.issue_events(issue.id, EventOrder::NewestFirst, None, 10).await.unwrap()), ["late", "middle", "m", "early"]);
+    assert_eq!(
+        ids(store.issue_events(issue.id, EventOrder::NewestFirst, None, 10).await.unwrap()),
+        ["late", "middle", "m", "early"]
+    );
     // Pages of two, oldest first, following the cursor.
     let first = store.issue_events(issue.id, EventOrder::OldestFirst, None, 2).await.unwrap();
     let cursor = first.next.clone().expect("a second page");
@@ -340,7 +343,9 @@ async fn release_health_counts_each_contribution_once() {
     let (_, issues_table, events_table) = tables(&cfg).await;
     let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
     let update = |sid: &str, init: bool, status: &str, release: &str| {
-        format!(r#"{{"sid":"{sid}","init":{init},"started":"2026-11-25T21:10:00Z","status":"{status}","attrs":{{"release":"{release}","environment":"prod"}}}}"#)
+        format!(
+            r#"{{"sid":"{sid}","init":{init},"started":"2026-11-25T21:10:00Z","status":"{status}","attrs":{{"release":"{release}","environment":"prod"}}}}"#
+        )
     };
     let updates = [
         update("a", true, "ok", "app@1"),

@@ -64,8 +64,13 @@ impl FilterReason {
     }
 }
 
-const EXTENSION_URLS: &[&str] =
-    &["chrome-extension://", "moz-extension://", "safari-extension://", "safari-web-extension://", "ms-browser-extension://"];
+const EXTENSION_URLS: &[&str] = &[
+    "chrome-extension://",
+    "moz-extension://",
+    "safari-extension://",
+    "safari-web-extension://",
+    "ms-browser-extension://",
+];
 
 /// Errors that extensions and injected scripts are known to throw.
 const EXTENSION_ERRORS: &[&str] = &[
@@ -88,11 +93,43 @@ const EXTENSION_ERRORS: &[&str] = &[
 /// Search engines, SEO and AI crawlers, uptime monitors and health checkers. (Headless browsers
 /// are not on the list: people test their own apps with them.)
 const CRAWLERS: &[&str] = &[
-    "googlebot", "adsbot-google", "mediapartners-google", "feedfetcher-google", "bingbot", "bingpreview", "slurp",
-    "duckduckbot", "baiduspider", "yandexbot", "sogou", "facebookexternalhit", "twitterbot", "linkedinbot",
-    "applebot", "ahrefsbot", "semrushbot", "mj12bot", "petalbot", "bytespider", "gptbot", "claudebot", "ccbot",
-    "perplexitybot", "oai-searchbot", "ia_archiver", "pingdom", "uptimerobot", "better uptime", "statuscake",
-    "site24x7", "gtmetrix", "elb-healthchecker", "cloudflare-healthchecks", "bot.html", "crawler", "spider",
+    "googlebot",
+    "adsbot-google",
+    "mediapartners-google",
+    "feedfetcher-google",
+    "bingbot",
+    "bingpreview",
+    "slurp",
+    "duckduckbot",
+    "baiduspider",
+    "yandexbot",
+    "sogou",
+    "facebookexternalhit",
+    "twitterbot",
+    "linkedinbot",
+    "applebot",
+    "ahrefsbot",
+    "semrushbot",
+    "mj12bot",
+    "petalbot",
+    "bytespider",
+    "gptbot",
+    "claudebot",
+    "ccbot",
+    "perplexitybot",
+    "oai-searchbot",
+    "ia_archiver",
+    "pingdom",
+    "uptimerobot",
+    "better uptime",
+    "statuscake",
+    "site24x7",
+    "gtmetrix",
+    "elb-healthchecker",
+    "cloudflare-healthchecks",
+    "bot.html",
+    "crawler",
+    "spider",
 ];
 
 impl InboundFilters {
@@ -114,7 +151,9 @@ impl InboundFilters {
                 }
             }
         }
-        if !self.error_messages.is_empty() && messages(event).iter().any(|m| self.error_messages.iter().any(|g| glob(g, m))) {
+        if !self.error_messages.is_empty()
+            && messages(event).iter().any(|m| self.error_messages.iter().any(|g| glob(g, m)))
+        {
             return Some(FilterReason::ErrorMessage);
         }
         if let Some(release) = event.get("release").and_then(Value::as_str) {
@@ -134,14 +173,23 @@ fn is_localhost(event: &Value) -> bool {
     let Some(url) = event.pointer("/request/url").and_then(Value::as_str) else { return false };
     let host = url.split("://").nth(1).unwrap_or(url).split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = if host.starts_with('[') { host.split(']').next().unwrap_or("").trim_start_matches('[') } else { host.split(':').next().unwrap_or("") };
+    let host = if host.starts_with('[') {
+        host.split(']').next().unwrap_or("").trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
     host.eq_ignore_ascii_case("localhost") || local_ip(host) || host.ends_with(".localhost")
 }
 
 fn from_extension(event: &Value) -> bool {
     let Some(values) = event.pointer("/exception/values").and_then(Value::as_array) else { return false };
     values.iter().any(|exc| {
-        let text = format!("{} {}", exc.get("type").map(plain).unwrap_or_default(), exc.get("value").map(plain).unwrap_or_default()).to_lowercase();
+        let text = format!(
+            "{} {}",
+            exc.get("type").map(plain).unwrap_or_default(),
+            exc.get("value").map(plain).unwrap_or_default()
+        )
+        .to_lowercase();
         let known_error = EXTENSION_ERRORS.iter().any(|e| text.contains(e));
         let frames = exc.pointer("/stacktrace/frames").and_then(Value::as_array);
         let extension_frame = frames.is_some_and(|frames| {
@@ -259,18 +307,35 @@ mod tests {
         assert_eq!(check(json!({"request": {"url": "https://[::1]:8080/"}})), Some("localhost"));
         assert_eq!(check(json!({"request": {"url": "https://example.com/localhost"}})), None);
         assert_eq!(
-            check(json!({"exception": {"values": [{"type": "TypeError", "value": "x", "stacktrace": {"frames": [{"abs_path": "chrome-extension://abc/content.js"}]}}]}})),
+            check(
+                json!({"exception": {"values": [{"type": "TypeError", "value": "x", "stacktrace": {"frames": [{"abs_path": "chrome-extension://abc/content.js"}]}}]}})
+            ),
             Some("browser-extensions")
         );
-        assert_eq!(check(json!({"exception": {"values": [{"value": "top.GLOBALS is undefined"}]}})), Some("browser-extensions"));
-        assert_eq!(check(ua("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")), Some("web-crawlers"));
+        assert_eq!(
+            check(json!({"exception": {"values": [{"value": "top.GLOBALS is undefined"}]}})),
+            Some("browser-extensions")
+        );
+        assert_eq!(
+            check(ua("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")),
+            Some("web-crawlers")
+        );
         assert_eq!(check(ua("Mozilla/5.0 (Windows NT 6.1; Trident/7.0; rv:11.0) like Gecko")), Some("legacy-browsers"));
         let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
         assert_eq!(check(ua(headless)), None, "a headless browser is someone testing their app");
-        assert_eq!(check(ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:60.0) Gecko/20100101 Firefox/60.0")), Some("legacy-browsers"));
+        assert_eq!(
+            check(ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:60.0) Gecko/20100101 Firefox/60.0")),
+            Some("legacy-browsers")
+        );
         assert_eq!(check(ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0")), None);
-        assert_eq!(check(json!({"logentry": {"formatted": "ResizeObserver loop limit exceeded"}})), Some("error-message"));
-        assert_eq!(check(json!({"exception": {"values": [{"type": "ChunkLoadError", "value": "Loading chunk 3 failed"}]}})), Some("error-message"));
+        assert_eq!(
+            check(json!({"logentry": {"formatted": "ResizeObserver loop limit exceeded"}})),
+            Some("error-message")
+        );
+        assert_eq!(
+            check(json!({"exception": {"values": [{"type": "ChunkLoadError", "value": "Loading chunk 3 failed"}]}})),
+            Some("error-message")
+        );
         assert_eq!(check(json!({"release": "web@2.0-dev"})), Some("release-version"));
         assert_eq!(check(json!({"release": "web@2.0", "logentry": {"formatted": "real error"}})), None);
     }

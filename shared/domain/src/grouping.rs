@@ -80,7 +80,7 @@ fn default_components(event: &Event) -> (&'static str, Vec<String>) {
         for exc in exceptions {
             // A synthetic exception (an SDK wrapping a message to carry its stack) has a
             // made-up type: Sentry leaves it out, and so does Errata.
-            let synthetic = exc.other.get("mechanism").and_then(|m| m.get("synthetic")) == Some(&Value::Bool(true));
+            let synthetic = exc.mechanism.as_ref().and_then(|m| m.get("synthetic")) == Some(&Value::Bool(true));
             if !synthetic {
                 components.push(exc.ty.clone().unwrap_or_else(|| "Error".into()));
             }
@@ -102,7 +102,7 @@ fn default_components(event: &Event) -> (&'static str, Vec<String>) {
     }
     // A template with parameters groups as the template: "user %s failed" is one issue
     // whoever failed.
-    let template = event.logentry.as_ref().filter(|le| le.other.contains_key("params")).and_then(|le| le.message.as_deref());
+    let template = event.logentry.as_ref().filter(|le| le.params.is_some()).and_then(|le| le.message.as_deref());
     if let Some(message) = template.or_else(|| event.message_text()) {
         return ("message", vec![strip_parameters(message)]);
     }
@@ -144,11 +144,7 @@ pub fn normalize_filename(file: &str) -> String {
         .split('.')
         .map(|part| {
             let pieces: Vec<&str> = part.split('-').collect();
-            pieces
-                .iter()
-                .map(|p| if is_hash(p) { "<hash>" } else { p })
-                .collect::<Vec<_>>()
-                .join("-")
+            pieces.iter().map(|p| if is_hash(p) { "<hash>" } else { p }).collect::<Vec<_>>().join("-")
         })
         .collect();
     if dir.is_empty() && !path.starts_with('/') {
@@ -192,7 +188,9 @@ pub fn strip_parameters(message: &str) -> String {
     for word in message.split_inclusive(|c: char| c.is_whitespace()) {
         let trimmed = word.trim_end();
         let tail = &word[trimmed.len()..];
-        let core = trimmed.trim_matches(|c: char| matches!(c, ',' | '.' | ':' | ';' | '(' | ')' | '[' | ']' | '\'' | '"' | '<' | '>'));
+        let core = trimmed.trim_matches(|c: char| {
+            matches!(c, ',' | '.' | ':' | ';' | '(' | ')' | '[' | ']' | '\'' | '"' | '<' | '>')
+        });
         match parameter_kind(core) {
             Some(kind) => out.push_str(&trimmed.replacen(core, kind, 1)),
             None => out.push_str(trimmed),
@@ -218,10 +216,15 @@ fn parameter_kind(w: &str) -> Option<&'static str> {
     if w.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-' {
         return Some("<date>");
     }
-    if w.split('.').count() == 4 && w.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit())) {
+    if w.split('.').count() == 4
+        && w.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()))
+    {
         return Some("<ip>");
     }
-    if w.matches(':').count() >= 2 && all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') && w.chars().any(|c| c.is_ascii_hexdigit()) {
+    if w.matches(':').count() >= 2
+        && all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        && w.chars().any(|c| c.is_ascii_hexdigit())
+    {
         return Some(if w.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.') { "<time>" } else { "<ip>" });
     }
     if w.starts_with("0x") && w.len() > 2 && w[2..].chars().all(|c| c.is_ascii_hexdigit()) {
@@ -285,8 +288,12 @@ mod tests {
     fn messages_group_without_parameters() {
         let a = event(r#"{"message":"user 42 not found"}"#);
         let b = event(r#"{"logentry":{"formatted":"user 1337 not found"}}"#);
-        let t1 = event(r#"{"logentry":{"message":"login of %s refused","params":["ann"],"formatted":"login of ann refused"}}"#);
-        let t2 = event(r#"{"logentry":{"message":"login of %s refused","params":["bob"],"formatted":"login of bob refused"}}"#);
+        let t1 = event(
+            r#"{"logentry":{"message":"login of %s refused","params":["ann"],"formatted":"login of ann refused"}}"#,
+        );
+        let t2 = event(
+            r#"{"logentry":{"message":"login of %s refused","params":["bob"],"formatted":"login of bob refused"}}"#,
+        );
         assert_eq!(Grouping::of(&t1).hash, Grouping::of(&t2).hash, "grouped by the template");
         assert_eq!(Grouping::of(&a).hash, Grouping::of(&b).hash);
         assert_eq!(strip_parameters("id deadbeef00 at 0x1f, took 3.5 s"), "id <hex> at <hex>, took <int> s");
@@ -311,14 +318,21 @@ mod tests {
         assert_eq!(normalize_function(Some("parseCart")), "parseCart");
         // The same page from two origins (ports) groups as one.
         let at = |url: &str| {
-            event(&format!(r#"{{"exception":{{"values":[{{"type":"E","stacktrace":{{"frames":[{{"abs_path":"{url}","function":"f"}}]}}}}]}}}}"#))
+            event(&format!(
+                r#"{{"exception":{{"values":[{{"type":"E","stacktrace":{{"frames":[{{"abs_path":"{url}","function":"f"}}]}}}}]}}}}"#
+            ))
         };
-        assert_eq!(Grouping::of(&at("http://127.0.0.1:1000/app.js")).hash, Grouping::of(&at("http://127.0.0.1:2000/app.js")).hash);
+        assert_eq!(
+            Grouping::of(&at("http://127.0.0.1:1000/app.js")).hash,
+            Grouping::of(&at("http://127.0.0.1:2000/app.js")).hash
+        );
     }
 
     #[test]
     fn synthetic_exception_types_are_left_out() {
-        let e = event(r#"{"exception":{"values":[{"type":"Error","value":"m","mechanism":{"synthetic":true},"stacktrace":{"frames":[{"module":"app","function":"f"}]}}]}}"#);
+        let e = event(
+            r#"{"exception":{"values":[{"type":"Error","value":"m","mechanism":{"synthetic":true},"stacktrace":{"frames":[{"module":"app","function":"f"}]}}]}}"#,
+        );
         assert_eq!(Grouping::of(&e).components, vec!["app:f"]);
     }
 

@@ -17,7 +17,7 @@ pub mod tenancy;
 pub use errata_protocol::Timestamp;
 pub use grouping::{Grouping, GROUPING_VERSION};
 pub use issue::{BodyRef, Feedback, Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
-pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use queue::{QueuedEnvelope, QueuedPayload};
+pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use summary::EventSummary;
 pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, ProjectSettings, RateLimit, Role, User};

@@ -108,7 +108,10 @@ pub fn format_params(template: &str, params: &Value) -> Option<String> {
                 }
                 Some('(') => {
                     let rest = &template[i + 2..];
-                    let Some(close) = rest.find(')') else { out.push('%'); continue };
+                    let Some(close) = rest.find(')') else {
+                        out.push('%');
+                        continue;
+                    };
                     let name = &rest[..close];
                     match named.and_then(|n| n.get(name)) {
                         Some(v) => {
@@ -133,7 +136,10 @@ pub fn format_params(template: &str, params: &Value) -> Option<String> {
             '{' => {
                 let rest = &template[i + 1..];
                 let close = rest.find('}').filter(|c| rest[..*c].chars().all(|ch| ch.is_alphanumeric() || ch == '_'));
-                let Some(close) = close else { out.push('{'); continue };
+                let Some(close) = close else {
+                    out.push('{');
+                    continue;
+                };
                 let key = &rest[..close];
                 let value = if key.is_empty() {
                     let v = positional.get(next).cloned();
@@ -370,7 +376,10 @@ mod tests {
 
     #[test]
     fn formats_params_in_both_python_styles() {
-        assert_eq!(format_params("user %s failed %d times", &json!(["bob", 3])).as_deref(), Some("user bob failed 3 times"));
+        assert_eq!(
+            format_params("user %s failed %d times", &json!(["bob", 3])).as_deref(),
+            Some("user bob failed 3 times")
+        );
         assert_eq!(format_params("100%% of %(who)s", &json!({"who": "us"})).as_deref(), Some("100% of us"));
         assert_eq!(format_params("{} and {}", &json!(["a", "b"])).as_deref(), Some("a and b"));
         assert_eq!(format_params("{1} {0} {name}", &json!(["a", "b"])).as_deref(), Some("b a {name}"));
@@ -420,7 +429,9 @@ mod tests {
         assert_eq!(v["contexts"]["browser"]["version"], "120.0.0.0");
         assert_eq!(v["contexts"]["os"]["name"], "Windows 10");
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
-        let v = normalized(json!({"request": {"headers": [["user-agent", iphone]]}, "contexts": {"browser": {"name": "Mine"}}}));
+        let v = normalized(
+            json!({"request": {"headers": [["user-agent", iphone]]}, "contexts": {"browser": {"name": "Mine"}}}),
+        );
         assert_eq!(v["contexts"]["browser"]["name"], "Mine", "the SDK's context wins");
         assert_eq!(v["contexts"]["os"]["name"], "iPhone");
         assert_eq!(v["contexts"]["device"]["type"], "device");

@@ -62,16 +62,26 @@ pub fn scrub_event(event: &mut Value, settings: &ScrubSettings) -> usize {
     if !settings.enabled {
         return 0;
     }
-    let mut scrubber = Scrubber { settings, remarks: Vec::new() };
-    let mut path = Vec::new();
+    let mut scrubber = Scrubber {
+        settings,
+        extra_sensitive: settings
+            .sensitive_fields
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
+        lower: String::new(),
+        remarks: Vec::new(),
+    };
+    let mut path = String::new();
     if let Value::Object(map) = event {
         for (key, value) in map.iter_mut() {
             if key == "_meta" {
                 continue;
             }
-            path.push(key.clone());
+            path.clear();
+            path.push_str(key);
             scrubber.visit(value, &mut path);
-            path.pop();
         }
     }
     let count = scrubber.remarks.len();
@@ -86,68 +96,80 @@ pub fn scrub_event(event: &mut Value, settings: &ScrubSettings) -> usize {
     count
 }
 
+/// One pass over an event. Paths are built in one buffer (`a.b.0.c`) and only copied when
+/// something is removed; strings are only copied when they change.
 struct Scrubber<'a> {
     settings: &'a ScrubSettings,
+    /// The project's extra sensitive key fragments, lowercased once.
+    extra_sensitive: Vec<String>,
+    /// A reused buffer for lowercased keys.
+    lower: String,
     remarks: Vec<(String, &'static str)>,
 }
 
 impl Scrubber<'_> {
-    fn key_is_sensitive(&self, key: &str) -> bool {
-        let k = key.to_ascii_lowercase();
-        if self.settings.safe_fields.iter().any(|s| s.eq_ignore_ascii_case(&k)) {
+    fn key_is_sensitive(&mut self, key: &str) -> bool {
+        if !sensitive_keys().is_match(key) && self.extra_sensitive.is_empty() {
             return false;
         }
-        SENSITIVE_KEYS.iter().any(|s| k.contains(s))
-            || self.settings.sensitive_fields.iter().any(|s| !s.is_empty() && k.contains(&s.to_ascii_lowercase()))
+        if self.settings.safe_fields.iter().any(|s| s.eq_ignore_ascii_case(key)) {
+            return false;
+        }
+        if sensitive_keys().is_match(key) {
+            return true;
+        }
+        self.lower.clear();
+        self.lower.extend(key.chars().map(|c| c.to_ascii_lowercase()));
+        let k = self.lower.as_str();
+        self.extra_sensitive.iter().any(|s| k.contains(s.as_str()))
     }
 
     fn key_is_ip(&self, key: &str) -> bool {
         self.settings.scrub_ip_addresses
-            && matches!(
-                key.to_ascii_lowercase().as_str(),
-                "ip_address" | "remote_addr" | "x-forwarded-for" | "x-real-ip"
-            )
+            && ["ip_address", "remote_addr", "x-forwarded-for", "x-real-ip"].iter().any(|k| key.eq_ignore_ascii_case(k))
     }
 
-    fn visit(&mut self, value: &mut Value, path: &mut Vec<String>) {
+    fn visit(&mut self, value: &mut Value, path: &mut String) {
         match value {
             Value::Object(map) => self.visit_map(map, path),
             Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
-                    path.push(i.to_string());
+                    let len = path.len();
+                    push_index(path, i);
                     // `[name, value]` pairs (headers, tags, cookies in list form).
-                    let pair_key = match item {
-                        Value::Array(pair) if pair.len() == 2 => pair[0].as_str().map(str::to_owned),
+                    let rule = match item {
+                        Value::Array(pair) if pair.len() == 2 => match pair[0].as_str() {
+                            Some(k) if self.key_is_sensitive(k) => Some("@password:filter"),
+                            Some(k) if self.key_is_ip(k) => Some("@ip:replace"),
+                            _ => None,
+                        },
                         _ => None,
                     };
-                    match (pair_key, item) {
-                        (Some(k), Value::Array(pair)) if self.key_is_sensitive(&k) || self.key_is_ip(&k) => {
-                            path.push("1".into());
-                            self.filter(
-                                &mut pair[1],
-                                path,
-                                if self.key_is_sensitive(&k) { "@password:filter" } else { "@ip:replace" },
-                            );
-                            path.pop();
+                    match (rule, item) {
+                        (Some(rule), Value::Array(pair)) => {
+                            path.push_str(".1");
+                            self.filter(&mut pair[1], path, rule);
                         }
                         (_, item) => self.visit(item, path),
                     }
-                    path.pop();
+                    path.truncate(len);
                 }
             }
             Value::String(s) => {
                 if let Some((clean, rule)) = self.scrub_string(s) {
                     *s = clean;
-                    self.remarks.push((path.join("."), rule));
+                    self.remarks.push((path.clone(), rule));
                 }
             }
             _ => {}
         }
     }
 
-    fn visit_map(&mut self, map: &mut Map<String, Value>, path: &mut Vec<String>) {
+    fn visit_map(&mut self, map: &mut Map<String, Value>, path: &mut String) {
         for (key, value) in map.iter_mut() {
-            path.push(key.clone());
+            let len = path.len();
+            path.push('.');
+            path.push_str(key);
             if self.key_is_sensitive(key) {
                 self.filter(value, path, "@password:filter");
             } else if self.key_is_ip(key) {
@@ -155,53 +177,90 @@ impl Scrubber<'_> {
             } else {
                 self.visit(value, path);
             }
-            path.pop();
+            path.truncate(len);
         }
     }
 
-    fn filter(&mut self, value: &mut Value, path: &[String], rule: &'static str) {
+    fn filter(&mut self, value: &mut Value, path: &str, rule: &'static str) {
         if value.is_null() || value.as_str() == Some(FILTERED) || value.as_str() == Some("") {
             return;
         }
         *value = json!(FILTERED);
-        self.remarks.push((path.join("."), rule));
+        self.remarks.push((path.to_owned(), rule));
     }
 
     /// The string without its secrets, and the rule that fired, when anything changed.
-    fn scrub_string(&self, s: &str) -> Option<(String, &'static str)> {
-        let mut out = s.to_owned();
-        let mut rule = None;
-        if let Some(clean) = scrub_pem(&out) {
-            out = clean;
-            rule = Some("@pemkey:replace");
-        }
-        if let Some(clean) = scrub_bearer(&out) {
-            out = clean;
-            rule = rule.or(Some("@bearer:replace"));
-        }
-        if let Some(clean) = scrub_url_password(&out) {
-            out = clean;
-            rule = rule.or(Some("@urlauth:replace"));
-        }
-        if let Some(clean) = self.scrub_pairs(&out) {
-            out = clean;
-            rule = rule.or(Some("@password:filter"));
-        }
-        if let Some(clean) = scrub_cards(&out) {
-            out = clean;
-            rule = rule.or(Some("@creditcard:filter"));
-        }
-        if self.settings.scrub_ip_addresses {
-            if let Some(clean) = scrub_ipv4(&out) {
-                out = clean;
-                rule = rule.or(Some("@ip:replace"));
+    fn scrub_string(&mut self, s: &str) -> Option<(String, &'static str)> {
+        // One pass decides which scanners can match at all; most strings need none.
+        let (mut digits, mut dots, mut separators) = (0usize, 0usize, false);
+        for b in s.bytes() {
+            match b {
+                b'0'..=b'9' => digits += 1,
+                b'.' => dots += 1,
+                b'=' | b':' => separators = true,
+                _ => {}
             }
         }
-        rule.map(|r| (out, r))
+        let cards = digits >= 13;
+        let ips = self.settings.scrub_ip_addresses && dots >= 3;
+        // PEM keys, bearer tokens and URL credentials each start with a marker.
+        let markers = s.len() >= 3 && string_markers().is_match(s);
+        let pairs = separators && self.has_sensitive_pair(s);
+        if !markers && !pairs && !cards && !ips {
+            return None;
+        }
+        type Scan = fn(&str) -> Option<String>;
+        let mut scans: Vec<(Scan, &'static str)> = Vec::new();
+        if markers {
+            scans.extend([
+                (scrub_pem as Scan, "@pemkey:replace"),
+                (scrub_bearer, "@bearer:replace"),
+                (scrub_url_password, "@urlauth:replace"),
+            ]);
+        }
+        let mut out: Option<String> = None;
+        let mut rule: Option<&'static str> = None;
+        let mut apply = |clean: Option<String>, name: &'static str, out: &mut Option<String>| {
+            if let Some(clean) = clean {
+                *out = Some(clean);
+                rule = rule.or(Some(name));
+            }
+        };
+        for (scan, name) in scans {
+            apply(scan(out.as_deref().unwrap_or(s)), name, &mut out);
+        }
+        if pairs {
+            apply(self.scrub_pairs(out.as_deref().unwrap_or(s)), "@password:filter", &mut out);
+        }
+        if cards {
+            apply(scrub_cards(out.as_deref().unwrap_or(s)), "@creditcard:filter", &mut out);
+        }
+        if ips {
+            apply(scrub_ipv4(out.as_deref().unwrap_or(s)), "@ip:replace", &mut out);
+        }
+        rule.and_then(|r| out.map(|o| (o, r)))
+    }
+
+    /// Whether any `key=` or `key:` in `s` names a sensitive key (no allocation).
+    fn has_sensitive_pair(&mut self, s: &str) -> bool {
+        let mut rest = s;
+        while let Some(pos) = rest.find(['=', ':']) {
+            let before = &rest[..pos];
+            let key_start =
+                before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).map_or(0, |i| i + 1);
+            if key_start < before.len() && self.key_is_sensitive(&before[key_start..]) {
+                return true;
+            }
+            rest = &rest[pos + 1..];
+        }
+        false
     }
 
     /// `password=hunter2&a=b`, `token: abc` → the value filtered.
-    fn scrub_pairs(&self, s: &str) -> Option<String> {
+    fn scrub_pairs(&mut self, s: &str) -> Option<String> {
+        if !s.contains(['=', ':']) {
+            return None;
+        }
         let mut out = String::with_capacity(s.len());
         let mut changed = false;
         let mut rest = s;
@@ -240,8 +299,8 @@ impl Scrubber<'_> {
 }
 
 fn scrub_bearer(s: &str) -> Option<String> {
-    let lower = s.to_ascii_lowercase();
-    let pos = lower.find("bearer ")?;
+    const NEEDLE: &[u8] = b"bearer ";
+    let pos = s.as_bytes().windows(NEEDLE.len()).position(|w| w.eq_ignore_ascii_case(NEEDLE))?;
     let start = pos + "bearer ".len();
     let end = s[start..].find(|c: char| c.is_whitespace() || c == '"' || c == '\'').map_or(s.len(), |e| start + e);
     (end > start && &s[start..end] != FILTERED).then(|| format!("{}{FILTERED}{}", &s[..start], &s[end..]))
@@ -272,6 +331,9 @@ fn scrub_pem(s: &str) -> Option<String> {
 /// Replaces runs of 13–19 digits (spaces and dashes allowed between) that pass the Luhn check.
 fn scrub_cards(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
+    if bytes.iter().filter(|b| b.is_ascii_digit()).count() < 13 {
+        return None;
+    }
     let mut out = String::with_capacity(s.len());
     let mut changed = false;
     let mut i = 0;
@@ -329,6 +391,9 @@ fn luhn(digits: &[u8]) -> bool {
 }
 
 fn scrub_ipv4(s: &str) -> Option<String> {
+    if s.bytes().filter(|b| *b == b'.').count() < 3 {
+        return None;
+    }
     let mut changed = false;
     let out: Vec<String> = s
         .split_inclusive(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -344,6 +409,34 @@ fn scrub_ipv4(s: &str) -> Option<String> {
         })
         .collect();
     changed.then(|| out.concat())
+}
+
+/// One automaton for every sensitive key fragment, matched case-insensitively in one pass.
+fn sensitive_keys() -> &'static aho_corasick::AhoCorasick {
+    static KEYS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(SENSITIVE_KEYS)
+            .unwrap_or_else(|_| aho_corasick::AhoCorasick::new(["password"]).expect("a one-word automaton builds"))
+    })
+}
+
+/// The markers that start a PEM key, a bearer token or URL credentials.
+fn string_markers() -> &'static aho_corasick::AhoCorasick {
+    static MARKERS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    MARKERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["-----begin", "bearer ", "://"])
+            .unwrap_or_else(|_| aho_corasick::AhoCorasick::new(["bearer "]).expect("a one-word automaton builds"))
+    })
+}
+
+/// Appends `.i` to a path.
+fn push_index(path: &mut String, i: usize) {
+    use std::fmt::Write;
+    let _ = write!(path, ".{i}");
 }
 
 #[cfg(test)]

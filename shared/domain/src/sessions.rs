@@ -95,7 +95,10 @@ pub struct SessionError(String);
 
 fn bucket(attrs: Option<Attrs>, started: Timestamp) -> Result<SessionBucket, SessionError> {
     let attrs = attrs.ok_or_else(|| SessionError("attrs.release is required".into()))?;
-    let release = attrs.release.filter(|r| !r.trim().is_empty()).ok_or_else(|| SessionError("attrs.release is required".into()))?;
+    let release = attrs
+        .release
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| SessionError("attrs.release is required".into()))?;
     let ms = started.unix_millis();
     Ok(SessionBucket {
         release,
@@ -107,7 +110,10 @@ fn bucket(attrs: Option<Attrs>, started: Timestamp) -> Result<SessionBucket, Ses
 /// The contributions of one `session` item (a single session's update).
 pub fn from_update(payload: &[u8]) -> Result<Vec<SessionContribution>, SessionError> {
     let u: Update = serde_json::from_slice(payload).map_err(|e| SessionError(e.to_string()))?;
-    let sid = u.sid.or_else(|| u.did.as_ref().map(|d| d.to_string())).ok_or_else(|| SessionError("sid is required".into()))?;
+    let sid = u
+        .sid
+        .or_else(|| u.did.as_ref().map(|d| d.to_string()))
+        .ok_or_else(|| SessionError("sid is required".into()))?;
     let started = u.started.ok_or_else(|| SessionError("started is required".into()))?;
     let bucket = bucket(u.attrs, started)?;
     let mut out = Vec::new();
@@ -146,7 +152,11 @@ pub fn from_aggregates(payload: &[u8], item_key: &str) -> Result<Vec<SessionCont
         if counts.is_empty() {
             continue;
         }
-        out.push(SessionContribution { bucket: bucket(attrs, agg.started)?, counts, dedup_key: format!("{item_key}/{i}") });
+        out.push(SessionContribution {
+            bucket: bucket(attrs, agg.started)?,
+            counts,
+            dedup_key: format!("{item_key}/{i}"),
+        });
     }
     Ok(out)
 }

@@ -83,7 +83,10 @@ pub enum StatusRequest {
     Resolve,
     ResolveInNextRelease,
     /// Ignore; with no condition, forever.
-    Ignore { count: Option<u64>, until: Option<Timestamp> },
+    Ignore {
+        count: Option<u64>,
+        until: Option<Timestamp>,
+    },
 }
 
 /// The stored state a request or an event moves an issue to.
@@ -214,7 +217,10 @@ mod tests {
         i.status_details = change.details;
         assert_eq!(on_event(&i, at(9_000), None), None, "an event from before the resolve is late, not a regression");
         let (change, why) = on_event(&i, at(11_000), None).unwrap();
-        assert_eq!((change.status, change.substatus, why), (IssueStatus::Unresolved, Substatus::Regressed, Reopened::Regressed));
+        assert_eq!(
+            (change.status, change.substatus, why),
+            (IssueStatus::Unresolved, Substatus::Regressed, Reopened::Regressed)
+        );
         assert_eq!(change.details, StatusDetails::default());
     }
 

@@ -53,7 +53,7 @@ impl EventSummary {
         let message = event.message_text().unwrap_or("<unlabeled event>");
         let title = truncate(message.lines().next().unwrap_or(message));
         // Old SDKs and security reports carry an explicit `culprit`.
-        let explicit = event.other.get("culprit").and_then(|c| c.as_str()).map(str::to_owned);
+        let explicit = event.culprit.clone().filter(|c| !c.is_empty());
         EventSummary {
             title: title.clone(),
             culprit: event.transaction.clone().or(explicit).unwrap_or_default(),

@@ -1,10 +1,11 @@
-//! The parts of Sentry's event schema Errata reads. Every struct keeps the keys it does not
-//! model in `other`, so a newer SDK's fields survive a round trip unchanged.
+//! The parts of Sentry's event schema Errata reads: a typed view for grouping and titles,
+//! lenient in what it accepts. It is not what is stored: the processor keeps the event's whole
+//! JSON (every key the SDK sent), normalizes and scrubs that, and builds this view from it.
 //! <https://develop.sentry.dev/sdk/data-model/event-payloads/>
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -35,8 +36,9 @@ pub struct Event {
     pub exception: Option<Values<Exception>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Vec<Value>>,
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
+    /// Set by the SDK or by a processor (security reports), it overrides the computed culprit.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_string")]
+    pub culprit: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -45,8 +47,8 @@ pub struct LogEntry {
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formatted: Option<String>,
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
 }
 
 /// Sentry accepts both `[...]` and `{"values": [...]}`; Errata always writes the latter.
@@ -57,15 +59,33 @@ pub struct Values<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Values<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Form<T> {
-            List(Vec<T>),
-            Wrapped { values: Vec<T> },
+        // A visitor rather than an untagged enum: untagged buffers the whole input first.
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Visit<T> {
+            type Value = Values<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list or an object with `values`")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Values<T>, A::Error> {
+                let mut values = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    values.push(v);
+                }
+                Ok(Values { values })
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Values<T>, A::Error> {
+                let mut values = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "values" {
+                        values = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                values.map(|values| Values { values }).ok_or_else(|| de::Error::missing_field("values"))
+            }
         }
-        Ok(match Form::deserialize(d)? {
-            Form::List(values) | Form::Wrapped { values } => Values { values },
-        })
+        d.deserialize_any(Visit(std::marker::PhantomData))
     }
 }
 
@@ -89,16 +109,14 @@ pub struct Exception {
     pub module: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stacktrace: Option<Stacktrace>,
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mechanism: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stacktrace {
     #[serde(default)]
     pub frames: Vec<Frame>,
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
 }
 
 /// One stack frame; SDKs list them oldest call first, the crashing frame last.
@@ -116,8 +134,6 @@ pub struct Frame {
     pub lineno: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_app: Option<bool>,
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
 }
 
 /// An event time: SDKs send either seconds since the epoch (float) or RFC 3339.
@@ -226,14 +242,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_unknown_keys_and_both_exception_forms() {
+    fn reads_both_exception_forms_and_ignores_unknown_keys() {
         let json = r#"{"event_id":"a","timestamp":1700000000.5,"future_field":{"x":1},
             "exception":[{"type":"ValueError","value":"bad","stacktrace":{"frames":[{"function":"f","lineno":3,"vars":{"a":1}}]}}]}"#;
         let ev: Event = serde_json::from_str(json).unwrap();
         assert_eq!(ev.exceptions()[0].ty.as_deref(), Some("ValueError"));
-        assert_eq!(ev.other["future_field"]["x"], 1);
         let frame = &ev.exceptions()[0].stacktrace.as_ref().unwrap().frames[0];
-        assert_eq!(frame.other["vars"]["a"], 1);
+        assert_eq!((frame.function.as_deref(), frame.lineno.clone()), (Some("f"), Some(serde_json::json!(3))));
         let back = serde_json::to_value(&ev).unwrap();
         assert_eq!(back["exception"]["values"][0]["value"], "bad");
         assert_eq!(back["timestamp"], "2023-11-14T22:13:20.500Z");

@@ -135,7 +135,11 @@ pub fn encode(rows: &[EventRow]) -> Result<Vec<u8>, RowsError> {
         ("tags", Arc::new(tags.finish())),
     ];
     let batch = RecordBatch::try_from_iter_with_nullable(columns.into_iter().map(|(n, a)| (n, a, true)))?;
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    // Statistics per column chunk (what Athena prunes on), not per page: cheaper to write.
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
+        .build();
     let mut out = Vec::with_capacity(rows.len() * 256);
     let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
     writer.write(&batch)?;

@@ -3,14 +3,14 @@
 
 use async_trait::async_trait;
 use errata_domain::issue::Recorded;
-use errata_domain::{
-    status, ApiToken, Feedback, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Reopened, Sighting,
-    StatusChange, StoredEvent, User,
-};
 use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
-use errata_ports::{FeedbackScope, ReleaseHealth, 
-    BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, IssueStore, Listing, RateLimiter, StoreError,
-    StoreResult,
+use errata_domain::{
+    status, ApiToken, Feedback, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Reopened,
+    Sighting, StatusChange, StoredEvent, User,
+};
+use errata_ports::{
+    BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, FeedbackScope, IssueStore, Listing, RateLimiter,
+    ReleaseHealth, StoreError, StoreResult,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -189,9 +189,7 @@ impl ReleaseHealth for MemoryIssues {
     ) -> StoreResult<Vec<(SessionBucket, SessionCounts)>> {
         Ok(lock(&self.sessions)
             .iter()
-            .filter(|((p, b), _)| {
-                *p == project_id && b.hour_ms >= since_ms && release.is_none_or(|r| r == b.release)
-            })
+            .filter(|((p, b), _)| *p == project_id && b.hour_ms >= since_ms && release.is_none_or(|r| r == b.release))
             .map(|((_, b), c)| (b.clone(), *c))
             .collect())
     }
@@ -296,7 +294,7 @@ impl IssueStore for MemoryIssues {
             })
             .cloned()
             .collect();
-        found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        found.sort_by_key(|f| std::cmp::Reverse(f.timestamp));
         found.truncate(limit);
         Ok(found)
     }
