@@ -3,7 +3,7 @@
 # (deep JSON, huge numbers, invalid UTF-8, truncated lengths, a decompression bomb).
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/envelope corpus/ingest
+mkdir -p corpus/envelope corpus/ingest corpus/event
 for body in ../tests/fixtures/sdk/*/*.body; do
   name="$(basename "$(dirname "$body")")-$(basename "$body" .body)"
   enc=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['headers'].get('content-encoding',''))" "${body%.body}.json")
@@ -24,9 +24,38 @@ cases = {
 for name, data in cases.items():
     open(f"corpus/envelope/{name}", "wb").write(data)
     open(f"corpus/ingest/{name}", "wb").write(b"\x00" + data)
+# Event JSON: every event item of the recorded requests, plus hostile ones.
+import glob, zlib
+try:
+    import brotli
+except ImportError:
+    brotli = None
+for meta_path in glob.glob("../tests/fixtures/sdk/*/*.json"):
+    enc = json.load(open(meta_path))["headers"].get("content-encoding", "")
+    body = open(meta_path[:-5] + ".body", "rb").read()
+    if enc == "gzip":
+        body = gzip.decompress(body)
+    elif enc == "br":
+        if brotli is None:
+            continue
+        body = brotli.decompress(body)
+    lines = body.split(b"\n")
+    for i, line in enumerate(lines):
+        if line.startswith(b"{") and b'"type":"event"' in line.replace(b" ", b"") and i + 1 < len(lines):
+            name = meta_path.split("/")[-2] + "-" + meta_path.split("/")[-1][:-5] + f"-{i}"
+            open(f"corpus/event/{name}", "wb").write(lines[i + 1])
+events = {
+    "deep_extra": b'{"extra":' + b'{"a":' * 2000 + b'1' + b'}' * 2000 + b'}',
+    "long_strings": json.dumps({"message": "x" * 100000, "tags": {"k" * 300: "v"}, "release": "latest"}).encode(),
+    "frames": json.dumps({"exception": {"values": [{"type": "E", "stacktrace": {"frames": [{"function": "?"}] * 1000}}]}}).encode(),
+    "params": json.dumps({"logentry": {"message": "%(a)s %s {} {0} {b} %%", "params": {"a": 1, "b": [2]}}}).encode(),
+    "ua": json.dumps({"request": {"url": "http://[::1]:80/", "headers": [["User-Agent", "Mozilla/5.0 (compatible; MSIE 6.0)"]]}}).encode(),
+}
+for name, data in events.items():
+    open(f"corpus/event/{name}", "wb").write(data)
 open("corpus/ingest/bomb", "wb").write(b"\x04" + gzip.compress(b"\0" * (30 * 1024 * 1024), mtime=0))
 open("corpus/ingest/store", "wb").write(b"\x01" + json.dumps({"message": "x", "extra": {"n": 10**400}}).encode().replace(b"1" + b"0" * 400, b"1" + b"0" * 400))
 open("corpus/ingest/minidump", "wb").write(b"\x02--B\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"a\"\r\n\r\nMDMP\x93\xa7\r\n--B--\r\n")
 open("corpus/ingest/security", "wb").write(b"\x03" + json.dumps({"csp-report": {"blocked-uri": "inline", "effective-directive": "style-src"}}).encode())
 PY
-echo "corpus: $(ls corpus/envelope | wc -l) envelope, $(ls corpus/ingest | wc -l) ingest inputs"
+echo "corpus: $(ls corpus/envelope | wc -l) envelope, $(ls corpus/ingest | wc -l) ingest, $(ls corpus/event | wc -l) event inputs"
