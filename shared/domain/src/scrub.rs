@@ -246,8 +246,7 @@ impl Scrubber<'_> {
         let mut rest = s;
         while let Some(pos) = rest.find(['=', ':']) {
             let before = &rest[..pos];
-            let key_start =
-                before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).map_or(0, |i| i + 1);
+            let key_start = key_start(before);
             if key_start < before.len() && self.key_is_sensitive(&before[key_start..]) {
                 return true;
             }
@@ -266,8 +265,7 @@ impl Scrubber<'_> {
         let mut rest = s;
         while let Some(pos) = rest.find(['=', ':']) {
             let (before, after) = rest.split_at(pos);
-            let key_start =
-                before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).map_or(0, |i| i + 1);
+            let key_start = key_start(before);
             let key = &before[key_start..];
             let sep = &after[..1];
             let mut value_part = &after[1..];
@@ -411,6 +409,16 @@ fn scrub_ipv4(s: &str) -> Option<String> {
     changed.then(|| out.concat())
 }
 
+/// Where the key ending `before` starts: after the last character that cannot be in a key
+/// (which may be several bytes long).
+fn key_start(before: &str) -> usize {
+    before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
 /// One automaton for every sensitive key fragment, matched case-insensitively in one pass.
 fn sensitive_keys() -> &'static aho_corasick::AhoCorasick {
     static KEYS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
@@ -502,6 +510,14 @@ mod tests {
         let mut off = json!({"password": "x"});
         assert_eq!(scrub_event(&mut off, &ScrubSettings { enabled: false, ..Default::default() }), 0);
         assert_eq!(off["password"], "x");
+    }
+
+    #[test]
+    fn keys_after_multibyte_characters() {
+        // Found by the event fuzz target: a key preceded by a combining mark.
+        let v = scrub(json!({"url": "http/:/[::\u{322}:80/", "note": "é password=x", "other": "\u{322}token:y"}));
+        assert_eq!(v["note"], "é password=[Filtered]");
+        assert_eq!(v["other"], "\u{322}token:[Filtered]");
     }
 
     #[test]
