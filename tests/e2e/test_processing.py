@@ -58,6 +58,14 @@ def run_app(stack, tag, mode, release=None):
     assert out.returncode == 0, out.stderr
 
 
+def wait_for_count(api, stack, tag, count):
+    """Waits until the one issue matching `tag` has counted `count` events; returns it."""
+    return api.wait_for(
+        lambda: (lambda f: f[0] if f and f[0]["count"] == str(count) else None)(wait_for_issues(api, stack, tag, 1)),
+        f"{count} events counted",
+    )
+
+
 def put(api, path, body, **params):
     return api.session.put(f"{api.base}/{path}", json=body, params=params, timeout=30)
 
@@ -132,11 +140,7 @@ def athena(stack, sql, timeout=60.0):
 def test_athena_counts_events_and_transactions_in_parquet(stack, api):
     tag = new_tag()
     run_app(stack, tag, "5")
-    api.wait_for(
-        lambda: (lambda f: f if f and f[0]["count"] == "5" else None)(wait_for_issues(api, stack, tag, 1)),
-        "five events counted",
-    )
-    [issue] = wait_for_issues(api, stack, tag, 1)
+    issue = wait_for_count(api, stack, tag, 5)
     pid = int(stack["PROJECT_ID"])
     [[events, users]] = athena(
         stack,
@@ -178,10 +182,7 @@ def test_compaction_merges_partition_files_and_drops_duplicate_rows(stack, api):
     """What the hourly schedule sends: merge the small per-batch files; counts do not change."""
     tag = new_tag()
     run_app(stack, tag, "3")
-    api.wait_for(
-        lambda: (lambda f: f if f and f[0]["count"] == "3" else None)(wait_for_issues(api, stack, tag, 1)),
-        "three events counted",
-    )
+    wait_for_count(api, stack, tag, 3)
     pid = int(stack["PROJECT_ID"])
     day = time.strftime("%Y-%m-%d", time.gmtime())
     s3 = aws(stack, "s3")

@@ -47,14 +47,7 @@ pub async fn of_project(deps: &Deps, caller: &Caller, org: &str, slug: &str, eve
 pub async fn list(deps: &Deps, req: &Request, caller: &Caller, id: &str) -> ApiResult {
     let (issue, project) = readable_issue(deps, caller, id).await?;
     let params = &req.query_string_parameters;
-    let limit = match params.first("limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| ApiError::new(400, format!("limit must be between 1 and {MAX_LIMIT}")))?,
-    };
+    let limit = crate::limit_param(req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let order = match params.first("sort") {
         None | Some("newest") => EventOrder::NewestFirst,
         Some("oldest") => EventOrder::OldestFirst,

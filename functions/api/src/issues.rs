@@ -18,14 +18,7 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str, slug: 
     let params = &req.query_string_parameters;
     let query = params.first("query").unwrap_or("is:unresolved");
     let filter = Filter::parse(query)?;
-    let limit = match params.first("limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| ApiError::new(400, format!("limit must be between 1 and {MAX_LIMIT}")))?,
-    };
+    let limit = crate::limit_param(req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let offset = match params.first("cursor") {
         None => 0,
         Some(c) => parse_cursor(c).ok_or_else(|| ApiError::new(400, "Invalid cursor parameter."))?,

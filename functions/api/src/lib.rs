@@ -51,6 +51,18 @@ impl From<StoreError> for ApiError {
 
 pub type ApiResult = Result<Response, ApiError>;
 
+/// The `limit` query parameter: `default` when absent, 400 outside `1..=max`.
+pub(crate) fn limit_param(req: &Request, default: usize, max: usize) -> Result<usize, ApiError> {
+    match req.query_string_parameters.first("limit") {
+        None => Ok(default),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| ApiError::new(400, format!("limit must be between 1 and {max}"))),
+    }
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Response {
     match route(deps, &req).await {
         Ok(resp) => resp,
