@@ -100,6 +100,15 @@ fn default_components(event: &Event) -> (&'static str, Vec<String>) {
             .collect();
         return ("exception", components);
     }
+    // A message with a stack (a thread's) groups by the stack's in-app frames, as an exception
+    // would; without in-app frames, by the message.
+    if let Some(stack) = event.thread_stack() {
+        let in_app: Vec<String> =
+            stack.frames.iter().filter(|f| f.in_app == Some(true)).map(|f| frame_component(f)).collect();
+        if !in_app.is_empty() {
+            return ("threads", in_app);
+        }
+    }
     // A template with parameters groups as the template: "user %s failed" is one issue
     // whoever failed.
     let template = event.logentry.as_ref().filter(|le| le.params.is_some()).and_then(|le| le.message.as_deref());
@@ -326,6 +335,22 @@ mod tests {
             Grouping::of(&at("http://127.0.0.1:1000/app.js")).hash,
             Grouping::of(&at("http://127.0.0.1:2000/app.js")).hash
         );
+    }
+
+    #[test]
+    fn messages_with_a_thread_stack_group_by_its_in_app_frames() {
+        let at = |msg: &str, function: &str| {
+            event(&format!(
+                r#"{{"message":"{msg}","threads":{{"values":[{{"id":1,"stacktrace":{{"frames":[{{"module":"lib","function":"x"}},{{"module":"app","function":"{function}","in_app":true,"lineno":3}}]}}}},{{"id":2}}]}}}}"#
+            ))
+        };
+        let g = Grouping::of(&at("disk full on sda", "save"));
+        assert_eq!((g.variant.as_str(), g.components.clone()), ("threads", vec!["app:save".to_owned()]));
+        assert_eq!(g.hash, Grouping::of(&at("quota exceeded", "save")).hash, "same code path");
+        assert_ne!(g.hash, Grouping::of(&at("disk full on sda", "load")).hash);
+        // No in-app frame: the message decides.
+        let plain = event(r#"{"message":"m","threads":[{"stacktrace":{"frames":[{"function":"x"}]}}]}"#);
+        assert_eq!(Grouping::of(&plain).variant, "message");
     }
 
     #[test]

@@ -52,11 +52,16 @@ impl EventSummary {
         }
         let message = event.message_text().unwrap_or("<unlabeled event>");
         let title = truncate(message.lines().next().unwrap_or(message));
-        // Old SDKs and security reports carry an explicit `culprit`.
+        // Old SDKs and security reports carry an explicit `culprit`; a message with a stack
+        // (a thread's) points at its innermost in-app frame.
         let explicit = event.culprit.clone().filter(|c| !c.is_empty());
+        let from_stack = event
+            .thread_stack()
+            .and_then(|st| st.frames.iter().rev().find(|f| f.in_app == Some(true)))
+            .map(frame_culprit);
         EventSummary {
             title: title.clone(),
-            culprit: event.transaction.clone().or(explicit).unwrap_or_default(),
+            culprit: event.transaction.clone().or(explicit).or(from_stack).unwrap_or_default(),
             level,
             ty: "default".into(),
             metadata: json!({ "title": title }),
@@ -125,6 +130,11 @@ mod tests {
 
     #[test]
     fn message_event_and_levels() {
+        let threaded: Event = serde_json::from_str(
+            r#"{"message":"slow","threads":[{"current":true,"stacktrace":{"frames":[{"module":"app.jobs","function":"run","in_app":true}]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(EventSummary::of(&threaded).culprit, "app.jobs in run");
         let ev: Event = serde_json::from_str(r#"{"message":"disk full","level":"warning"}"#).unwrap();
         let s = EventSummary::of(&ev);
         assert_eq!((s.title.as_str(), s.level.as_str(), s.ty.as_str()), ("disk full", "warning", "default"));

@@ -34,6 +34,10 @@ pub struct Event {
     pub logentry: Option<LogEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<Values<Exception>>,
+    /// Threads: a message captured with `attach_stacktrace`, or a native crash, carries its
+    /// stack here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<Values<Thread>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Vec<Value>>,
     /// Set by the SDK or by a processor (security reports), it overrides the computed culprit.
@@ -117,6 +121,16 @@ pub struct Exception {
 pub struct Stacktrace {
     #[serde(default)]
     pub frames: Vec<Frame>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Thread {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crashed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stacktrace: Option<Stacktrace>,
 }
 
 /// One stack frame; SDKs list them oldest call first, the crashing frame last.
@@ -234,6 +248,24 @@ impl Event {
     /// The exceptions, outermost last, as SDKs send them.
     pub fn exceptions(&self) -> &[Exception] {
         self.exception.as_ref().map(|v| v.values.as_slice()).unwrap_or_default()
+    }
+
+    /// The stack of the thread that matters, when the event has no exception: the crashed
+    /// thread, else the current one, else the only thread with a stack.
+    pub fn thread_stack(&self) -> Option<&Stacktrace> {
+        let threads = &self.threads.as_ref()?.values;
+        let with_stack = |t: &&Thread| t.stacktrace.as_ref().is_some_and(|s| !s.frames.is_empty());
+        let thread = threads
+            .iter()
+            .filter(with_stack)
+            .find(|t| t.crashed == Some(true))
+            .or_else(|| threads.iter().filter(with_stack).find(|t| t.current == Some(true)))
+            .or_else(|| {
+                let mut candidates = threads.iter().filter(with_stack);
+                let only = candidates.next();
+                candidates.next().is_none().then_some(only).flatten()
+            })?;
+        thread.stacktrace.as_ref()
     }
 }
 

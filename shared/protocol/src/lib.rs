@@ -9,4 +9,4 @@ pub mod event;
 pub use auth::{AuthError, SentryAuth};
 pub use decode::{decode_body, DecodeError};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, Item, ItemHeader};
-pub use event::{Event, Exception, Frame, Stacktrace, Timestamp, Values};
+pub use event::{Event, Exception, Frame, Stacktrace, Thread, Timestamp, Values};
