@@ -103,8 +103,7 @@ fn default_components(event: &Event) -> (&'static str, Vec<String>) {
     // A message with a stack (a thread's) groups by the stack's in-app frames, as an exception
     // would; without in-app frames, by the message.
     if let Some(stack) = event.thread_stack() {
-        let in_app: Vec<String> =
-            stack.frames.iter().filter(|f| f.in_app == Some(true)).map(|f| frame_component(f)).collect();
+        let in_app: Vec<String> = stack.frames.iter().filter(|f| f.in_app == Some(true)).map(frame_component).collect();
         if !in_app.is_empty() {
             return ("threads", in_app);
         }
