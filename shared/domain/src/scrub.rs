@@ -192,19 +192,25 @@ impl Scrubber<'_> {
     /// The string without its secrets, and the rule that fired, when anything changed.
     fn scrub_string(&mut self, s: &str) -> Option<(String, &'static str)> {
         // One pass decides which scanners can match at all; most strings need none.
-        let (mut digits, mut dots, mut separators) = (0usize, 0usize, false);
-        for b in s.bytes() {
-            match b {
+        let (mut digits, mut dots, mut colon, mut equals, mut dash, mut b) =
+            (0usize, 0usize, false, false, false, false);
+        for byte in s.bytes() {
+            match byte {
                 b'0'..=b'9' => digits += 1,
                 b'.' => dots += 1,
-                b'=' | b':' => separators = true,
+                b':' => colon = true,
+                b'=' => equals = true,
+                b'-' => dash = true,
+                b'b' | b'B' => b = true,
                 _ => {}
             }
         }
+        let separators = colon || equals;
         let cards = digits >= 13;
         let ips = self.settings.scrub_ip_addresses && dots >= 3;
-        // PEM keys, bearer tokens and URL credentials each start with a marker.
-        let markers = s.len() >= 3 && string_markers().is_match(s);
+        // PEM keys (`-----BEGIN`), bearer tokens and URL credentials (`://`) each start with a
+        // marker; the automaton only runs when the marker's characters are there.
+        let markers = (colon || dash || b) && string_markers().is_match(s);
         let pairs = separators && self.has_sensitive_pair(s);
         if !markers && !pairs && !cards && !ips {
             return None;
