@@ -42,7 +42,7 @@ def has_stack(name):
 def post_deploy():
     out = outputs()
     ddb = client("dynamodb")
-    for table in (out["EventsTable"], out["QuotasTable"]):
+    for table in (out["EventsTable"], out["QuotasTable"], out["DirectoryTable"]):
         ttl = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
             ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
@@ -58,6 +58,16 @@ def post_deploy():
     )
     client("apigatewayv2").update_api(ApiId=out["ApiId"], CorsConfiguration=cors)
     print(f"ok: CORS on API {out['ApiId']}")
+
+    # DSNs: the emulator's API endpoint host (`{id}.execute-api.localhost`) does not resolve
+    # for every SDK, its path form does. Only this deploy parameter differs from AWS.
+    public_url = f"{ENDPOINT}/_aws/execute-api/{out['ApiId']}"
+    lam = client("lambda")
+    env = lam.get_function_configuration(FunctionName=out["ApiFunction"])["Environment"]["Variables"]
+    if env.get("PUBLIC_URL") != public_url:
+        env["PUBLIC_URL"] = public_url
+        lam.update_function_configuration(FunctionName=out["ApiFunction"], Environment={"Variables": env})
+    print(f"ok: DSNs on {public_url}")
 
     s3 = client("s3")
     bucket = out["WebBucket"]

@@ -1,12 +1,12 @@
 //! Event routes: an issue's latest, oldest and paginated events, and one event by id.
 
-use crate::auth::{self, Caller};
-use crate::issues::{link, readable_issue};
+use crate::issues::link;
+use crate::router::Ctx;
 use crate::shapes::event_json;
 use crate::{ApiError, ApiResult, Deps};
 use errata_domain::{Issue, Project, StoredEvent};
 use errata_ports::EventOrder;
-use errata_runtime::http::{self, Request};
+use errata_runtime::http;
 use futures_util::future::try_join_all;
 use serde_json::{json, Value};
 
@@ -14,38 +14,38 @@ const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 100;
 
 /// `GET /api/0/issues/{id}/events/latest/` and `…/oldest/`.
-pub async fn end(deps: &Deps, caller: &Caller, id: &str, order: EventOrder) -> ApiResult {
-    let (issue, project) = readable_issue(deps, caller, id).await?;
+pub async fn end(deps: &Deps, ctx: &Ctx<'_>, order: EventOrder) -> ApiResult {
+    let (issue, project) = (ctx.issue()?, ctx.project()?);
     let page = deps.issues.issue_events(issue.id, order, None, 1).await?;
     let stored = page.events.into_iter().next().ok_or_else(ApiError::not_found)?;
     let event = load(deps, &stored).await?;
-    Ok(http::json(200, &event_json(&event, &issue, &project)))
+    Ok(http::json(200, &event_json(&event, issue, project)))
 }
 
 /// `GET /api/0/issues/{id}/events/{event_id}/`
-pub async fn of_issue(deps: &Deps, caller: &Caller, id: &str, event_id: &str) -> ApiResult {
-    let (issue, project) = readable_issue(deps, caller, id).await?;
-    let event_id = normalized_id(event_id)?;
+pub async fn of_issue(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (issue, project) = (ctx.issue()?, ctx.project()?);
+    let event_id = normalized_id(ctx.param("event_id"))?;
     let stored = deps.issues.event(project.id, &event_id).await?.filter(|e| e.issue_id == issue.id);
     let stored = stored.ok_or_else(ApiError::not_found)?;
     let event = load(deps, &stored).await?;
-    Ok(http::json(200, &event_json(&event, &issue, &project)))
+    Ok(http::json(200, &event_json(&event, issue, project)))
 }
 
 /// `GET /api/0/projects/{org}/{project}/events/{event_id}/`
-pub async fn of_project(deps: &Deps, caller: &Caller, org: &str, slug: &str, event_id: &str) -> ApiResult {
-    let project = auth::project_by_slug(deps, caller, org, slug).await?;
-    let event_id = normalized_id(event_id)?;
+pub async fn of_project(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let project = ctx.project()?;
+    let event_id = normalized_id(ctx.param("event_id"))?;
     let stored = deps.issues.event(project.id, &event_id).await?.ok_or_else(ApiError::not_found)?;
     let issue = deps.issues.issue(stored.issue_id).await?.ok_or_else(ApiError::not_found)?;
     let event = load(deps, &stored).await?;
-    Ok(http::json(200, &event_json(&event, &issue, &project)))
+    Ok(http::json(200, &event_json(&event, &issue, project)))
 }
 
 /// `GET /api/0/issues/{id}/events/`: newest first (`?sort=oldest` for the other end), paged
 /// with `cursor` and `limit`; `full=true` returns whole events instead of summaries.
-pub async fn list(deps: &Deps, req: &Request, caller: &Caller, id: &str) -> ApiResult {
-    let (issue, project) = readable_issue(deps, caller, id).await?;
+pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (req, issue, project) = (ctx.req, ctx.issue()?, ctx.project()?);
     let params = &req.query_string_parameters;
     let limit = crate::limit_param(req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let order = match params.first("sort") {
@@ -69,9 +69,9 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, id: &str) -> ApiR
         .map(
             |(stored, body)| {
                 if full {
-                    event_json(body, &issue, &project)
+                    event_json(body, issue, project)
                 } else {
-                    summary(stored, body, &issue, &project)
+                    summary(stored, body, issue, project)
                 }
             },
         )

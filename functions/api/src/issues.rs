@@ -1,10 +1,10 @@
 //! Issue routes: the project issue list, issue detail, status changes (single and bulk).
 
-use crate::auth::{self, Caller};
+use crate::router::Ctx;
 use crate::shapes::{issue_json, user_report_json};
 use crate::{ApiError, ApiResult, Deps};
 use errata_domain::status::shown_substatus;
-use errata_domain::{Issue, IssueId, IssueStatus, Project, StatusRequest, Substatus, Timestamp};
+use errata_domain::{Issue, IssueId, IssueStatus, StatusRequest, Substatus, Timestamp};
 use errata_ports::FeedbackScope;
 use errata_runtime::http::{self, Request};
 use serde_json::{json, Value};
@@ -13,8 +13,8 @@ const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
 
 /// `GET /api/0/projects/{org}/{project}/issues/`
-pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str, slug: &str) -> ApiResult {
-    let project = auth::project_by_slug(deps, caller, org, slug).await?;
+pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (req, project) = (ctx.req, ctx.project()?);
     let params = &req.query_string_parameters;
     let query = params.first("query").unwrap_or("is:unresolved");
     let filter = Filter::parse(query)?;
@@ -28,7 +28,7 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str, slug: 
     sort(&mut issues, params.first("sort").unwrap_or("date"))?;
 
     let total = issues.len();
-    let page: Vec<_> = issues.iter().skip(offset).take(limit).map(|i| issue_json(i, &project, &deps.web_url)).collect();
+    let page: Vec<_> = issues.iter().skip(offset).take(limit).map(|i| issue_json(i, project, &deps.web_url)).collect();
     let path = http::path(req);
     let link = link_header(&path, req.raw_query_string.as_deref().unwrap_or(""), offset, limit, total);
     let resp = http::json(200, &page);
@@ -37,25 +37,21 @@ pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str, slug: 
 }
 
 /// `GET /api/0/issues/{id}/`
-pub async fn detail(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
-    let (issue, project) = readable_issue(deps, caller, id).await?;
-    Ok(http::json(200, &issue_json(&issue, &project, &deps.web_url)))
+pub async fn detail(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    Ok(http::json(200, &issue_json(ctx.issue()?, ctx.project()?, &deps.web_url)))
 }
 
 /// `PUT /api/0/issues/{id}/`: `{"status": …, "statusDetails": {…}}` as Sentry takes it.
-pub async fn update(deps: &Deps, req: &Request, caller: &Caller, id: &str) -> ApiResult {
-    caller.require("event:write")?;
-    let (issue, project) = readable_issue(deps, caller, id).await?;
-    let request = parse_status_request(req)?;
-    let issue = apply(deps, issue, &request).await?;
-    Ok(http::json(200, &issue_json(&issue, &project, &deps.web_url)))
+pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let request = parse_status_request(ctx.req)?;
+    let issue = apply(deps, ctx.issue()?.clone(), &request).await?;
+    Ok(http::json(200, &issue_json(&issue, ctx.project()?, &deps.web_url)))
 }
 
 /// `PUT /api/0/projects/{org}/{project}/issues/?id=1&id=2`: the same change to several issues.
 /// Ids of other projects are ignored, as Sentry does.
-pub async fn bulk_update(deps: &Deps, req: &Request, caller: &Caller, org: &str, slug: &str) -> ApiResult {
-    caller.require("event:write")?;
-    let project = auth::project_by_slug(deps, caller, org, slug).await?;
+pub async fn bulk_update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (req, project) = (ctx.req, ctx.project()?);
     let ids: Vec<&str> = req.query_string_parameters.all("id").unwrap_or_default();
     if ids.is_empty() {
         return Err(ApiError::new(400, "Select the issues to update with one or more id= parameters."));
@@ -71,7 +67,7 @@ pub async fn bulk_update(deps: &Deps, req: &Request, caller: &Caller, org: &str,
         last = Some(apply(deps, issue, &request).await?);
     }
     let Some(issue) = last else { return Err(ApiError::not_found()) };
-    let shape = issue_json(&issue, &project, &deps.web_url);
+    let shape = issue_json(&issue, project, &deps.web_url);
     Ok(http::json(
         200,
         &json!({ "status": shape["status"], "substatus": shape["substatus"], "statusDetails": shape["statusDetails"] }),
@@ -139,8 +135,8 @@ fn parse_status_request(req: &Request) -> Result<StatusRequest, ApiError> {
 }
 
 /// `GET /api/0/issues/{id}/user-reports/`: the feedback about an issue's events, newest first.
-pub async fn user_reports(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
-    let (issue, project) = readable_issue(deps, caller, id).await?;
+pub async fn user_reports(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (issue, project) = (ctx.issue()?, ctx.project()?);
     let mut reports = deps.issues.feedback(project.id, FeedbackScope::Issue(issue.id), MAX_LIMIT).await?;
     for f in deps.issues.feedback(project.id, FeedbackScope::Unattached, MAX_LIMIT).await? {
         if feedback_issue(deps, &f).await? == Some(issue.id) {
@@ -150,13 +146,13 @@ pub async fn user_reports(deps: &Deps, caller: &Caller, id: &str) -> ApiResult {
     reports.sort_by_key(|f| std::cmp::Reverse(f.timestamp));
     Ok(http::json(
         200,
-        &reports.iter().map(|f| user_report_json(f, Some(&issue), &project, &deps.web_url)).collect::<Vec<_>>(),
+        &reports.iter().map(|f| user_report_json(f, Some(issue), project, &deps.web_url)).collect::<Vec<_>>(),
     ))
 }
 
 /// `GET /api/0/projects/{org}/{project}/user-reports/`: all of a project's feedback.
-pub async fn project_user_reports(deps: &Deps, caller: &Caller, org: &str, slug: &str) -> ApiResult {
-    let project = auth::project_by_slug(deps, caller, org, slug).await?;
+pub async fn project_user_reports(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let project = ctx.project()?;
     let reports = deps.issues.feedback(project.id, FeedbackScope::All, MAX_LIMIT).await?;
     let mut out = Vec::with_capacity(reports.len());
     for f in &reports {
@@ -164,7 +160,7 @@ pub async fn project_user_reports(deps: &Deps, caller: &Caller, org: &str, slug:
             Some(id) => deps.issues.issue(id).await?,
             None => None,
         };
-        out.push(user_report_json(f, issue.as_ref(), &project, &deps.web_url));
+        out.push(user_report_json(f, issue.as_ref(), project, &deps.web_url));
     }
     Ok(http::json(200, &out))
 }
@@ -179,13 +175,6 @@ async fn feedback_issue(deps: &Deps, f: &errata_domain::Feedback) -> Result<Opti
         Some(event_id) => Ok(deps.issues.event(f.project_id, event_id).await?.map(|e| e.issue_id)),
         None => Ok(None),
     }
-}
-
-pub async fn readable_issue(deps: &Deps, caller: &Caller, id: &str) -> Result<(Issue, Project), ApiError> {
-    let id = IssueId::parse(id).ok_or_else(ApiError::not_found)?;
-    let issue = deps.issues.issue(id).await?.ok_or_else(ApiError::not_found)?;
-    let project = auth::project_by_id(deps, caller, issue.project_id).await?;
-    Ok((issue, project))
 }
 
 /// The part of Sentry's search syntax this slice understands: `is:<status>`, `level:<level>`

@@ -1,14 +1,22 @@
-//! The JSON API under `/api/0/`, in the shapes of Sentry's public API.
-//! Issues (list, detail, status changes), their events, and release health.
+//! The JSON API under `/api/0/`, in the shapes of Sentry's public API: accounts and tenancy,
+//! projects and DSN keys, issues (search, detail, status changes), their events, and release
+//! health. `router.rs` holds the route table and checks access before any handler runs.
 
+mod account;
 mod auth;
+mod body;
 mod events;
 mod issues;
+mod keys;
+mod orgs;
+mod projects;
+pub mod router;
 mod sessions;
 mod shapes;
 
-use errata_ports::{BlobStore, Directory, EventOrder, IssueStore, ReleaseHealth, StoreError};
+use errata_ports::{BlobStore, Directory, EventOrder, IssueStore, Outbox, ReleaseHealth, StoreError};
 use errata_runtime::http::{self, Request, Response};
+use router::{Ctx, Op};
 use std::sync::Arc;
 
 pub struct Deps {
@@ -16,8 +24,12 @@ pub struct Deps {
     pub issues: Arc<dyn IssueStore>,
     pub health: Arc<dyn ReleaseHealth>,
     pub events: Arc<dyn BlobStore>,
-    /// Base URL of the web app, for `permalink`s. Empty when unknown.
+    /// Where invitations (and later alerts) go for delivery.
+    pub outbox: Arc<dyn Outbox>,
+    /// Base URL of the web app, for `permalink`s and invitation links. Empty when unknown.
     pub web_url: String,
+    /// Public base URL of ingest (the HTTP API), for the DSNs of keys.
+    pub public_url: String,
 }
 
 /// A failed request: its status and the `detail` message the client sees.
@@ -70,33 +82,64 @@ pub async fn handle(deps: &Deps, req: Request) -> Response {
     }
 }
 
+/// Unix seconds now.
+pub(crate) fn now_secs() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 async fn route(deps: &Deps, req: &Request) -> ApiResult {
     let path = http::path(req);
     let method = http::method(req);
     let Some(rest) = path.strip_prefix("/api/0/") else { return Err(ApiError::not_found()) };
-    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    let user = auth::authenticate(deps, req).await?;
-    let not_allowed = || ApiError::new(405, format!("Method \"{method}\" not allowed."));
-    match (method.as_str(), segments.as_slice()) {
-        ("GET", ["projects", org, project, "issues"]) => issues::list(deps, req, &user, org, project).await,
-        ("PUT", ["projects", org, project, "issues"]) => issues::bulk_update(deps, req, &user, org, project).await,
-        ("GET", ["projects", org, project, "events", event_id]) => {
-            events::of_project(deps, &user, org, project, event_id).await
-        }
-        ("GET", ["organizations", org, "sessions"]) => sessions::list(deps, req, &user, org).await,
-        ("GET", ["issues", id]) => issues::detail(deps, &user, id).await,
-        ("PUT", ["issues", id]) => issues::update(deps, req, &user, id).await,
-        ("GET", ["issues", id, "events"]) => events::list(deps, req, &user, id).await,
-        ("GET", ["issues", id, "user-reports"]) => issues::user_reports(deps, &user, id).await,
-        ("GET", ["projects", org, project, "user-reports"]) => {
-            issues::project_user_reports(deps, &user, org, project).await
-        }
-        ("GET", ["issues", id, "events", "latest"]) => events::end(deps, &user, id, EventOrder::NewestFirst).await,
-        ("GET", ["issues", id, "events", "oldest"]) => events::end(deps, &user, id, EventOrder::OldestFirst).await,
-        ("GET", ["issues", id, "events", event_id]) => events::of_issue(deps, &user, id, event_id).await,
-        (_, ["projects", _, _, "issues"] | ["issues", _]) => Err(not_allowed()),
-        (_, ["projects", _, _, "events", _] | ["issues", _, "events", ..]) => Err(not_allowed()),
-        _ => Err(ApiError::not_found()),
+    let (route, params) = router::find(&method, rest)?;
+    let ctx = router::resolve(deps, req, route, params).await?;
+    dispatch(deps, &ctx, route.op).await
+}
+
+async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {
+    match op {
+        Op::Login => account::login(deps, ctx).await,
+        Op::Logout => account::logout(deps, ctx).await,
+        Op::Setup => account::setup(deps, ctx).await,
+        Op::InviteDetails => account::invite_details(deps, ctx).await,
+        Op::AcceptInvite => account::accept_invite(deps, ctx).await,
+        Op::Me => account::me(deps, ctx).await,
+        Op::ListTokens => account::list_tokens(deps, ctx).await,
+        Op::CreateToken => account::create_token(deps, ctx).await,
+        Op::DeleteToken => account::delete_token(deps, ctx).await,
+        Op::ListOrgs => orgs::list(deps, ctx).await,
+        Op::CreateOrg => orgs::create(deps, ctx).await,
+        Op::OrgDetail => orgs::detail(deps, ctx).await,
+        Op::UpdateOrg => orgs::update(deps, ctx).await,
+        Op::OrgProjects => orgs::projects(deps, ctx).await,
+        Op::CreateProject => orgs::create_project(deps, ctx).await,
+        Op::ListMembers => orgs::members(deps, ctx).await,
+        Op::InviteMember => orgs::invite(deps, ctx).await,
+        Op::UpdateMember => orgs::update_member(deps, ctx).await,
+        Op::RemoveMember => orgs::remove_member(deps, ctx).await,
+        Op::OrgSessions => sessions::list(deps, ctx).await,
+        Op::MyProjects => projects::mine(deps, ctx).await,
+        Op::ProjectDetail => projects::detail(deps, ctx).await,
+        Op::UpdateProject => projects::update(deps, ctx).await,
+        Op::ListKeys => keys::list(deps, ctx).await,
+        Op::CreateKey => keys::create(deps, ctx).await,
+        Op::KeyDetail => keys::detail(deps, ctx).await,
+        Op::UpdateKey => keys::update(deps, ctx).await,
+        Op::DeleteKey => keys::delete(deps, ctx).await,
+        Op::RotateKey => keys::rotate(deps, ctx).await,
+        Op::ListFilters => projects::filters(deps, ctx).await,
+        Op::UpdateFilter => projects::update_filter(deps, ctx).await,
+        Op::ListIssues => issues::list(deps, ctx).await,
+        Op::BulkUpdateIssues => issues::bulk_update(deps, ctx).await,
+        Op::ProjectEvent => events::of_project(deps, ctx).await,
+        Op::ProjectUserReports => issues::project_user_reports(deps, ctx).await,
+        Op::IssueDetail => issues::detail(deps, ctx).await,
+        Op::UpdateIssue => issues::update(deps, ctx).await,
+        Op::IssueEvents => events::list(deps, ctx).await,
+        Op::IssueLatestEvent => events::end(deps, ctx, EventOrder::NewestFirst).await,
+        Op::IssueOldestEvent => events::end(deps, ctx, EventOrder::OldestFirst).await,
+        Op::IssueEvent => events::of_issue(deps, ctx).await,
+        Op::IssueUserReports => issues::user_reports(deps, ctx).await,
     }
 }
 

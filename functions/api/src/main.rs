@@ -1,7 +1,7 @@
 //! The api Lambda: wiring only.
 
 use errata_api::{handle, Deps};
-use errata_aws::{load_config, DynamoDirectory, DynamoIssueStore, S3Blobs};
+use errata_aws::{load_config, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsOutbox};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::sync::Arc;
@@ -13,6 +13,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let issues_table = env("ISSUES_TABLE")?;
     let events_table = env("EVENTS_TABLE")?;
     let events_bucket = env("EVENTS_BUCKET")?;
+    let notify_queue = env("NOTIFY_QUEUE_URL")?;
+    let public_url = env("PUBLIC_URL")?;
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, 90));
@@ -21,7 +23,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         issues: store.clone(),
         health: store,
         events: Arc::new(S3Blobs::new(&aws, events_bucket)),
+        outbox: Arc::new(SqsOutbox::new(&aws, notify_queue)),
         web_url,
+        public_url,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<errata_runtime::http::Request>| async move {

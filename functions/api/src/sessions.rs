@@ -2,11 +2,11 @@
 //! `GET /api/0/organizations/{org}/sessions/?project=ID&field=sum(session)&groupBy=session.status
 //! &query=release:app@1.0&statsPeriod=24h&interval=1h`.
 
-use crate::auth::{self, Caller};
+use crate::router::Ctx;
 use crate::{ApiError, ApiResult, Deps};
 use errata_domain::sessions::{SessionBucket, SessionCounts};
 use errata_domain::Timestamp;
-use errata_runtime::http::{self, Request};
+use errata_runtime::http;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -14,16 +14,16 @@ const HOUR_MS: i64 = 3_600_000;
 const MAX_PERIOD_MS: i64 = 90 * 24 * HOUR_MS;
 const STATUSES: [&str; 4] = ["healthy", "errored", "crashed", "abnormal"];
 
-pub async fn list(deps: &Deps, req: &Request, caller: &Caller, org: &str) -> ApiResult {
+pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (req, org) = (ctx.req, &ctx.member()?.org);
     let params = &req.query_string_parameters;
     let project_id: u64 = params
         .first("project")
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| ApiError::new(400, "project=<id> is required."))?;
-    let project = auth::project_by_id(deps, caller, project_id).await?;
-    if project.org != org {
-        return Err(ApiError::not_found());
-    }
+    // Only a project of this organization: any other id is as unknown as a missing one.
+    let project =
+        deps.directory.project(project_id).await?.filter(|p| &p.org == org).ok_or_else(ApiError::not_found)?;
     let fields: Vec<&str> = params.all("field").unwrap_or_default();
     if fields.is_empty() {
         return Err(ApiError::new(400, "field is required: sum(session) or crash_free_rate(session)."));

@@ -1,7 +1,8 @@
 //! Errata's records in the JSON shapes of Sentry's API (camelCase keys, string ids).
 
+use errata_domain::filters::InboundFilters;
 use errata_domain::status::shown_substatus;
-use errata_domain::{Feedback, Issue, Project, Timestamp};
+use errata_domain::{Feedback, Invite, Issue, Member, Org, Project, ProjectKey, Timestamp};
 use serde_json::{json, Map, Value};
 
 /// Sentry's "group" serialization, as the issue list and issue detail return it.
@@ -44,6 +45,129 @@ pub fn issue_json(issue: &Issue, project: &Project, web_url: &str) -> Value {
         "lastSeen": issue.last_seen.to_rfc3339(),
         "stats": {},
     })
+}
+
+fn date(unix_secs: i64) -> Value {
+    match Timestamp::from_unix_millis(unix_secs.saturating_mul(1000)) {
+        Some(t) if unix_secs > 0 => json!(t.to_rfc3339()),
+        _ => Value::Null,
+    }
+}
+
+pub fn org_json(org: &Org) -> Value {
+    json!({ "id": org.slug, "slug": org.slug, "name": org.name, "status": { "id": "active", "name": "active" } })
+}
+
+pub fn member_json(m: &Member, name: Option<&str>) -> Value {
+    json!({
+        "id": m.email,
+        "email": m.email,
+        "name": name.unwrap_or(&m.email),
+        "role": m.role.as_str(),
+        "orgRole": m.role.as_str(),
+        "roleName": role_name(m.role),
+        "pending": false,
+        "expired": false,
+        "inviteStatus": "approved",
+        "user": { "id": m.email, "email": m.email, "name": name.unwrap_or(&m.email) },
+    })
+}
+
+pub fn invite_json(i: &Invite, now_secs: i64) -> Value {
+    json!({
+        "id": i.email,
+        "email": i.email,
+        "name": i.email,
+        "role": i.role.as_str(),
+        "orgRole": i.role.as_str(),
+        "roleName": role_name(i.role),
+        "pending": true,
+        "expired": i.expires_at <= now_secs,
+        "inviteStatus": "approved",
+        "inviterName": i.invited_by,
+        "dateCreated": date(i.created_at),
+        "user": null,
+    })
+}
+
+fn role_name(role: errata_domain::Role) -> &'static str {
+    match role {
+        errata_domain::Role::Member => "Member",
+        errata_domain::Role::Admin => "Admin",
+        errata_domain::Role::Owner => "Owner",
+    }
+}
+
+/// Sentry's short project serialization (lists).
+pub fn project_json(p: &Project) -> Value {
+    json!({
+        "id": p.id.to_string(),
+        "slug": p.slug,
+        "name": p.name,
+        "platform": p.platform,
+        "organization": { "slug": p.org },
+        "status": "active",
+        "isMember": true,
+        "hasAccess": true,
+    })
+}
+
+/// The project detail: the list shape plus its settings, under Sentry's names where Sentry
+/// has them and in full under `settings`.
+pub fn project_detail_json(p: &Project) -> Value {
+    let mut shape = project_json(p);
+    let scrub = &p.settings.scrubbing;
+    shape["dataScrubber"] = json!(scrub.enabled);
+    shape["dataScrubberDefaults"] = json!(scrub.enabled);
+    shape["scrubIPAddresses"] = json!(scrub.scrub_ip_addresses);
+    shape["sensitiveFields"] = json!(scrub.sensitive_fields);
+    shape["safeFields"] = json!(scrub.safe_fields);
+    shape["settings"] = serde_json::to_value(&p.settings).unwrap_or(Value::Null);
+    shape["quota"] = match p.quota {
+        Some(q) => json!({ "count": q.count, "window": q.window_secs }),
+        None => Value::Null,
+    };
+    shape
+}
+
+/// A DSN key, with its DSNs built on the public URL of ingest.
+pub fn key_json(k: &ProjectKey, public_url: &str) -> Value {
+    let base = public_url.trim_end_matches('/');
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    let dsn = format!("{scheme}://{}@{rest}/{}", k.public_key, k.project_id);
+    let endpoint = |what: &str| format!("{base}/api/{}/{what}/?sentry_key={}", k.project_id, k.public_key);
+    json!({
+        "id": k.public_key,
+        "name": k.label,
+        "label": k.label,
+        "public": k.public_key,
+        "secret": null,
+        "projectId": k.project_id,
+        "isActive": k.enabled,
+        "rateLimit": k.rate_limit.map(|l| json!({ "count": l.count, "window": l.window_secs })),
+        "dsn": {
+            "public": dsn,
+            "secret": dsn,
+            "security": endpoint("security"),
+            "csp": endpoint("security"),
+            "minidump": endpoint("minidump"),
+            "store": endpoint("store"),
+            "envelope": endpoint("envelope"),
+        },
+        "dateCreated": date(k.created_at),
+    })
+}
+
+/// The inbound filters as Sentry's `filters/` route lists them.
+pub fn filters_json(f: &InboundFilters) -> Value {
+    json!([
+        { "id": "browser-extensions", "active": f.browser_extensions, "name": "Errors caused by browser extensions" },
+        { "id": "localhost", "active": f.localhost, "name": "Events coming from localhost" },
+        { "id": "legacy-browsers", "active": f.legacy_browsers, "name": "Errors from legacy browsers" },
+        { "id": "web-crawlers", "active": f.web_crawlers, "name": "Errors from web crawlers" },
+        { "id": "error-messages", "active": !f.error_messages.is_empty(), "patterns": f.error_messages, "name": "Errors whose message matches a pattern" },
+        { "id": "releases", "active": !f.releases.is_empty(), "patterns": f.releases, "name": "Errors from releases matching a pattern" },
+    ])
 }
 
 /// Sentry's "user report" serialization of feedback.

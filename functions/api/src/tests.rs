@@ -6,16 +6,23 @@ use errata_domain::secrets::token_digest;
 use errata_domain::{
     ApiToken, BodyRef, EventSummary, Grouping, IssueId, Member, Org, Project, Role, Sighting, Timestamp,
 };
-use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryIssues};
+use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryIssues, MemoryOutbox};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "errata_aaaa";
 const OTHER_TOKEN: &str = "errata_bbbb";
 /// Ann's read-only token.
 const READ_TOKEN: &str = "errata_cccc";
+/// Mia is a member of acme, Adam an admin (Ann is its owner, Olaf owns other).
+const MEMBER_TOKEN: &str = "errata_dddd";
+const ADMIN_TOKEN: &str = "errata_eeee";
+/// The DSN keys of acme/web and other/web.
+const ACME_KEY: &str = "0123456789abcdef0123456789abcdef";
+const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210";
 
 struct World {
     deps: Deps,
+    outbox: Arc<MemoryOutbox>,
     issue_ids: Vec<IssueId>,
     foreign_issue: IssueId,
 }
@@ -45,6 +52,8 @@ async fn world() -> World {
                 email: email.into(),
                 label: "t".into(),
                 scopes: vec![],
+                created_at: 0,
+                last_chars: String::new(),
             })
             .await
             .unwrap();
@@ -55,9 +64,40 @@ async fn world() -> World {
             email: "ann@acme.test".into(),
             label: "read".into(),
             scopes: vec!["event:read".into(), "project:read".into()],
+            created_at: 0,
+            last_chars: String::new(),
         })
         .await
         .unwrap();
+    for (email, role, token) in
+        [("mia@acme.test", Role::Member, MEMBER_TOKEN), ("adam@acme.test", Role::Admin, ADMIN_TOKEN)]
+    {
+        directory.put_member(&Member { org: "acme".into(), email: email.into(), role }).await.unwrap();
+        directory
+            .put_api_token(&ApiToken {
+                digest: token_digest(token),
+                email: email.into(),
+                label: "t".into(),
+                scopes: vec![],
+                created_at: 0,
+                last_chars: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    for (key, project_id) in [(ACME_KEY, 1), (OTHER_KEY, 2)] {
+        directory
+            .put_project_key(&errata_domain::ProjectKey {
+                public_key: key.into(),
+                project_id,
+                label: "Default".into(),
+                enabled: true,
+                rate_limit: None,
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+    }
     let mut issue_ids = Vec::new();
     // acme/web is project 1, other/web project 2.
     for (n, (project_id, ty, ts)) in
@@ -93,8 +133,18 @@ async fn world() -> World {
     }
     let foreign_issue = issue_ids.pop().unwrap();
     let health = issues.clone();
+    let outbox = Arc::new(MemoryOutbox::default());
     World {
-        deps: Deps { directory, issues, health, events, web_url: "http://web.test".into() },
+        deps: Deps {
+            directory,
+            issues,
+            health,
+            events,
+            outbox: outbox.clone(),
+            web_url: "http://web.test".into(),
+            public_url: "http://ingest.test/base".into(),
+        },
+        outbox,
         issue_ids,
         foreign_issue,
     }
@@ -415,3 +465,5 @@ async fn user_reports_per_issue_and_project() {
     let (status, _, _) = call(&w, "/api/0/projects/acme/web/user-reports/", "", Some(OTHER_TOKEN)).await;
     assert_eq!(status, 404);
 }
+
+mod access;

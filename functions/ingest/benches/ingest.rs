@@ -81,6 +81,7 @@ fn main() {
         label: "bench".into(),
         enabled: true,
         rate_limit: None,
+        created_at: 0,
     }))
     .expect("key");
     println!("ingest handler, one core, gzip envelopes (API Gateway event in → queue message out)");

@@ -23,6 +23,7 @@ async fn world() -> World {
             label: "Default".into(),
             enabled: true,
             rate_limit: None,
+            created_at: 0,
         })
         .await
         .unwrap();
@@ -33,6 +34,7 @@ async fn world() -> World {
             label: "Off".into(),
             enabled: false,
             rate_limit: None,
+            created_at: 0,
         })
         .await
         .unwrap();
@@ -262,6 +264,7 @@ async fn limited_world(key_limit: Option<RateLimit>, quota: Option<RateLimit>) -
             label: "L".into(),
             enabled: true,
             rate_limit: key_limit,
+            created_at: 0,
         })
         .await
         .unwrap();

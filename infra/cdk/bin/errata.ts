@@ -3,6 +3,7 @@
 //              them (default: $CARGO_TARGET_DIR/lambda, else <repo>/target/lambda)
 //   arch       arm64 (default, AWS) or x86_64 (a local emulator on an x86 host)
 //   sender     SES sender address;  webUrl  where the web app is served
+//   publicUrl  base URL of ingest for DSNs (default: the HTTP API endpoint)
 //   stackName  default "errata"
 import * as path from 'node:path';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
@@ -21,6 +22,7 @@ new ErrataStack(app, ctx('stackName') ?? 'errata', {
   architecture: arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
   senderEmail: ctx('sender'),
   webUrl: ctx('webUrl'),
+  publicUrl: ctx('publicUrl'),
   retentionDays: ctx('retentionDays') ? Number(ctx('retentionDays')) : undefined,
   dataRemovalPolicy: ctx('destroyData') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -8,6 +8,7 @@ export interface ErrataStackProps extends StackProps {
   readonly architecture: lambda.Architecture;
   readonly senderEmail?: string;
   readonly webUrl?: string;
+  readonly publicUrl?: string;
   readonly retentionDays?: number;
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
@@ -31,6 +32,8 @@ export class ErrataStack extends Stack {
       AthenaDatabase: errata.eventStore.database,
       AthenaWorkGroup: errata.eventStore.workGroup,
       ProcessorFunction: errata.functions.processor.functionName,
+      ApiFunction: errata.functions.api.functionName,
+      NotificationQueueUrl: errata.queues.notifications.queue.queueUrl,
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
     };

@@ -38,6 +38,8 @@ export interface ErrataProps {
   readonly senderEmail?: string;
   /** Where the web app is served, for links in API responses and e-mails. */
   readonly webUrl?: string;
+  /** Public base URL of ingest, for DSNs (a custom domain); default: the HTTP API's endpoint. */
+  readonly publicUrl?: string;
   /** Removal policy of data (tables, buckets). RETAIN for production. */
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
@@ -97,7 +99,8 @@ export class Errata extends Construct {
         timeToLiveAttribute: ttl,
         removalPolicy,
       });
-    const directory = table('Directory', true);
+    // Sessions and invitations carry `expires_at`; DynamoDB deletes them after it.
+    const directory = table('Directory', true, 'expires_at');
     const issues = table('Issues', true);
     issues.addGlobalSecondaryIndex({ indexName: 'by-id', partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER } });
     const events = table('Events', false, 'expires_at');
@@ -222,6 +225,7 @@ export class Errata extends Construct {
         EVENTS_TABLE: common.EVENTS_TABLE,
         EVENTS_BUCKET: common.EVENTS_BUCKET,
         WEB_URL: props.webUrl ?? '',
+        NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
         RUST_LOG: common.RUST_LOG,
       },
       notifier: { RUST_LOG: common.RUST_LOG },
@@ -267,7 +271,9 @@ export class Errata extends Construct {
     this.buckets.events.grantRead(fns.processor, 'parquet/*');
     this.buckets.events.grantDelete(fns.processor, 'parquet/*');
 
-    directory.grantReadData(fns.api);
+    // Accounts, organizations, projects, keys, sessions and invitations are written here.
+    directory.grantReadWriteData(fns.api);
+    this.queues.notifications.queue.grantSendMessages(fns.api); // invitation e-mails
     issues.grantReadData(fns.api);
     issues.grant(fns.api, 'dynamodb:UpdateItem'); // status changes (resolve, ignore…)
     events.grantReadData(fns.api);
@@ -304,5 +310,7 @@ export class Errata extends Construct {
       (route.node.defaultChild as apigwv2.CfnRoute).routeKey = `POST /api/{project_id}/${endpoint}/`;
     }
     this.api.addRoutes({ path: '/api/0/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration: new HttpLambdaIntegration('ApiIntegration', fns.api) });
+    // The base of the DSNs the API hands out: a custom domain when there is one.
+    fns.api.addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
   }
 }

@@ -10,7 +10,14 @@
 //! | `KEY#digest`    | `KEY`           | DSN key, under the SHA-256 of its key  |
 //! | `USER#email`    | `USER`          | user, argon2id password hash           |
 //! | `TOKEN#digest`  | `TOKEN`         | API token, under its SHA-256 only      |
+//! | `USER#email`    | `MEMBER#org`    | copy of a membership, to list a user's organizations |
+//! | `USER#email`    | `TOKEN#digest`  | copy of a token, to list a user's tokens |
+//! | `PROJECT#id`    | `KEY#public`    | copy of a DSN key, to list a project's keys |
+//! | `SESSION#digest`| `SESSION`       | browser session (TTL `expires_at`)     |
+//! | `INVITE#digest` | `INVITE`        | invitation, under the SHA-256 of its secret (TTL) |
+//! | `ORG#slug`      | `INVITE#email`  | copy of a pending invitation           |
 //! | `COUNTER`       | `PROJECT`       | last project id handed out             |
+//! | `SETUP`         | `SETUP`         | first-run setup claimed                |
 //!
 //! The issue store is in `issues.rs`.
 
@@ -19,7 +26,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use errata_domain::secrets::{key_digest, secrets_equal};
-use errata_domain::{ApiToken, Member, Org, Project, ProjectKey, RateLimit, Role, User};
+use errata_domain::{ApiToken, Invite, Member, Org, Project, ProjectKey, RateLimit, Role, Session, User};
 use errata_ports::{Directory, RateLimiter, StoreError, StoreResult};
 use std::collections::HashMap;
 
@@ -81,6 +88,40 @@ impl DynamoDirectory {
         Ok(())
     }
 
+    async fn delete(&self, pk: String, sk: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb delete_item", &e))?;
+        Ok(())
+    }
+
+    /// The items of partition `pk` whose sort key starts with `prefix`, at most `MAX_LISTED`.
+    async fn list(&self, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .into_paginator()
+            .items()
+            .send();
+        let mut items = Vec::new();
+        while let Some(item) = pages.next().await {
+            items.push(item.map_err(|e| classify("dynamodb query", &e))?);
+            if items.len() >= MAX_LISTED {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
     async fn next_project_id(&self) -> StoreResult<u64> {
         let out = self
             .client
@@ -97,6 +138,55 @@ impl DynamoDirectory {
             .map_err(|e| classify("dynamodb update_item", &e))?;
         out.attributes.as_ref().and_then(|a| get_n(a, "value")).ok_or_else(|| corrupt("project counter"))
     }
+}
+
+/// The most items a directory listing returns (members, projects, keys, tokens of one owner).
+pub const MAX_LISTED: usize = 1000;
+
+fn key_from(item: &Item) -> StoreResult<ProjectKey> {
+    Ok(ProjectKey {
+        public_key: get_s(item, "public_key").ok_or_else(|| corrupt("key"))?,
+        project_id: get_n(item, "project_id").ok_or_else(|| corrupt("key"))?,
+        label: get_s(item, "label").unwrap_or_default(),
+        enabled: get_bool(item, "enabled").unwrap_or(true),
+        rate_limit: rate_limit_from(item),
+        created_at: get_n(item, "created_at").unwrap_or(0),
+    })
+}
+
+fn token_from(item: &Item) -> StoreResult<ApiToken> {
+    Ok(ApiToken {
+        digest: get_s(item, "digest").ok_or_else(|| corrupt("token"))?,
+        email: get_s(item, "email").ok_or_else(|| corrupt("token"))?,
+        label: get_s(item, "label").unwrap_or_default(),
+        scopes: item.get("scopes").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default(),
+        created_at: get_n(item, "created_at").unwrap_or(0),
+        last_chars: get_s(item, "last_chars").unwrap_or_default(),
+    })
+}
+
+fn invite_from(item: &Item) -> StoreResult<Invite> {
+    Ok(Invite {
+        digest: get_s(item, "digest").ok_or_else(|| corrupt("invite"))?,
+        org: get_s(item, "org").ok_or_else(|| corrupt("invite"))?,
+        email: get_s(item, "email").ok_or_else(|| corrupt("invite"))?,
+        role: get_s(item, "role").and_then(|r| Role::parse(&r)).ok_or_else(|| corrupt("invite"))?,
+        invited_by: get_s(item, "invited_by").unwrap_or_default(),
+        created_at: get_n(item, "created_at").unwrap_or(0),
+        expires_at: get_n(item, "expires_at").ok_or_else(|| corrupt("invite"))?,
+    })
+}
+
+fn invite_item(i: &Invite) -> Item {
+    HashMap::from([
+        ("digest".into(), s(&i.digest)),
+        ("org".into(), s(&i.org)),
+        ("email".into(), s(&i.email)),
+        ("role".into(), s(i.role.as_str())),
+        ("invited_by".into(), s(&i.invited_by)),
+        ("created_at".into(), n(i.created_at)),
+        ("expires_at".into(), n(i.expires_at)),
+    ])
 }
 
 fn project_from(item: &Item) -> StoreResult<Project> {
@@ -127,18 +217,9 @@ fn put_rate_limit(item: &mut Item, limit: Option<RateLimit>) {
 impl Directory for DynamoDirectory {
     async fn project_key(&self, public_key: &str) -> StoreResult<Option<ProjectKey>> {
         let Some(item) = self.get(format!("KEY#{}", key_digest(public_key)), "KEY").await? else { return Ok(None) };
-        let stored = get_s(&item, "public_key").ok_or_else(|| corrupt("key"))?;
+        let key = key_from(&item)?;
         // The digest matched; compare the key itself too, in constant time.
-        if !secrets_equal(&stored, public_key) {
-            return Ok(None);
-        }
-        Ok(Some(ProjectKey {
-            public_key: stored,
-            project_id: get_n(&item, "project_id").ok_or_else(|| corrupt("key"))?,
-            label: get_s(&item, "label").unwrap_or_default(),
-            enabled: get_bool(&item, "enabled").unwrap_or(true),
-            rate_limit: rate_limit_from(&item),
-        }))
+        Ok(secrets_equal(&key.public_key, public_key).then_some(key))
     }
 
     async fn org(&self, slug: &str) -> StoreResult<Option<Org>> {
@@ -179,20 +260,54 @@ impl Directory for DynamoDirectory {
 
     async fn api_token(&self, digest: &str) -> StoreResult<Option<ApiToken>> {
         let Some(item) = self.get(format!("TOKEN#{digest}"), "TOKEN").await? else { return Ok(None) };
-        let stored = get_s(&item, "digest").ok_or_else(|| corrupt("token"))?;
-        if !secrets_equal(&stored, digest) {
-            return Ok(None);
-        }
-        Ok(Some(ApiToken {
-            digest: stored,
-            email: get_s(&item, "email").ok_or_else(|| corrupt("token"))?,
-            label: get_s(&item, "label").unwrap_or_default(),
-            scopes: item.get("scopes").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default(),
-        }))
+        let token = token_from(&item)?;
+        Ok(secrets_equal(&token.digest, digest).then_some(token))
     }
 
     async fn put_org(&self, org: &Org) -> StoreResult<()> {
         self.put(HashMap::from([("name".into(), s(&org.name))]), format!("ORG#{}", org.slug), "ORG").await
+    }
+
+    async fn create_org(&self, org: &Org) -> StoreResult<bool> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("ORG#{}", org.slug)))
+            .item("sk", s("ORG"))
+            .item("name", s(&org.name))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify("dynamodb put_item org", &e)),
+        }
+    }
+
+    async fn create_project(&self, project: &Project) -> StoreResult<Option<Project>> {
+        let id = self.next_project_id().await?;
+        // The slug link is claimed first, under a condition: two creators of one slug cannot
+        // both win, and a taken slug never points at a new project.
+        let claimed = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("ORG#{}", project.org)))
+            .item("sk", s(format!("PROJECT#{}", project.slug)))
+            .item("id", n(id))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(classify("dynamodb put_item project link", &e)),
+        }
+        self.put_project(&Project { id, ..project.clone() }).await.map(Some)
     }
 
     async fn put_project(&self, project: &Project) -> StoreResult<Project> {
@@ -224,9 +339,11 @@ impl Directory for DynamoDirectory {
             ("project_id".into(), n(key.project_id)),
             ("label".into(), s(&key.label)),
             ("enabled".into(), AttributeValue::Bool(key.enabled)),
+            ("created_at".into(), n(key.created_at)),
         ]);
         put_rate_limit(&mut item, key.rate_limit);
-        self.put(item, format!("KEY#{}", key_digest(&key.public_key)), "KEY").await
+        self.put(item.clone(), format!("KEY#{}", key_digest(&key.public_key)), "KEY").await?;
+        self.put(item, format!("PROJECT#{}", key.project_id), &format!("KEY#{}", key.public_key)).await
     }
 
     async fn put_user(&self, user: &User) -> StoreResult<()> {
@@ -235,12 +352,9 @@ impl Directory for DynamoDirectory {
     }
 
     async fn put_member(&self, m: &Member) -> StoreResult<()> {
-        self.put(
-            HashMap::from([("role".into(), s(m.role.as_str()))]),
-            format!("ORG#{}", m.org),
-            &format!("MEMBER#{}", m.email),
-        )
-        .await
+        let item = HashMap::from([("role".into(), s(m.role.as_str()))]);
+        self.put(item.clone(), format!("ORG#{}", m.org), &format!("MEMBER#{}", m.email)).await?;
+        self.put(item, format!("USER#{}", m.email), &format!("MEMBER#{}", m.org)).await
     }
 
     async fn put_api_token(&self, t: &ApiToken) -> StoreResult<()> {
@@ -248,11 +362,140 @@ impl Directory for DynamoDirectory {
             ("digest".into(), s(&t.digest)),
             ("email".into(), s(&t.email)),
             ("label".into(), s(&t.label)),
+            ("created_at".into(), n(t.created_at)),
+            ("last_chars".into(), s(&t.last_chars)),
         ]);
         if !t.scopes.is_empty() {
             item.insert("scopes".into(), AttributeValue::Ss(t.scopes.clone()));
         }
-        self.put(item, format!("TOKEN#{}", t.digest), "TOKEN").await
+        self.put(item.clone(), format!("TOKEN#{}", t.digest), "TOKEN").await?;
+        self.put(item, format!("USER#{}", t.email), &format!("TOKEN#{}", t.digest)).await
+    }
+
+    async fn user_memberships(&self, email: &str) -> StoreResult<Vec<Member>> {
+        let items = self.list(format!("USER#{email}"), "MEMBER#").await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| {
+                let org = get_s(i, "sk")?.strip_prefix("MEMBER#")?.to_owned();
+                Some(Member { org, email: email.to_owned(), role: Role::parse(&get_s(i, "role")?)? })
+            })
+            .collect())
+    }
+
+    async fn org_members(&self, org: &str) -> StoreResult<Vec<Member>> {
+        let items = self.list(format!("ORG#{org}"), "MEMBER#").await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| {
+                let email = get_s(i, "sk")?.strip_prefix("MEMBER#")?.to_owned();
+                Some(Member { org: org.to_owned(), email, role: Role::parse(&get_s(i, "role")?)? })
+            })
+            .collect())
+    }
+
+    async fn delete_member(&self, org: &str, email: &str) -> StoreResult<()> {
+        self.delete(format!("ORG#{org}"), &format!("MEMBER#{email}")).await?;
+        self.delete(format!("USER#{email}"), &format!("MEMBER#{org}")).await
+    }
+
+    async fn org_projects(&self, org: &str) -> StoreResult<Vec<Project>> {
+        let links = self.list(format!("ORG#{org}"), "PROJECT#").await?;
+        let mut projects = Vec::with_capacity(links.len());
+        for link in &links {
+            let id: u64 = get_n(link, "id").ok_or_else(|| corrupt("project link"))?;
+            // A renamed project leaves its old slug's link behind: keep the current one only.
+            if let Some(p) = self.project(id).await?.filter(|p| p.org == org) {
+                if get_s(link, "sk").as_deref() == Some(&format!("PROJECT#{}", p.slug)) {
+                    projects.push(p);
+                }
+            }
+        }
+        Ok(projects)
+    }
+
+    async fn project_keys(&self, project_id: u64) -> StoreResult<Vec<ProjectKey>> {
+        self.list(format!("PROJECT#{project_id}"), "KEY#").await?.iter().map(key_from).collect()
+    }
+
+    async fn delete_project_key(&self, key: &ProjectKey) -> StoreResult<()> {
+        self.delete(format!("KEY#{}", key_digest(&key.public_key)), "KEY").await?;
+        self.delete(format!("PROJECT#{}", key.project_id), &format!("KEY#{}", key.public_key)).await
+    }
+
+    async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {
+        self.list(format!("USER#{email}"), "TOKEN#").await?.iter().map(token_from).collect()
+    }
+
+    async fn delete_api_token(&self, t: &ApiToken) -> StoreResult<()> {
+        self.delete(format!("TOKEN#{}", t.digest), "TOKEN").await?;
+        self.delete(format!("USER#{}", t.email), &format!("TOKEN#{}", t.digest)).await
+    }
+
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        let item = HashMap::from([
+            ("digest".into(), s(&session.digest)),
+            ("email".into(), s(&session.email)),
+            ("expires_at".into(), n(session.expires_at)),
+        ]);
+        self.put(item, format!("SESSION#{}", session.digest), "SESSION").await
+    }
+
+    async fn session(&self, digest: &str) -> StoreResult<Option<Session>> {
+        let Some(item) = self.get(format!("SESSION#{digest}"), "SESSION").await? else { return Ok(None) };
+        let session = Session {
+            digest: get_s(&item, "digest").ok_or_else(|| corrupt("session"))?,
+            email: get_s(&item, "email").ok_or_else(|| corrupt("session"))?,
+            expires_at: get_n(&item, "expires_at").ok_or_else(|| corrupt("session"))?,
+        };
+        Ok(secrets_equal(&session.digest, digest).then_some(session))
+    }
+
+    async fn delete_session(&self, digest: &str) -> StoreResult<()> {
+        self.delete(format!("SESSION#{digest}"), "SESSION").await
+    }
+
+    async fn put_invite(&self, invite: &Invite) -> StoreResult<()> {
+        // A new invitation for the same address replaces the old one and its secret.
+        if let Some(old) = self.get(format!("ORG#{}", invite.org), &format!("INVITE#{}", invite.email)).await? {
+            if let Some(digest) = get_s(&old, "digest") {
+                self.delete(format!("INVITE#{digest}"), "INVITE").await?;
+            }
+        }
+        self.put(invite_item(invite), format!("INVITE#{}", invite.digest), "INVITE").await?;
+        self.put(invite_item(invite), format!("ORG#{}", invite.org), &format!("INVITE#{}", invite.email)).await
+    }
+
+    async fn invite(&self, digest: &str) -> StoreResult<Option<Invite>> {
+        let Some(item) = self.get(format!("INVITE#{digest}"), "INVITE").await? else { return Ok(None) };
+        let invite = invite_from(&item)?;
+        Ok(secrets_equal(&invite.digest, digest).then_some(invite))
+    }
+
+    async fn org_invites(&self, org: &str) -> StoreResult<Vec<Invite>> {
+        self.list(format!("ORG#{org}"), "INVITE#").await?.iter().map(invite_from).collect()
+    }
+
+    async fn delete_invite(&self, invite: &Invite) -> StoreResult<()> {
+        self.delete(format!("INVITE#{}", invite.digest), "INVITE").await?;
+        self.delete(format!("ORG#{}", invite.org), &format!("INVITE#{}", invite.email)).await
+    }
+
+    async fn claim_setup(&self) -> StoreResult<bool> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s("SETUP"))
+            .item("sk", s("SETUP"))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify("dynamodb put_item setup", &e)),
+        }
     }
 }
 

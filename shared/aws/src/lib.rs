@@ -20,7 +20,7 @@ pub use issues::DynamoIssueStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Blobs;
 #[cfg(feature = "sqs")]
-pub use sqs::SqsEnvelopeQueue;
+pub use sqs::{SqsEnvelopeQueue, SqsOutbox};
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

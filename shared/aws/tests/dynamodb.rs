@@ -280,6 +280,7 @@ async fn directory_round_trips_and_hides_secrets() {
         label: "Default".into(),
         enabled: true,
         rate_limit: Some(RateLimit { count: 10, window_secs: 60 }),
+        created_at: 0,
     };
     dir.put_project_key(&key).await.unwrap();
     assert_eq!(dir.project_key(&key.public_key).await.unwrap(), Some(key));
@@ -298,6 +299,8 @@ async fn directory_round_trips_and_hides_secrets() {
         email: "a@acme.test".into(),
         label: "ci".into(),
         scopes: vec!["project:read".into()],
+        created_at: 0,
+        last_chars: String::new(),
     })
     .await
     .unwrap();

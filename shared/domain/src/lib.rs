@@ -5,6 +5,7 @@ pub mod filters;
 pub mod grouping;
 pub mod issue;
 pub mod normalize;
+pub mod notice;
 pub mod queue;
 pub mod scrub;
 pub mod secrets;
@@ -17,7 +18,10 @@ pub mod tenancy;
 pub use errata_protocol::Timestamp;
 pub use grouping::{Grouping, GROUPING_VERSION};
 pub use issue::{BodyRef, Feedback, Issue, IssueId, IssueStatus, Recorded, Sighting, StoredEvent};
+pub use notice::Notice;
 pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use summary::EventSummary;
-pub use tenancy::{ApiToken, Member, Org, Project, ProjectKey, ProjectSettings, RateLimit, Role, User};
+pub use tenancy::{
+    ApiToken, Invite, Member, Org, Project, ProjectKey, ProjectSettings, RateLimit, Role, Session, User,
+};

@@ -57,6 +57,9 @@ pub struct ProjectKey {
     /// Sentry's per-key rate limit, if any.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// Unix seconds; 0 when unknown.
+    #[serde(default)]
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +111,43 @@ pub struct ApiToken {
     pub email: String,
     pub label: String,
     pub scopes: Vec<String>,
+    /// Unix seconds; 0 when unknown (tokens made before this was recorded).
+    #[serde(default)]
+    pub created_at: i64,
+    /// The token's last four characters, to tell tokens apart in a list.
+    #[serde(default)]
+    pub last_chars: String,
+}
+
+impl ApiToken {
+    /// The id under which the owner lists and revokes the token: a prefix of its digest,
+    /// which says nothing usable about the token itself.
+    pub fn id(&self) -> &str {
+        &self.digest[..self.digest.len().min(16)]
+    }
+}
+
+/// A signed-in browser session, stored under the digest of its cookie value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub digest: String,
+    pub email: String,
+    /// Unix seconds after which the session is no longer valid.
+    pub expires_at: i64,
+}
+
+/// A pending invitation to join an organization, stored under the digest of the secret
+/// sent by e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub digest: String,
+    pub org: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 #[cfg(test)]

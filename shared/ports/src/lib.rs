@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
 use errata_domain::{
-    ApiToken, Feedback, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Sighting,
-    StatusChange, StoredEvent, User,
+    ApiToken, Feedback, Invite, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Session,
+    Sighting, StatusChange, StoredEvent, User,
 };
 use thiserror::Error;
 
@@ -43,12 +43,48 @@ pub trait Directory: Send + Sync {
     async fn api_token(&self, digest: &str) -> StoreResult<Option<ApiToken>>;
 
     async fn put_org(&self, org: &Org) -> StoreResult<()>;
+    /// Creates an organization unless its slug is taken; `false` when taken.
+    async fn create_org(&self, org: &Org) -> StoreResult<bool>;
+    /// Creates a project with the next free id unless its slug is taken in its organization;
+    /// `None` when taken.
+    async fn create_project(&self, project: &Project) -> StoreResult<Option<Project>>;
     /// Stores a project; `id` 0 asks for the next free id. Returns the project as stored.
     async fn put_project(&self, project: &Project) -> StoreResult<Project>;
     async fn put_project_key(&self, key: &ProjectKey) -> StoreResult<()>;
     async fn put_user(&self, user: &User) -> StoreResult<()>;
     async fn put_member(&self, member: &Member) -> StoreResult<()>;
     async fn put_api_token(&self, token: &ApiToken) -> StoreResult<()>;
+
+    /// The organizations a user belongs to, with the user's role in each.
+    async fn user_memberships(&self, email: &str) -> StoreResult<Vec<Member>>;
+    async fn org_members(&self, org: &str) -> StoreResult<Vec<Member>>;
+    async fn delete_member(&self, org: &str, email: &str) -> StoreResult<()>;
+    /// An organization's projects, by slug.
+    async fn org_projects(&self, org: &str) -> StoreResult<Vec<Project>>;
+    async fn project_keys(&self, project_id: u64) -> StoreResult<Vec<ProjectKey>>;
+    async fn delete_project_key(&self, key: &ProjectKey) -> StoreResult<()>;
+    async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>>;
+    async fn delete_api_token(&self, token: &ApiToken) -> StoreResult<()>;
+
+    async fn put_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session stored under this digest, expired or not (the caller checks).
+    async fn session(&self, digest: &str) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, digest: &str) -> StoreResult<()>;
+
+    async fn put_invite(&self, invite: &Invite) -> StoreResult<()>;
+    async fn invite(&self, digest: &str) -> StoreResult<Option<Invite>>;
+    /// An organization's pending invitations.
+    async fn org_invites(&self, org: &str) -> StoreResult<Vec<Invite>>;
+    async fn delete_invite(&self, invite: &Invite) -> StoreResult<()>;
+
+    /// Claims the one-time first-run setup; `true` for the single caller that gets it.
+    async fn claim_setup(&self) -> StoreResult<bool>;
+}
+
+/// Where the API and the processor leave messages for the notifier (e-mail, webhooks).
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    async fn send(&self, notice: &errata_domain::Notice) -> StoreResult<()>;
 }
 
 /// Where ingest hands accepted envelopes to the processor.

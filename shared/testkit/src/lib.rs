@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
 use errata_domain::{
-    status, ApiToken, Feedback, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Reopened,
-    Sighting, StatusChange, StoredEvent, User,
+    status, ApiToken, Feedback, Invite, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit,
+    Reopened, Session, Sighting, StatusChange, StoredEvent, User,
 };
 use errata_ports::{
     BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, FeedbackScope, IssueStore, Listing, RateLimiter,
@@ -34,6 +34,9 @@ pub struct MemoryDirectory {
     users: Mutex<HashMap<String, User>>,
     members: Mutex<HashMap<(String, String), Member>>,
     tokens: Mutex<HashMap<String, ApiToken>>,
+    sessions: Mutex<HashMap<String, Session>>,
+    invites: Mutex<HashMap<String, Invite>>,
+    setup_claimed: Mutex<bool>,
 }
 
 #[async_trait]
@@ -63,6 +66,21 @@ impl Directory for MemoryDirectory {
         lock(&self.orgs).insert(org.slug.clone(), org.clone());
         Ok(())
     }
+    async fn create_org(&self, org: &Org) -> StoreResult<bool> {
+        let mut orgs = lock(&self.orgs);
+        if orgs.contains_key(&org.slug) {
+            return Ok(false);
+        }
+        orgs.insert(org.slug.clone(), org.clone());
+        Ok(true)
+    }
+    async fn create_project(&self, project: &Project) -> StoreResult<Option<Project>> {
+        let taken = lock(&self.projects).values().any(|p| p.org == project.org && p.slug == project.slug);
+        if taken {
+            return Ok(None);
+        }
+        self.put_project(&Project { id: 0, ..project.clone() }).await.map(Some)
+    }
     async fn put_project(&self, project: &Project) -> StoreResult<Project> {
         let mut projects = lock(&self.projects);
         let mut p = project.clone();
@@ -86,6 +104,96 @@ impl Directory for MemoryDirectory {
     }
     async fn put_api_token(&self, token: &ApiToken) -> StoreResult<()> {
         lock(&self.tokens).insert(token.digest.clone(), token.clone());
+        Ok(())
+    }
+    async fn user_memberships(&self, email: &str) -> StoreResult<Vec<Member>> {
+        let mut found: Vec<Member> = lock(&self.members).values().filter(|m| m.email == email).cloned().collect();
+        found.sort_by(|a, b| a.org.cmp(&b.org));
+        Ok(found)
+    }
+    async fn org_members(&self, org: &str) -> StoreResult<Vec<Member>> {
+        let mut found: Vec<Member> = lock(&self.members).values().filter(|m| m.org == org).cloned().collect();
+        found.sort_by(|a, b| a.email.cmp(&b.email));
+        Ok(found)
+    }
+    async fn delete_member(&self, org: &str, email: &str) -> StoreResult<()> {
+        lock(&self.members).remove(&(org.to_owned(), email.to_owned()));
+        Ok(())
+    }
+    async fn org_projects(&self, org: &str) -> StoreResult<Vec<Project>> {
+        let mut found: Vec<Project> = lock(&self.projects).values().filter(|p| p.org == org).cloned().collect();
+        found.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(found)
+    }
+    async fn project_keys(&self, project_id: u64) -> StoreResult<Vec<ProjectKey>> {
+        let mut found: Vec<ProjectKey> =
+            lock(&self.keys).values().filter(|k| k.project_id == project_id).cloned().collect();
+        found.sort_by(|a, b| a.public_key.cmp(&b.public_key));
+        Ok(found)
+    }
+    async fn delete_project_key(&self, key: &ProjectKey) -> StoreResult<()> {
+        lock(&self.keys).remove(&key.public_key);
+        Ok(())
+    }
+    async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {
+        let mut found: Vec<ApiToken> = lock(&self.tokens).values().filter(|t| t.email == email).cloned().collect();
+        found.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Ok(found)
+    }
+    async fn delete_api_token(&self, token: &ApiToken) -> StoreResult<()> {
+        lock(&self.tokens).remove(&token.digest);
+        Ok(())
+    }
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        lock(&self.sessions).insert(session.digest.clone(), session.clone());
+        Ok(())
+    }
+    async fn session(&self, digest: &str) -> StoreResult<Option<Session>> {
+        Ok(lock(&self.sessions).get(digest).cloned())
+    }
+    async fn delete_session(&self, digest: &str) -> StoreResult<()> {
+        lock(&self.sessions).remove(digest);
+        Ok(())
+    }
+    async fn put_invite(&self, invite: &Invite) -> StoreResult<()> {
+        let mut invites = lock(&self.invites);
+        invites.retain(|_, i| !(i.org == invite.org && i.email == invite.email));
+        invites.insert(invite.digest.clone(), invite.clone());
+        Ok(())
+    }
+    async fn invite(&self, digest: &str) -> StoreResult<Option<Invite>> {
+        Ok(lock(&self.invites).get(digest).cloned())
+    }
+    async fn org_invites(&self, org: &str) -> StoreResult<Vec<Invite>> {
+        let mut found: Vec<Invite> = lock(&self.invites).values().filter(|i| i.org == org).cloned().collect();
+        found.sort_by(|a, b| a.email.cmp(&b.email));
+        Ok(found)
+    }
+    async fn delete_invite(&self, invite: &Invite) -> StoreResult<()> {
+        lock(&self.invites).remove(&invite.digest);
+        Ok(())
+    }
+    async fn claim_setup(&self) -> StoreResult<bool> {
+        Ok(!std::mem::replace(&mut *lock(&self.setup_claimed), true))
+    }
+}
+
+/// Collects the notices sent.
+#[derive(Default)]
+pub struct MemoryOutbox {
+    pub sent: Mutex<Vec<errata_domain::Notice>>,
+}
+
+impl MemoryOutbox {
+    pub fn notices(&self) -> Vec<errata_domain::Notice> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl errata_ports::Outbox for MemoryOutbox {
+    async fn send(&self, notice: &errata_domain::Notice) -> StoreResult<()> {
+        lock(&self.sent).push(notice.clone());
         Ok(())
     }
 }

@@ -131,6 +131,7 @@ async fn add_key(opts: &HashMap<String, String>) -> Result<()> {
         label,
         enabled: true,
         rate_limit: None,
+        created_at: 0,
     })
     .await?;
     println!("{public_key}");
@@ -143,6 +144,8 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
         (opt("org")?, opt("project")?, opt("email")?, opt("password")?, opt("public-key")?, opt("token")?);
     let dir = directory_from_env(&load_config().await)?;
 
+    // A seeded stack is set up: the first-run route is closed.
+    dir.claim_setup().await?;
     dir.put_org(&Org { slug: org.clone(), name: org.clone() }).await?;
     let project = match dir.project_by_slug(&org, &slug).await? {
         Some(p) => p,
@@ -165,6 +168,7 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
         label: "Default".into(),
         enabled: true,
         rate_limit: None,
+        created_at: 0,
     })
     .await?;
     // Keep an existing hash when the password is unchanged (argon2 salts differ per hash).
@@ -179,7 +183,9 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
         digest: token_digest(&token),
         email,
         label: "seed".into(),
-        scopes: vec!["org:admin".into(), "project:admin".into(), "event:admin".into()],
+        scopes: vec!["org:admin".into(), "project:admin".into(), "member:admin".into(), "event:admin".into()],
+        created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        last_chars: token[token.len().saturating_sub(4)..].to_owned(),
     })
     .await?;
     println!("PROJECT_ID={}", project.id);

@@ -1,0 +1,338 @@
+//! Accounts: signing in and out, first-run setup, invitations, the caller's profile and API
+//! tokens.
+
+use crate::auth::{Via, SESSION_COOKIE, SESSION_PREFIX, SESSION_SECS};
+use crate::body::Body;
+use crate::router::Ctx;
+use crate::shapes::org_json;
+use crate::{keys, now_secs, orgs, ApiError, ApiResult, Deps};
+use errata_domain::secrets::{hash_password, new_api_token, token_digest, verify_password};
+use errata_domain::{ApiToken, Member, Org, Project, Role, Session, User};
+use errata_runtime::http::{self, Response};
+use serde_json::{json, Value};
+
+/// Shortest password accepted.
+const MIN_PASSWORD: usize = 8;
+/// Longest password accepted (argon2 takes any length; this bounds the work per request).
+const MAX_PASSWORD: usize = 256;
+/// The most API tokens one user may hold.
+const MAX_TOKENS: usize = 100;
+
+/// The scopes a token may be given, as Sentry names them.
+pub const SCOPES: &[&str] = &[
+    "org:read",
+    "org:write",
+    "org:admin",
+    "project:read",
+    "project:write",
+    "project:admin",
+    "project:releases",
+    "member:read",
+    "member:write",
+    "member:admin",
+    "event:read",
+    "event:write",
+    "event:admin",
+];
+
+/// `POST /api/0/auth/login/` `{"email", "password"}`: sets the session cookie.
+pub async fn login(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let body = Body::parse(ctx.req, &["email", "password"])?;
+    let email = body.required_str("email")?.trim().to_lowercase();
+    let password = body.required_str("password")?;
+    let user = deps.directory.user(&email).await?;
+    // Verify against a throwaway hash when the user does not exist, so the answer takes as
+    // long either way and does not tell which addresses have accounts.
+    let stored = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or_else(|| dummy_hash());
+    if !verify_password(password, stored) || user.is_none() {
+        return Err(ApiError::new(401, "Invalid e-mail address or password."));
+    }
+    let user = user.ok_or_else(|| ApiError::new(401, "Invalid e-mail address or password."))?;
+    signed_in(deps, &user, 200).await
+}
+
+/// An argon2id hash of a random password nobody knows, made once per process.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&new_api_token()).unwrap_or_default())
+}
+
+/// The user's profile plus a new session cookie.
+async fn signed_in(deps: &Deps, user: &User, status: u16) -> ApiResult {
+    let secret = format!("{SESSION_PREFIX}{}", &new_api_token()[errata_domain::secrets::TOKEN_PREFIX.len()..]);
+    let expires_at = now_secs() + SESSION_SECS;
+    deps.directory
+        .put_session(&Session { digest: token_digest(&secret), email: user.email.clone(), expires_at })
+        .await?;
+    let mut resp = http::json(status, &me_json(deps, user).await?);
+    resp.cookies
+        .push(format!("{SESSION_COOKIE}={secret}; Path=/; Max-Age={SESSION_SECS}; HttpOnly; Secure; SameSite=Strict"));
+    Ok(resp)
+}
+
+/// `DELETE /api/0/auth/`: ends the caller's session (204). Tokens are revoked elsewhere.
+pub async fn logout(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let Via::Session { digest, .. } = &caller.via else {
+        return Err(ApiError::new(400, "Only a session can sign out; revoke a token with DELETE /api-tokens/{id}/."));
+    };
+    deps.directory.delete_session(digest).await?;
+    let mut resp = http::json(204, &Value::Null);
+    resp.body = None;
+    resp.cookies.push(format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
+    Ok(resp)
+}
+
+/// `POST /api/0/setup/`: the first run. Creates the first user, their organization (as
+/// owner), a project and its DSN key, and signs the user in. Works once; afterwards people
+/// join by invitation.
+pub async fn setup(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let body = Body::parse(ctx.req, &["email", "password", "name", "organization", "project"])?;
+    let email = valid_email(body.required_str("email")?)?;
+    let password = valid_password(body.required_str("password")?)?;
+    let name = body.optional_str("name")?.unwrap_or(&email).to_owned();
+    let org_body = body.object("organization", &["slug", "name"])?;
+    let org = Org {
+        slug: orgs::valid_slug(org_body.required_str("slug")?, "organization.slug")?,
+        name: org_body.optional_str("name")?.map(str::to_owned).unwrap_or_default(),
+    };
+    let project_body = body.object("project", &["slug", "name", "platform"])?;
+    let project_slug = orgs::valid_slug(project_body.required_str("slug")?, "project.slug")?;
+    let project_name = project_body.optional_str("name")?.unwrap_or(&project_slug).to_owned();
+    let platform = project_body.optional_str("platform")?.map(str::to_owned);
+
+    if !deps.directory.claim_setup().await? {
+        return Err(ApiError::new(409, "Errata is already set up: sign in, or ask an owner for an invitation."));
+    }
+    let user = User { email: email.clone(), name, password_hash: hashed(&password)? };
+    deps.directory.put_user(&user).await?;
+    let org = Org { name: if org.name.is_empty() { org.slug.clone() } else { org.name }, slug: org.slug };
+    if !deps.directory.create_org(&org).await? {
+        return Err(ApiError::new(409, "That organization slug is taken."));
+    }
+    deps.directory.put_member(&Member { org: org.slug.clone(), email: email.clone(), role: Role::Owner }).await?;
+    let project = Project {
+        id: 0,
+        org: org.slug.clone(),
+        slug: project_slug,
+        name: project_name,
+        platform,
+        quota: None,
+        settings: Default::default(),
+    };
+    let project = deps.directory.create_project(&project).await?.ok_or_else(|| ApiError::new(409, "Slug taken."))?;
+    keys::create_key(deps, &project, "Default", None).await?;
+    signed_in(deps, &user, 201).await
+}
+
+/// `GET /api/0/accept-invite/{token}/`: what the invitation is for, so the page can say so.
+pub async fn invite_details(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let invite = valid_invite(deps, ctx.param("token")).await?;
+    let org = deps.directory.org(&invite.org).await?.ok_or_else(ApiError::not_found)?;
+    let has_account = deps.directory.user(&invite.email).await?.is_some();
+    Ok(http::json(
+        200,
+        &json!({
+            "organization": org_json(&org),
+            "email": invite.email,
+            "role": invite.role.as_str(),
+            "invitedBy": invite.invited_by,
+            "hasAccount": has_account,
+            "expires": errata_domain::Timestamp::from_unix_millis(invite.expires_at * 1000).map(|t| t.to_rfc3339()),
+        }),
+    ))
+}
+
+/// `POST /api/0/accept-invite/{token}/`: joins the organization. A new user sends `password`
+/// (and `name`) to create the account; an existing user proves it is them with their password
+/// or by being signed in as the invited address.
+pub async fn accept_invite(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let body = Body::parse(ctx.req, &["password", "name"])?;
+    let invite = valid_invite(deps, ctx.param("token")).await?;
+    let user = match deps.directory.user(&invite.email).await? {
+        Some(user) => {
+            let signed_in_as_invitee = ctx.optional_caller().is_some_and(|c| c.email == user.email);
+            let password_ok = body.optional_str("password")?.is_some_and(|p| verify_password(p, &user.password_hash));
+            if !signed_in_as_invitee && !password_ok {
+                return Err(ApiError::new(401, "An account exists for this address: send its password, or sign in."));
+            }
+            user
+        }
+        None => {
+            let password = valid_password(body.required_str("password")?)?;
+            let name = body.optional_str("name")?.unwrap_or(&invite.email).to_owned();
+            let user = User { email: invite.email.clone(), name, password_hash: hashed(&password)? };
+            deps.directory.put_user(&user).await?;
+            user
+        }
+    };
+    deps.directory
+        .put_member(&Member { org: invite.org.clone(), email: user.email.clone(), role: invite.role })
+        .await?;
+    deps.directory.delete_invite(&invite).await?;
+    signed_in(deps, &user, 200).await
+}
+
+async fn valid_invite(deps: &Deps, secret: &str) -> Result<errata_domain::Invite, ApiError> {
+    let invite = deps.directory.invite(&token_digest(secret)).await?;
+    invite
+        .filter(|i| i.expires_at > now_secs())
+        .ok_or_else(|| ApiError::new(404, "This invitation does not exist or has expired."))
+}
+
+/// `GET /api/0/users/me/`: the caller and their organizations.
+pub async fn me(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let user = deps.directory.user(&caller.email).await?.unwrap_or(User {
+        email: caller.email.clone(),
+        name: caller.email.clone(),
+        password_hash: String::new(),
+    });
+    Ok(http::json(200, &me_json(deps, &user).await?))
+}
+
+async fn me_json(deps: &Deps, user: &User) -> Result<Value, ApiError> {
+    let memberships = deps.directory.user_memberships(&user.email).await?;
+    let mut orgs = Vec::with_capacity(memberships.len());
+    for m in &memberships {
+        if let Some(org) = deps.directory.org(&m.org).await? {
+            let mut shape = org_json(&org);
+            shape["role"] = json!(m.role.as_str());
+            orgs.push(shape);
+        }
+    }
+    Ok(json!({
+        "id": user.email,
+        "email": user.email,
+        "username": user.email,
+        "name": user.name,
+        "organizations": orgs,
+    }))
+}
+
+/// `GET /api/0/api-tokens/`: the caller's tokens (never the tokens themselves).
+pub async fn list_tokens(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let tokens = deps.directory.user_tokens(&caller.email).await?;
+    Ok(http::json(200, &tokens.iter().map(|t| token_json(t, None)).collect::<Vec<_>>()))
+}
+
+/// `POST /api/0/api-tokens/` `{"name", "scopes": [...]}`: a new token, shown once.
+pub async fn create_token(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let caller = session_only(ctx)?;
+    let body = Body::parse(ctx.req, &["name", "scopes"])?;
+    let name = body.optional_str("name")?.unwrap_or("").trim().to_owned();
+    if name.chars().count() > 255 {
+        return Err(ApiError::new(400, "name must be at most 255 characters."));
+    }
+    let scopes = body.str_list("scopes")?.ok_or_else(|| ApiError::new(400, "scopes is required."))?;
+    if scopes.is_empty() {
+        return Err(ApiError::new(400, "Give the token at least one scope."));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+        return Err(ApiError::new(400, format!("Unknown scope {bad:?}; known scopes: {}.", SCOPES.join(", "))));
+    }
+    if deps.directory.user_tokens(&caller.email).await?.len() >= MAX_TOKENS {
+        return Err(ApiError::new(400, format!("A user may hold at most {MAX_TOKENS} tokens; revoke one first.")));
+    }
+    let token = new_api_token();
+    let stored = ApiToken {
+        digest: token_digest(&token),
+        email: caller.email.clone(),
+        label: name,
+        scopes,
+        created_at: now_secs(),
+        last_chars: token[token.len() - 4..].to_owned(),
+    };
+    deps.directory.put_api_token(&stored).await?;
+    Ok(http::json(201, &token_json(&stored, Some(&token))))
+}
+
+/// `DELETE /api/0/api-tokens/{token_id}/`: revokes one of the caller's tokens.
+pub async fn delete_token(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let caller = session_only(ctx)?;
+    let id = ctx.param("token_id");
+    let tokens = deps.directory.user_tokens(&caller.email).await?;
+    let token = tokens.iter().find(|t| t.id() == id).ok_or_else(ApiError::not_found)?;
+    deps.directory.delete_api_token(token).await?;
+    Ok(no_content())
+}
+
+/// Token management needs a signed-in session: a token cannot mint or revoke tokens.
+fn session_only<'c>(ctx: &'c Ctx<'_>) -> Result<&'c crate::auth::Caller, ApiError> {
+    let caller = ctx.caller()?;
+    match caller.via {
+        Via::Session { .. } => Ok(caller),
+        Via::Token { .. } => Err(ApiError::new(403, "API tokens are managed from a signed-in session.")),
+    }
+}
+
+fn token_json(t: &ApiToken, token: Option<&str>) -> Value {
+    let mut shape = json!({
+        "id": t.id(),
+        "name": t.label,
+        "scopes": t.scopes,
+        "tokenLastCharacters": t.last_chars,
+        "dateCreated": errata_domain::Timestamp::from_unix_millis(t.created_at * 1000).map(|t| t.to_rfc3339()),
+        "expiresAt": null,
+    });
+    if let Some(token) = token {
+        shape["token"] = json!(token);
+    }
+    shape
+}
+
+pub fn no_content() -> Response {
+    let mut resp = http::json(204, &Value::Null);
+    resp.body = None;
+    resp
+}
+
+/// A plausible e-mail address, lower-cased: something@something, no spaces, ≤ 254 bytes.
+pub fn valid_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if ok {
+        Ok(email)
+    } else {
+        Err(ApiError::new(400, "email must be an e-mail address."))
+    }
+}
+
+fn valid_password(password: &str) -> Result<String, ApiError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD || password.len() > MAX_PASSWORD {
+        return Err(ApiError::new(400, format!("password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long.")));
+    }
+    Ok(password.to_owned())
+}
+
+fn hashed(password: &str) -> Result<String, ApiError> {
+    hash_password(password).map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        ApiError::new(500, "Internal error")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummy_hash_is_a_real_argon2id_hash() {
+        assert!(dummy_hash().starts_with("$argon2id$"));
+        assert!(!verify_password("anything", dummy_hash()));
+    }
+
+    #[test]
+    fn emails_and_passwords() {
+        assert_eq!(valid_email(" Ann@Acme.Test ").unwrap(), "ann@acme.test");
+        assert!(valid_email("ann").is_err());
+        assert!(valid_email("ann@localhost").is_err());
+        assert!(valid_email("a n@x.y").is_err());
+        assert!(valid_password("short").is_err());
+        assert!(valid_password("long enough").is_ok());
+    }
+}
