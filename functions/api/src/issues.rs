@@ -1,101 +1,156 @@
-//! Issue routes: the project issue list, issue detail, status changes (single and bulk).
+//! Issue routes: issue detail, status changes, assignment and deletion (single and bulk),
+//! user feedback. The list is in `issue_list.rs`.
 
 use crate::router::Ctx;
 use crate::shapes::{issue_json, user_report_json};
 use crate::{ApiError, ApiResult, Deps};
-use errata_domain::status::shown_substatus;
-use errata_domain::{Issue, IssueId, IssueStatus, StatusRequest, Substatus, Timestamp};
+use errata_domain::{Issue, IssueId, StatusRequest, Timestamp};
 use errata_ports::FeedbackScope;
-use errata_runtime::http::{self, Request};
+use errata_runtime::http;
 use serde_json::{json, Value};
 
-const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
-
-/// `GET /api/0/projects/{org}/{project}/issues/`
-pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let (req, project) = (ctx.req, ctx.project()?);
-    let params = &req.query_string_parameters;
-    let query = params.first("query").unwrap_or("is:unresolved");
-    let filter = Filter::parse(query)?;
-    let limit = crate::limit_param(req, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let offset = match params.first("cursor") {
-        None => 0,
-        Some(c) => parse_cursor(c).ok_or_else(|| ApiError::new(400, "Invalid cursor parameter."))?,
-    };
-    let mut issues: Vec<Issue> =
-        deps.issues.project_issues(project.id).await?.into_iter().filter(|i| filter.matches(i)).collect();
-    sort(&mut issues, params.first("sort").unwrap_or("date"))?;
-
-    let total = issues.len();
-    let page: Vec<_> = issues.iter().skip(offset).take(limit).map(|i| issue_json(i, project, &deps.web_url)).collect();
-    let path = http::path(req);
-    let link = link_header(&path, req.raw_query_string.as_deref().unwrap_or(""), offset, limit, total);
-    let resp = http::json(200, &page);
-    let resp = http::with_header(resp, "link", &link);
-    Ok(http::with_header(resp, "x-hits", &total.to_string()))
-}
 
 /// `GET /api/0/issues/{id}/`
 pub async fn detail(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     Ok(http::json(200, &issue_json(ctx.issue()?, ctx.project()?, &deps.web_url)))
 }
 
-/// `PUT /api/0/issues/{id}/`: `{"status": …, "statusDetails": {…}}` as Sentry takes it.
+/// What a PUT asks of issues: a status change, an assignment, or both.
+struct Update {
+    status: Option<StatusRequest>,
+    /// `Some(None)` unassigns.
+    assign: Option<Option<String>>,
+}
+
+/// `PUT /api/0/issues/{id}/`: `{"status": …, "statusDetails": {…}, "assignedTo": …}` as
+/// Sentry takes them.
 pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let request = parse_status_request(ctx.req)?;
-    let issue = apply(deps, ctx.issue()?.clone(), &request).await?;
+    let update = parse_update(deps, ctx).await?;
+    let issue = apply(deps, ctx.issue()?.clone(), &update).await?;
     Ok(http::json(200, &issue_json(&issue, ctx.project()?, &deps.web_url)))
 }
 
-/// `PUT /api/0/projects/{org}/{project}/issues/?id=1&id=2`: the same change to several issues.
-/// Ids of other projects are ignored, as Sentry does.
-pub async fn bulk_update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let (req, project) = (ctx.req, ctx.project()?);
-    let ids: Vec<&str> = req.query_string_parameters.all("id").unwrap_or_default();
+/// The issues `?id=…` of the route's project (ids of other projects are ignored, as Sentry
+/// does); 400 without ids or with too many.
+async fn selected(deps: &Deps, ctx: &Ctx<'_>) -> Result<Vec<Issue>, ApiError> {
+    let project = ctx.project()?;
+    let ids: Vec<&str> = ctx.req.query_string_parameters.all("id").unwrap_or_default();
     if ids.is_empty() {
-        return Err(ApiError::new(400, "Select the issues to update with one or more id= parameters."));
+        return Err(ApiError::new(400, "Select the issues with one or more id= parameters."));
     }
     if ids.len() > MAX_LIMIT {
-        return Err(ApiError::new(400, format!("At most {MAX_LIMIT} issues can be updated at once.")));
+        return Err(ApiError::new(400, format!("At most {MAX_LIMIT} issues at once.")));
     }
-    let request = parse_status_request(req)?;
-    let mut last = None;
+    let mut issues = Vec::with_capacity(ids.len());
     for id in ids {
         let id = IssueId::parse(id).ok_or_else(|| ApiError::new(400, format!("Invalid issue id {id:?}.")))?;
-        let Some(issue) = deps.issues.issue(id).await?.filter(|i| i.project_id == project.id) else { continue };
-        last = Some(apply(deps, issue, &request).await?);
+        if let Some(issue) = deps.issues.issue(id).await?.filter(|i| i.project_id == project.id) {
+            issues.push(issue);
+        }
     }
-    let Some(issue) = last else { return Err(ApiError::not_found()) };
-    let shape = issue_json(&issue, project, &deps.web_url);
-    Ok(http::json(
-        200,
-        &json!({ "status": shape["status"], "substatus": shape["substatus"], "statusDetails": shape["statusDetails"] }),
-    ))
+    Ok(issues)
 }
 
-async fn apply(deps: &Deps, mut issue: Issue, request: &StatusRequest) -> Result<Issue, ApiError> {
-    let change = request.apply(&issue, Timestamp::now());
-    deps.issues.set_status(&issue, &change).await?;
-    issue.status = change.status;
-    issue.substatus = change.substatus;
-    issue.status_details = change.details;
+/// `PUT /api/0/projects/{org}/{project}/issues/?id=1&id=2`: the same change to several issues.
+pub async fn bulk_update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let update = parse_update(deps, ctx).await?;
+    let mut last = None;
+    for issue in selected(deps, ctx).await? {
+        last = Some(apply(deps, issue, &update).await?);
+    }
+    let Some(issue) = last else { return Err(ApiError::not_found()) };
+    let shape = issue_json(&issue, ctx.project()?, &deps.web_url);
+    let mut out = json!({});
+    for key in ["status", "substatus", "statusDetails", "assignedTo"] {
+        out[key] = shape[key].clone();
+    }
+    Ok(http::json(200, &out))
+}
+
+/// `DELETE /api/0/issues/{id}/` (admins): 202, as Sentry answers.
+pub async fn delete(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    deps.issues.delete_issue(ctx.issue()?).await?;
+    Ok(accepted())
+}
+
+/// `DELETE /api/0/projects/{org}/{project}/issues/?id=1&id=2` (admins).
+pub async fn bulk_delete(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let issues = selected(deps, ctx).await?;
+    if issues.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    for issue in &issues {
+        deps.issues.delete_issue(issue).await?;
+    }
+    Ok(accepted())
+}
+
+fn accepted() -> http::Response {
+    let mut resp = http::json(202, &Value::Null);
+    resp.body = None;
+    resp
+}
+
+async fn apply(deps: &Deps, mut issue: Issue, update: &Update) -> Result<Issue, ApiError> {
+    if let Some(request) = &update.status {
+        let change = request.apply(&issue, Timestamp::now());
+        deps.issues.set_status(&issue, &change).await?;
+        issue.status = change.status;
+        issue.substatus = change.substatus;
+        issue.status_details = change.details;
+    }
+    if let Some(assignee) = &update.assign {
+        deps.issues.set_assignee(&issue, assignee.as_deref()).await?;
+        issue.assignee.clone_from(assignee);
+    }
     Ok(issue)
 }
 
-/// Sentry's issue update body: `status` (`resolved`, `resolvedInNextRelease`, `unresolved`,
-/// `ignored`) and `statusDetails` (`inNextRelease`, `ignoreCount`, `ignoreUntil`,
-/// `ignoreDuration` in minutes).
-fn parse_status_request(req: &Request) -> Result<StatusRequest, ApiError> {
-    let bytes = http::body_bytes(req).map_err(|_| ApiError::new(400, "The body is not valid base64."))?;
+async fn parse_update(deps: &Deps, ctx: &Ctx<'_>) -> Result<Update, ApiError> {
+    let bytes = http::body_bytes(ctx.req).map_err(|_| ApiError::new(400, "The body is not valid base64."))?;
     let body: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::new(400, format!("The body must be a JSON object: {e}")))?;
     let Value::Object(body) = body else { return Err(ApiError::new(400, "The body must be a JSON object.")) };
-    if let Some(key) = body.keys().find(|k| !["status", "statusDetails", "substatus"].contains(&k.as_str())) {
-        return Err(ApiError::new(400, format!("Updating {key:?} is not supported; send status and statusDetails.")));
+    const KEYS: [&str; 4] = ["status", "statusDetails", "substatus", "assignedTo"];
+    if let Some(key) = body.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(ApiError::new(
+            400,
+            format!("Updating {key:?} is not supported; send status, statusDetails or assignedTo."),
+        ));
     }
+    let status = match body.get("status") {
+        None => None,
+        Some(_) => Some(parse_status_request(&body)?),
+    };
+    let assign = match body.get("assignedTo") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(s)) if s.is_empty() => Some(None),
+        Some(Value::String(s)) => {
+            // Sentry sends `user:<id>` or a username; here both name a member by e-mail.
+            let email = s.strip_prefix("user:").unwrap_or(s).to_lowercase();
+            let org = &ctx.project()?.org;
+            if deps.directory.member(org, &email).await?.is_none() {
+                return Err(ApiError::new(400, format!("{email:?} is not a member of this organization.")));
+            }
+            Some(Some(email))
+        }
+        Some(_) => return Err(ApiError::new(400, "assignedTo must be a member's e-mail address or null.")),
+    };
+    if status.is_none() && assign.is_none() {
+        return Err(ApiError::new(400, "Send status (with statusDetails) or assignedTo."));
+    }
+    Ok(Update { status, assign })
+}
+
+/// Sentry's status change: `status` (`resolved`, `resolvedInNextRelease`, `unresolved`,
+/// `ignored`) and `statusDetails` (`inNextRelease`, `ignoreCount`, `ignoreUntil`,
+/// `ignoreDuration` in minutes).
+fn parse_status_request(body: &serde_json::Map<String, Value>) -> Result<StatusRequest, ApiError> {
     let details = body.get("statusDetails").cloned().unwrap_or(json!({}));
-    let status = body.get("status").and_then(Value::as_str).ok_or_else(|| ApiError::new(400, "status is required."))?;
+    let status =
+        body.get("status").and_then(Value::as_str).ok_or_else(|| ApiError::new(400, "status must be a string."))?;
     Ok(match status {
         "resolved" if details.get("inNextRelease").and_then(Value::as_bool) == Some(true) => {
             StatusRequest::ResolveInNextRelease
@@ -177,123 +232,6 @@ async fn feedback_issue(deps: &Deps, f: &errata_domain::Feedback) -> Result<Opti
     }
 }
 
-/// The part of Sentry's search syntax this slice understands: `is:<status>`, `level:<level>`
-/// (both negatable with `!`) and free text matched against title and culprit.
-#[derive(Debug, Default)]
-struct Filter {
-    is: Vec<(bool, Is)>,
-    level: Option<(bool, String)>,
-    text: Vec<String>,
-}
-
-/// An `is:` term: a status (`resolved`…) or a substatus (`regressed`, `new`, `escalating`…).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Is {
-    Status(IssueStatus),
-    Substatus(Substatus),
-}
-
-impl Filter {
-    fn parse(query: &str) -> Result<Filter, ApiError> {
-        let mut f = Filter::default();
-        for token in tokenize(query) {
-            let (negated, term) = match token.strip_prefix('!') {
-                Some(t) => (true, t.to_owned()),
-                None => (false, token.clone()),
-            };
-            match term.split_once(':') {
-                Some(("is", value)) => {
-                    let is = match value {
-                        "archived" => Is::Status(IssueStatus::Ignored),
-                        _ => IssueStatus::parse(value)
-                            .map(Is::Status)
-                            .or_else(|| Substatus::parse(value).map(Is::Substatus))
-                            .ok_or_else(|| ApiError::new(400, format!("Invalid value for \"is\" search: {value:?}")))?,
-                    };
-                    f.is.push((negated, is));
-                }
-                Some(("level", value)) => f.level = Some((negated, value.to_ascii_lowercase())),
-                Some((key, _)) if !key.is_empty() && !token.starts_with('"') => {
-                    return Err(ApiError::new(
-                        400,
-                        format!("Search on {key:?} is not supported yet; supported: is:, level: and free text"),
-                    ))
-                }
-                _ => f.text.push(term.trim_matches('"').to_lowercase()),
-            }
-        }
-        Ok(f)
-    }
-
-    fn matches(&self, issue: &Issue) -> bool {
-        for (neg, is) in &self.is {
-            let hit = match is {
-                Is::Status(status) => issue.status == *status,
-                Is::Substatus(sub) => shown_substatus(issue, Timestamp::now()) == *sub,
-            };
-            if hit == *neg {
-                return false;
-            }
-        }
-        if let Some((neg, level)) = &self.level {
-            if (&issue.level == level) == *neg {
-                return false;
-            }
-        }
-        let haystack = format!("{} {}", issue.title, issue.culprit).to_lowercase();
-        self.text.iter().all(|t| haystack.contains(t.as_str()))
-    }
-}
-
-/// Splits on whitespace, keeping double-quoted phrases together.
-fn tokenize(query: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in query.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    tokens.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        tokens.push(current);
-    }
-    tokens
-}
-
-fn sort(issues: &mut [Issue], by: &str) -> Result<(), ApiError> {
-    match by {
-        "date" => issues.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(b.id.cmp(&a.id))),
-        "new" => issues.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then(b.id.cmp(&a.id))),
-        "freq" => issues.sort_by(|a, b| b.times_seen.cmp(&a.times_seen).then(b.id.cmp(&a.id))),
-        other => return Err(ApiError::new(400, format!("Invalid sort {other:?}: use date, new or freq"))),
-    }
-    Ok(())
-}
-
-/// Sentry cursors are `value:offset:is_prev`; this list pages by offset.
-fn parse_cursor(c: &str) -> Option<usize> {
-    let mut parts = c.split(':');
-    let _value = parts.next()?;
-    parts.next()?.parse().ok()
-}
-
-/// Sentry's `Link` header for an offset-paged list.
-fn link_header(path: &str, query: &str, offset: usize, limit: usize, total: usize) -> String {
-    let prev = format!("0:{}:1", offset.saturating_sub(limit));
-    let next = format!("0:{}:0", offset + limit);
-    link(path, query, (&prev, offset > 0), (&next, offset + limit < total))
-}
-
 /// Sentry's `Link` header: `previous` and `next` URLs with their cursors and whether each
 /// has results.
 pub fn link(path: &str, query: &str, prev: (&str, bool), next: (&str, bool)) -> String {
@@ -320,27 +258,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokenizes_quotes_and_negation() {
-        assert_eq!(
-            tokenize(r#"is:unresolved "division by" !level:info"#),
-            vec!["is:unresolved", "\"division by\"", "!level:info"]
-        );
-        let f = Filter::parse(r#"!is:resolved "Division BY""#).unwrap();
-        assert_eq!(f.is, vec![(true, Is::Status(IssueStatus::Resolved))]);
-        assert_eq!(f.text, vec!["division by"]);
-        let f = Filter::parse("is:regressed is:archived").unwrap();
-        assert_eq!(f.is, vec![(false, Is::Substatus(Substatus::Regressed)), (false, Is::Status(IssueStatus::Ignored))]);
-        assert_eq!(Filter::parse("is:bogus").unwrap_err().status, 400);
-        assert_eq!(Filter::parse("browser:chrome").unwrap_err().status, 400);
-    }
-
-    #[test]
     fn link_header_like_sentry() {
-        let h = link_header("/api/0/projects/o/p/issues/", "query=is:unresolved&cursor=0:25:0", 25, 25, 60);
-        assert!(h.contains(r#"</api/0/projects/o/p/issues/?query=is:unresolved&cursor=0:0:1>; rel="previous"; results="true"; cursor="0:0:1""#), "{h}");
-        assert!(h.contains(r#"rel="next"; results="true"; cursor="0:50:0""#), "{h}");
-        assert!(link_header("/x", "", 50, 25, 60).contains(r#"rel="next"; results="false""#));
-        assert_eq!(parse_cursor("0:50:0"), Some(50));
-        assert_eq!(parse_cursor("junk"), None);
+        let h = link("/api/0/projects/o/p/issues/", "query=is:unresolved&cursor=1:2:0", ("", false), ("5:6:0", true));
+        assert!(
+            h.contains(r#"</api/0/projects/o/p/issues/?query=is:unresolved&cursor=>; rel="previous"; results="false""#),
+            "{h}"
+        );
+        assert!(h.contains(r#"</api/0/projects/o/p/issues/?query=is:unresolved&cursor=5:6:0>; rel="next"; results="true"; cursor="5:6:0""#), "{h}");
     }
 }

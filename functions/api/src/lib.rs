@@ -6,6 +6,8 @@ mod account;
 mod auth;
 mod body;
 mod events;
+mod eventsql;
+mod issue_list;
 mod issues;
 mod keys;
 mod orgs;
@@ -13,8 +15,9 @@ mod projects;
 pub mod router;
 mod sessions;
 mod shapes;
+mod stats;
 
-use errata_ports::{BlobStore, Directory, EventOrder, IssueStore, Outbox, ReleaseHealth, StoreError};
+use errata_ports::{BlobStore, Directory, EventOrder, EventQueries, IssueStore, Outbox, ReleaseHealth, StoreError};
 use errata_runtime::http::{self, Request, Response};
 use router::{Ctx, Op};
 use std::sync::Arc;
@@ -24,6 +27,8 @@ pub struct Deps {
     pub issues: Arc<dyn IssueStore>,
     pub health: Arc<dyn ReleaseHealth>,
     pub events: Arc<dyn BlobStore>,
+    /// SQL over the Parquet event store (Athena).
+    pub queries: Arc<dyn EventQueries>,
     /// Where invitations (and later alerts) go for delivery.
     pub outbox: Arc<dyn Outbox>,
     /// Base URL of the web app, for `permalink`s and invitation links. Empty when unknown.
@@ -129,12 +134,24 @@ async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {
         Op::RotateKey => keys::rotate(deps, ctx).await,
         Op::ListFilters => projects::filters(deps, ctx).await,
         Op::UpdateFilter => projects::update_filter(deps, ctx).await,
-        Op::ListIssues => issues::list(deps, ctx).await,
+        Op::ListIssues => issue_list::list(deps, ctx).await,
+        Op::OrgIssues => issue_list::list_in_org(deps, ctx).await,
         Op::BulkUpdateIssues => issues::bulk_update(deps, ctx).await,
+        Op::BulkDeleteIssues => issues::bulk_delete(deps, ctx).await,
+        Op::ProjectStats => stats::project_stats(deps, ctx).await,
+        Op::Releases => stats::releases(deps, ctx).await,
+        Op::Environments => stats::environments(deps, ctx).await,
         Op::ProjectEvent => events::of_project(deps, ctx).await,
         Op::ProjectUserReports => issues::project_user_reports(deps, ctx).await,
         Op::IssueDetail => issues::detail(deps, ctx).await,
         Op::UpdateIssue => issues::update(deps, ctx).await,
+        Op::DeleteIssue => issues::delete(deps, ctx).await,
+        Op::IssueStats => stats::issue_stats(deps, ctx).await,
+        Op::IssueTags => stats::issue_tags(deps, ctx).await,
+        Op::IssueTag => stats::issue_tag(deps, ctx).await,
+        Op::IssueTagValues => stats::issue_tag_values(deps, ctx).await,
+        Op::GroupingInfo => stats::grouping_info(deps, ctx).await,
+        Op::Hashes => stats::hashes(deps, ctx).await,
         Op::IssueEvents => events::list(deps, ctx).await,
         Op::IssueLatestEvent => events::end(deps, ctx, EventOrder::NewestFirst).await,
         Op::IssueOldestEvent => events::end(deps, ctx, EventOrder::OldestFirst).await,

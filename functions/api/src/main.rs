@@ -1,7 +1,7 @@
 //! The api Lambda: wiring only.
 
 use errata_api::{handle, Deps};
-use errata_aws::{load_config, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsOutbox};
+use errata_aws::{load_config, AthenaQueries, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsOutbox};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::sync::Arc;
@@ -14,6 +14,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let events_table = env("EVENTS_TABLE")?;
     let events_bucket = env("EVENTS_BUCKET")?;
     let notify_queue = env("NOTIFY_QUEUE_URL")?;
+    let athena_database = env("ATHENA_DATABASE")?;
+    let athena_workgroup = env("ATHENA_WORKGROUP")?;
     let public_url = env("PUBLIC_URL")?;
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let aws = load_config().await;
@@ -23,6 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         issues: store.clone(),
         health: store,
         events: Arc::new(S3Blobs::new(&aws, events_bucket)),
+        queries: Arc::new(AthenaQueries::new(&aws, athena_database, athena_workgroup)),
         outbox: Arc::new(SqsOutbox::new(&aws, notify_queue)),
         web_url,
         public_url,

@@ -32,7 +32,7 @@ pub fn issue_json(issue: &Issue, project: &Project, web_url: &str) -> Value {
         "issueCategory": "error",
         "metadata": issue.metadata,
         "numComments": 0,
-        "assignedTo": null,
+        "assignedTo": issue.assignee.as_ref().map(|a| json!({ "type": "user", "id": a, "name": a, "email": a })),
         "isBookmarked": false,
         "isSubscribed": false,
         "hasSeen": false,

@@ -11,6 +11,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events_ from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -103,6 +104,14 @@ export class Errata extends Construct {
     const directory = table('Directory', true, 'expires_at');
     const issues = table('Issues', true);
     issues.addGlobalSecondaryIndex({ indexName: 'by-id', partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER } });
+    // Issue lists: one partition per project, status and day of last (first) sighting.
+    for (const [indexName, day, time] of [['by-last-seen', 'seen_day', 'last_seen'], ['by-first-seen', 'first_day', 'first_seen']]) {
+      issues.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: day, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: time, type: dynamodb.AttributeType.NUMBER },
+      });
+    }
     const events = table('Events', false, 'expires_at');
     events.addGlobalSecondaryIndex({
       indexName: 'by-issue',
@@ -226,6 +235,8 @@ export class Errata extends Construct {
         EVENTS_BUCKET: common.EVENTS_BUCKET,
         WEB_URL: props.webUrl ?? '',
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
+        ATHENA_DATABASE: glueDb.ref,
+        ATHENA_WORKGROUP: workGroup.ref,
         RUST_LOG: common.RUST_LOG,
       },
       notifier: { RUST_LOG: common.RUST_LOG },
@@ -274,6 +285,22 @@ export class Errata extends Construct {
     // Accounts, organizations, projects, keys, sessions and invitations are written here.
     directory.grantReadWriteData(fns.api);
     this.queues.notifications.queue.grantSendMessages(fns.api); // invitation e-mails
+    // Stats, tag distributions and tag search: Athena over the Glue table, results under
+    // athena-results/ (the workgroup enforces that location).
+    const stack = Stack.of(this);
+    fns.api.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+      resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: workGroup.ref })],
+    }));
+    fns.api.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resources: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: glueDb.ref }),
+        stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${glueDb.ref}/events` }),
+      ],
+    }));
+    this.buckets.events.grantPut(fns.api, 'athena-results/*');
     issues.grantReadData(fns.api);
     issues.grant(fns.api, 'dynamodb:UpdateItem'); // status changes (resolve, ignore…)
     events.grantReadData(fns.api);

@@ -83,7 +83,7 @@ test('tables: on-demand, encrypted, point-in-time recovery, the indexes the code
     assert.equal(t.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, true);
   }
   const indexes = tables.flatMap((t) => (t.Properties.GlobalSecondaryIndexes ?? []).map((i: { IndexName: string }) => i.IndexName)).sort();
-  assert.deepEqual(indexes, ['by-id', 'by-issue']);
+  assert.deepEqual(indexes, ['by-first-seen', 'by-id', 'by-issue', 'by-last-seen']);
   assert.equal(tables.filter((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'expires_at').length, 3, 'events, quotas, sessions and invitations expire');
 });
 
@@ -140,7 +140,10 @@ test('least privilege: each function gets only what its code calls', () => {
   assert.ok(api.includes('dynamodb:Query') && api.includes('dynamodb:GetItem'));
   assert.ok(api.includes('dynamodb:UpdateItem'), 'issue status changes');
   assert.ok(api.includes('dynamodb:PutItem') && api.includes('sqs:SendMessage'), 'accounts; invitation mail');
-  assert.ok(!api.some((a) => /^s3:Put|^s3:Delete|^sqs:Receive/.test(a)), 'the api reads events, never writes them');
+  assert.ok(api.includes('athena:StartQueryExecution') && api.includes('glue:GetTable'), 'stats over the event store');
+  assert.ok(!api.some((a) => /^s3:Delete|^sqs:Receive/.test(a)), 'the api reads events, never deletes them');
+  const apiPuts = statementsOf('Api').filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:Put')));
+  for (const s of apiPuts) assert.match(JSON.stringify(s.Resource), /\/athena-results\/\*"/, 'only query results');
   // Consumers not built yet may only consume their queue.
   for (const fn of ['Symbolicator', 'Notifier']) {
     assert.ok(actionsOf(fn).every((a) => a.startsWith('sqs:')), `${fn}: ${actionsOf(fn)}`);

@@ -1,6 +1,9 @@
 //! The issue store on DynamoDB.
 //!
 //! Issues table: `pk` = `P#project_id`, `sk` = `I#issue_id`, GSI `by-id` on `issue_id` (N).
+//! For listing (see `issue_list.rs`): GSI `by-last-seen` on `seen_day` (S) + `last_seen` (N)
+//! and GSI `by-first-seen` on `first_day` (S) + `first_seen` (N), where a day key is
+//! `project#status#day-number`: one partition per project, status and day.
 //! Events table: `pk` = `project_id/event_id` (the event index: issue, time, where the body
 //! is), GSI `by-issue` on `issue_id` (N) + `ts` (N, ms); `pk` = `U/issue_id/user_hash` marks a
 //! user already counted for an issue. TTL on `expires_at`.
@@ -16,7 +19,7 @@ use errata_domain::{
     BodyRef, Feedback, Grouping, Issue, IssueId, IssueStatus, Sighting, StatusChange, StatusDetails, StoredEvent,
     Substatus, Timestamp,
 };
-use errata_ports::{EventOrder, EventPage, FeedbackScope, IssueStore, StoreError, StoreResult};
+use errata_ports::{EventOrder, EventPage, FeedbackScope, IssuePage, IssueQuery, IssueStore, StoreError, StoreResult};
 
 /// Where an event's time falls against its issue's first and last sighting. Events arrive out
 /// of order (SQS batches, concurrent processors), so `first_seen` and `last_seen` are kept as
@@ -44,13 +47,21 @@ enum Plan {
         /// For an issue ignored until a count: the count the decision was made on.
         times_seen: Option<u64>,
         change: Option<(StatusChange, Reopened)>,
+        /// The issue's first and last sighting when it was read: a status change moves it to
+        /// other list partitions, which these name.
+        seen: Option<(Timestamp, Timestamp)>,
     },
+}
+
+/// The list partition of an issue: its project, status and the day of `at`.
+pub(crate) fn day_key(project_id: u64, status: IssueStatus, at: Timestamp) -> AttributeValue {
+    s(format!("{project_id}#{}#{}", status.as_str(), at.unix_millis().div_euclid(86_400_000)))
 }
 
 impl Plan {
     /// The guess before anything was read: the newest event of an unresolved issue.
     fn optimistic() -> Plan {
-        Plan::Count { when: When::Newer, status: IssueStatus::Unresolved, times_seen: None, change: None }
+        Plan::Count { when: When::Newer, status: IssueStatus::Unresolved, times_seen: None, change: None, seen: None }
     }
 
     fn from_issue(issue: Option<&Issue>, s_: &Sighting) -> Plan {
@@ -68,6 +79,7 @@ impl Plan {
             status: issue.status,
             times_seen: counts_matter.then_some(issue.times_seen),
             change: status::on_event(issue, s_.timestamp, s_.release.as_deref()),
+            seen: Some((issue.first_seen, issue.last_seen)),
         }
     }
 
@@ -197,6 +209,11 @@ impl DynamoIssueStore {
                 a.set("status_details", json_attr(&issue.status_details)?);
                 a.set("first_seen", ts.clone());
                 a.set("last_seen", ts);
+                a.set("seen_day", day_key(s_.project_id, issue.status, s_.timestamp));
+                a.set("first_day", day_key(s_.project_id, issue.status, s_.timestamp));
+                if let Some(env) = &s_.environment {
+                    a.set("envs", AttributeValue::Ss(vec![env.clone()]));
+                }
                 a.set("times_seen", n(1));
                 a.set("users_seen", n(0));
                 a.set("grouping", json_attr(&issue.grouping)?);
@@ -209,8 +226,25 @@ impl DynamoIssueStore {
                     "",
                 )?
             }
-            Plan::Count { when, status, times_seen, change } => {
+            Plan::Count { when, status, times_seen, change, seen } => {
                 let mut conditions = vec!["attribute_exists(pk)".to_owned()];
+                let new_status = change.as_ref().map_or(*status, |(c, _)| c.status);
+                // The list partitions follow the times (and the status, when it changes).
+                let (first, last) = match (when, seen) {
+                    (When::Newer, Some((first, _))) => (Some(*first), Some(s_.timestamp)),
+                    (When::Newer, None) => (None, Some(s_.timestamp)),
+                    (When::Older, Some((_, last))) => (Some(s_.timestamp), Some(*last)),
+                    (When::Older, None) => (Some(s_.timestamp), None),
+                    (When::Between, Some((first, last))) => (Some(*first), Some(*last)),
+                    (When::Between, None) => (None, None),
+                };
+                let moved = change.is_some();
+                if let Some(last) = last.filter(|_| moved || *when == When::Newer) {
+                    a.set("seen_day", day_key(s_.project_id, new_status, last));
+                }
+                if let Some(first) = first.filter(|_| moved || *when == When::Older) {
+                    a.set("first_day", day_key(s_.project_id, new_status, first));
+                }
                 match when {
                     When::Newer => {
                         a.set("last_seen", ts.clone());
@@ -239,9 +273,14 @@ impl DynamoIssueStore {
                 if *when != When::Between {
                     a.values.push((":ts".into(), ts));
                 }
+                let mut add = "ADD times_seen :one".to_owned();
+                if let Some(env) = &s_.environment {
+                    a.values.push((":env".into(), AttributeValue::Ss(vec![env.clone()])));
+                    add.push_str(", envs :env");
+                }
                 a.apply(
                     self.issue_key(s_.project_id, s_.issue_id).condition_expression(conditions.join(" AND ")),
-                    "ADD times_seen :one",
+                    &add,
                 )?
             }
         };
@@ -323,7 +362,7 @@ impl DynamoIssueStore {
     }
 }
 
-fn issue_from(item: &Item) -> StoreResult<Issue> {
+pub(crate) fn issue_from(item: &Item) -> StoreResult<Issue> {
     let grouping: Grouping =
         get_s(item, "grouping").and_then(|g| serde_json::from_str(&g).ok()).ok_or_else(|| corrupt("issue grouping"))?;
     let ts = |k: &str| get_n::<i64>(item, k).and_then(Timestamp::from_unix_millis).ok_or_else(|| corrupt("issue"));
@@ -349,6 +388,8 @@ fn issue_from(item: &Item) -> StoreResult<Issue> {
         last_seen: ts("last_seen")?,
         times_seen: get_n(item, "times_seen").unwrap_or(0),
         grouping,
+        environments: item.get("envs").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default(),
+        assignee: get_s(item, "assignee"),
     })
 }
 
@@ -415,6 +456,8 @@ impl IssueStore for DynamoIssueStore {
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()> {
         let mut a = Assignments::new();
         a.set_change(change)?;
+        a.set("seen_day", day_key(issue.project_id, change.status, issue.last_seen));
+        a.set("first_day", day_key(issue.project_id, change.status, issue.first_seen));
         let update =
             a.apply(self.issue_key(issue.project_id, issue.id).condition_expression("attribute_exists(pk)"), "")?;
         // A user action, rare: the transaction API takes the `Update` as built.
@@ -467,6 +510,38 @@ impl IssueStore for DynamoIssueStore {
             }
         }
         Ok(issues)
+    }
+
+    async fn list_issues(&self, query: &IssueQuery<'_>) -> StoreResult<IssuePage> {
+        self.list(query).await
+    }
+
+    async fn set_assignee(&self, issue: &Issue, assignee: Option<&str>) -> StoreResult<()> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.issues_table)
+            .key("pk", s(format!("P#{}", issue.project_id)))
+            .key("sk", s(format!("I#{}", issue.id)))
+            .condition_expression("attribute_exists(pk)");
+        let update = match assignee {
+            Some(a) => update.update_expression("SET assignee = :a").expression_attribute_values(":a", s(a)),
+            None => update.update_expression("REMOVE assignee"),
+        };
+        update.send().await.map_err(|e| classify("dynamodb update assignee", &e))?;
+        Ok(())
+    }
+
+    async fn delete_issue(&self, issue: &Issue) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.issues_table)
+            .key("pk", s(format!("P#{}", issue.project_id)))
+            .key("sk", s(format!("I#{}", issue.id)))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb delete issue", &e))?;
+        Ok(())
     }
 
     async fn issue_events(

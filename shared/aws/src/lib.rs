@@ -2,10 +2,14 @@
 //! only the SDK crates it uses. Clients are built once per cold start from the standard AWS
 //! configuration chain; `AWS_ENDPOINT_URL` points them at a local emulator, nothing else differs.
 
+#[cfg(feature = "athena")]
+pub mod athena;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "dynamodb")]
 pub mod health;
+#[cfg(feature = "dynamodb")]
+mod issue_list;
 #[cfg(feature = "dynamodb")]
 pub mod issues;
 #[cfg(feature = "s3")]
@@ -13,6 +17,8 @@ pub mod s3;
 #[cfg(feature = "sqs")]
 pub mod sqs;
 
+#[cfg(feature = "athena")]
+pub use athena::AthenaQueries;
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::{DynamoDirectory, DynamoRateLimiter};
 #[cfg(feature = "dynamodb")]

@@ -64,7 +64,13 @@ async fn tables(cfg: &aws_config::SdkConfig) -> (String, String, String) {
         if name == &issues {
             req = req
                 .attribute_definitions(attr("issue_id", ScalarAttributeType::N))
-                .global_secondary_indexes(gsi("by-id", "issue_id", None));
+                .attribute_definitions(attr("seen_day", ScalarAttributeType::S))
+                .attribute_definitions(attr("last_seen", ScalarAttributeType::N))
+                .attribute_definitions(attr("first_day", ScalarAttributeType::S))
+                .attribute_definitions(attr("first_seen", ScalarAttributeType::N))
+                .global_secondary_indexes(gsi("by-id", "issue_id", None))
+                .global_secondary_indexes(gsi("by-last-seen", "seen_day", Some("last_seen")))
+                .global_secondary_indexes(gsi("by-first-seen", "first_day", Some("first_seen")));
         }
         req.send().await.expect("create table");
     }
@@ -402,4 +408,95 @@ async fn feedback_is_listed_per_issue_and_per_project() {
     let pending = store.feedback(11, FeedbackScope::Unattached, 10).await.unwrap();
     assert_eq!(pending.iter().map(|f| f.comments.as_str()).collect::<Vec<_>>(), ["note 2"]);
     assert_eq!(store.project_issues(11).await.unwrap().len(), 1, "feedback items are not issues");
+}
+
+#[tokio::test]
+async fn issue_lists_walk_day_partitions_with_cursors() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    let now = Timestamp::now().unix_millis();
+    // 30 issues, one every 8 hours back from now (10 days); the first 6 seen twice.
+    for i in 0..30i64 {
+        let mut s = sighting(21, &format!("e{i}"), &format!("Error{i}"), now - i * 8 * 3_600_000);
+        s.environment = Some(if i % 2 == 0 { "production" } else { "staging" }.into());
+        store.record(&s).await.unwrap();
+        if i < 6 {
+            let mut again = sighting(21, &format!("f{i}"), &format!("Error{i}"), now - i * 8 * 3_600_000 - 1_000);
+            again.environment = Some("canary".into());
+            store.record(&again).await.unwrap();
+        }
+    }
+    // Error3 is resolved.
+    let resolved =
+        store.project_issues(21).await.unwrap().into_iter().find(|i| i.title.starts_with("Error3:")).unwrap();
+    let change = errata_domain::StatusRequest::Resolve.apply(&resolved, Timestamp::now());
+    store.set_status(&resolved, &change).await.unwrap();
+
+    let all = [errata_domain::IssueStatus::Unresolved];
+    let any = |_: &errata_domain::Issue| true;
+    let mut query = errata_ports::IssueQuery {
+        project_id: 21,
+        statuses: &all,
+        sort: errata_ports::IssueSort::LastSeen,
+        seen_after: now - 30 * 86_400_000,
+        filter: &any,
+        cursor: None,
+        limit: 7,
+    };
+    let mut titles = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let page = store.list_issues(&errata_ports::IssueQuery { cursor: cursor.as_deref(), ..query }).await.unwrap();
+        titles.extend(page.issues.iter().map(|i| i.title.split(':').next().unwrap().to_owned()));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<String> = (0..30).filter(|i| *i != 3).map(|i| format!("Error{i}")).collect();
+    assert_eq!(titles, expected, "newest first, every unresolved issue once, over 5 pages");
+
+    // Resolved ones live in their own partitions.
+    let resolved_only = [errata_domain::IssueStatus::Resolved];
+    query.statuses = &resolved_only;
+    query.cursor = None;
+    let page = store.list_issues(&query).await.unwrap();
+    assert_eq!(page.issues.len(), 1);
+    assert!(page.issues[0].title.starts_with("Error3:"));
+
+    // Filters, a time window, first-seen and frequency order.
+    let both = [errata_domain::IssueStatus::Unresolved, errata_domain::IssueStatus::Resolved];
+    query.statuses = &both;
+    let canary = |i: &errata_domain::Issue| i.environments.iter().any(|e| e == "canary");
+    query.filter = &canary;
+    query.limit = 100;
+    let page = store.list_issues(&query).await.unwrap();
+    assert_eq!(page.issues.len(), 6, "{:?}", page.issues.iter().map(|i| &i.title).collect::<Vec<_>>());
+    assert!(page.next.is_none());
+    query.filter = &any;
+    query.seen_after = now - 2 * 86_400_000 + 60_000;
+    assert_eq!(store.list_issues(&query).await.unwrap().issues.len(), 6, "seen in the last 2 days: 0..=5");
+    query.seen_after = now - 30 * 86_400_000;
+    query.sort = errata_ports::IssueSort::FirstSeen;
+    query.limit = 3;
+    let page = store.list_issues(&query).await.unwrap();
+    let firsts: Vec<&str> = page.issues.iter().map(|i| i.title.split(':').next().unwrap()).collect();
+    assert_eq!(firsts, ["Error0", "Error1", "Error2"]);
+    query.sort = errata_ports::IssueSort::TimesSeen;
+    query.limit = 6;
+    let page = store.list_issues(&query).await.unwrap();
+    assert!(page.issues.iter().all(|i| i.times_seen == 2));
+    let next = store.list_issues(&errata_ports::IssueQuery { cursor: page.next.as_deref(), ..query }).await.unwrap();
+    assert!(next.issues.iter().all(|i| i.times_seen == 1));
+    assert_eq!(next.issues.len(), 6);
+
+    // Assign, then delete.
+    let issue = page.issues[0].clone();
+    store.set_assignee(&issue, Some("ann@acme.test")).await.unwrap();
+    assert_eq!(store.issue(issue.id).await.unwrap().unwrap().assignee.as_deref(), Some("ann@acme.test"));
+    store.set_assignee(&issue, None).await.unwrap();
+    assert_eq!(store.issue(issue.id).await.unwrap().unwrap().assignee, None);
+    store.delete_issue(&issue).await.unwrap();
+    assert!(store.issue(issue.id).await.unwrap().is_none());
 }

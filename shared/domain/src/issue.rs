@@ -112,6 +112,10 @@ pub struct Issue {
     pub last_seen: Timestamp,
     pub times_seen: u64,
     pub grouping: Grouping,
+    /// Every environment the issue's events named.
+    pub environments: Vec<String>,
+    /// The member it is assigned to (e-mail), if any.
+    pub assignee: Option<String>,
 }
 
 impl Issue {
@@ -137,6 +141,8 @@ impl Issue {
             last_seen: s.timestamp,
             times_seen: 1,
             grouping: s.grouping.clone(),
+            environments: s.environment.iter().cloned().collect(),
+            assignee: None,
         }
     }
 }

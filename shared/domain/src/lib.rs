@@ -8,6 +8,7 @@ pub mod normalize;
 pub mod notice;
 pub mod queue;
 pub mod scrub;
+pub mod search;
 pub mod secrets;
 pub mod sessions;
 pub mod status;

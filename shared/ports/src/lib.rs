@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
 use errata_domain::{
-    ApiToken, Feedback, Invite, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Session,
-    Sighting, StatusChange, StoredEvent, User,
+    ApiToken, Feedback, Invite, Issue, IssueId, IssueStatus, Member, Org, Project, ProjectKey, QueuedEnvelope,
+    RateLimit, Session, Sighting, StatusChange, StoredEvent, User,
 };
 use thiserror::Error;
 
@@ -138,6 +138,82 @@ pub struct EventPage {
     pub next: Option<String>,
 }
 
+/// The order of an issue list, newest or largest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueSort {
+    LastSeen,
+    FirstSeen,
+    TimesSeen,
+    UsersSeen,
+}
+
+impl IssueSort {
+    /// The value an issue is ordered by (ties broken by id).
+    pub fn key(self, issue: &Issue) -> i64 {
+        match self {
+            IssueSort::LastSeen => issue.last_seen.unix_millis(),
+            IssueSort::FirstSeen => issue.first_seen.unix_millis(),
+            IssueSort::TimesSeen => issue.times_seen.min(i64::MAX as u64) as i64,
+            IssueSort::UsersSeen => issue.users_seen.min(i64::MAX as u64) as i64,
+        }
+    }
+}
+
+/// Which of a project's issues to list.
+pub struct IssueQuery<'a> {
+    pub project_id: u64,
+    /// Only issues in these statuses (the store reads only those).
+    pub statuses: &'a [IssueStatus],
+    pub sort: IssueSort,
+    /// Only issues last seen at or after this time (Unix ms).
+    pub seen_after: i64,
+    /// Decides each candidate: the search terms.
+    pub filter: &'a (dyn Fn(&Issue) -> bool + Send + Sync),
+    /// A `next` of an earlier page.
+    pub cursor: Option<&'a str>,
+    pub limit: usize,
+}
+
+/// One page of issues and where the next one starts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IssuePage {
+    pub issues: Vec<Issue>,
+    pub next: Option<String>,
+}
+
+/// A position in an issue list: the sort value and id of the last issue of a page. The next
+/// page holds the issues strictly after it (smaller value, or same value and smaller id).
+/// Written `value:id:0`, the shape of Sentry's cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListPosition {
+    pub key: i64,
+    pub id: u64,
+}
+
+impl ListPosition {
+    pub fn of(issue: &Issue, sort: IssueSort) -> ListPosition {
+        ListPosition { key: sort.key(issue), id: issue.id.0 }
+    }
+    pub fn parse(cursor: &str) -> Option<ListPosition> {
+        let mut parts = cursor.split(':');
+        let key = parts.next()?.parse().ok()?;
+        let id = parts.next()?.parse().ok()?;
+        Some(ListPosition { key, id })
+    }
+    pub fn cursor(&self) -> String {
+        format!("{}:{}:0", self.key, self.id)
+    }
+}
+
+/// A page of `candidates` (in any order): sorted, after `cursor`, at most `limit`.
+pub fn page_of(mut candidates: Vec<Issue>, sort: IssueSort, cursor: Option<ListPosition>, limit: usize) -> IssuePage {
+    candidates.retain(|i| cursor.is_none_or(|c| ListPosition::of(i, sort) < c));
+    candidates.sort_by_key(|i| std::cmp::Reverse(ListPosition::of(i, sort)));
+    let next = (candidates.len() > limit).then(|| ListPosition::of(&candidates[limit - 1], sort).cursor());
+    candidates.truncate(limit);
+    IssuePage { issues: candidates, next }
+}
+
 /// Issues and the index of their events.
 #[async_trait]
 pub trait IssueStore: Send + Sync {
@@ -149,8 +225,18 @@ pub trait IssueStore: Send + Sync {
     /// Moves the issue to a new status, as a user asked.
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()>;
     async fn issue(&self, id: IssueId) -> StoreResult<Option<Issue>>;
-    /// All issues of a project (the API filters and sorts).
+    /// All issues of a project, unordered: for tests and tools (the API pages with
+    /// `list_issues`).
     async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>>;
+    /// A page of a project's issues: those the query's statuses, time and filter admit, in its
+    /// order. Reads a bounded number of issues per call; a page may come back short with a
+    /// `next` when that bound was reached first.
+    async fn list_issues(&self, query: &IssueQuery<'_>) -> StoreResult<IssuePage>;
+    /// Assigns the issue to a member (e-mail), or unassigns it.
+    async fn set_assignee(&self, issue: &Issue, assignee: Option<&str>) -> StoreResult<()>;
+    /// Deletes the issue. Its events stay in the event store until they expire; a new event
+    /// of the same group starts a new issue.
+    async fn delete_issue(&self, issue: &Issue) -> StoreResult<()>;
     /// A page of an issue's events by event time; `cursor` is a `next` from an earlier page.
     async fn issue_events(
         &self,
@@ -165,6 +251,18 @@ pub trait IssueStore: Send + Sync {
     async fn add_feedback(&self, feedback: &Feedback) -> StoreResult<()>;
     /// A project's feedback, newest first; at most `limit`.
     async fn feedback(&self, project_id: u64, scope: FeedbackScope, limit: usize) -> StoreResult<Vec<Feedback>>;
+}
+
+/// Rows of a query over the event store: each cell as text, `None` for NULL.
+pub type Rows = std::sync::Arc<Vec<Vec<Option<String>>>>;
+
+/// SQL over the Parquet event store (Athena): a query runs in the background and is polled,
+/// and finished results are kept briefly, so the same SQL asked again soon costs nothing.
+#[async_trait]
+pub trait EventQueries: Send + Sync {
+    /// The rows of `sql`, waiting at most `wait` for them; `Ok(None)` while the query still
+    /// runs (ask again with the same SQL to keep waiting on the same execution).
+    async fn rows(&self, sql: &str, wait: std::time::Duration) -> StoreResult<Option<Rows>>;
 }
 
 /// Fixed-window counters for rate limits and quotas.

@@ -9,8 +9,8 @@ use errata_domain::{
     Reopened, Session, Sighting, StatusChange, StoredEvent, User,
 };
 use errata_ports::{
-    BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, FeedbackScope, IssueStore, Listing, RateLimiter,
-    ReleaseHealth, StoreError, StoreResult,
+    page_of, BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, FeedbackScope, IssuePage, IssueQuery,
+    IssueStore, ListPosition, Listing, RateLimiter, ReleaseHealth, StoreError, StoreResult,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -332,6 +332,11 @@ impl IssueStore for MemoryIssues {
         }
         issue.last_seen = issue.last_seen.max(s.timestamp);
         issue.first_seen = issue.first_seen.min(s.timestamp);
+        if let Some(env) = &s.environment {
+            if !issue.environments.contains(env) {
+                issue.environments.push(env.clone());
+            }
+        }
         Ok(match reopened {
             Some((change, why)) => {
                 issue.status = change.status;
@@ -358,6 +363,33 @@ impl IssueStore for MemoryIssues {
     }
     async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>> {
         Ok(lock(&self.issues).values().filter(|i| i.project_id == project_id).cloned().collect())
+    }
+    async fn list_issues(&self, q: &IssueQuery<'_>) -> StoreResult<IssuePage> {
+        let candidates: Vec<Issue> = lock(&self.issues)
+            .values()
+            .filter(|i| {
+                i.project_id == q.project_id
+                    && q.statuses.contains(&i.status)
+                    && i.last_seen.unix_millis() >= q.seen_after
+                    && (q.filter)(i)
+            })
+            .cloned()
+            .collect();
+        let cursor = match q.cursor {
+            Some(c) => Some(ListPosition::parse(c).ok_or_else(|| StoreError::permanent("malformed issue cursor"))?),
+            None => None,
+        };
+        Ok(page_of(candidates, q.sort, cursor, q.limit))
+    }
+    async fn set_assignee(&self, issue: &Issue, assignee: Option<&str>) -> StoreResult<()> {
+        let mut issues = lock(&self.issues);
+        let stored = issues.get_mut(&issue.id).ok_or_else(|| StoreError::permanent("no such issue"))?;
+        stored.assignee = assignee.map(str::to_owned);
+        Ok(())
+    }
+    async fn delete_issue(&self, issue: &Issue) -> StoreResult<()> {
+        lock(&self.issues).remove(&issue.id);
+        Ok(())
     }
     async fn issue_events(
         &self,
@@ -454,4 +486,41 @@ pub fn fixture_files(dir: &str, suffix: &str) -> Vec<PathBuf> {
     files.sort();
     assert!(!files.is_empty(), "no *{suffix} fixtures under {}", root.display());
     files
+}
+
+/// Rows as `EventQueries` returns them.
+type Table = Vec<Vec<Option<String>>>;
+
+/// Answers event-store queries from a script: the rows of the first pattern the SQL contains
+/// (no rows otherwise), and remembers every SQL asked. Handler tests check the SQL built and
+/// the use of the rows; the real engine runs in the adapter and end-to-end tests.
+#[derive(Default)]
+pub struct ScriptedQueries {
+    answers: Mutex<Vec<(String, Table)>>,
+    pub asked: Mutex<Vec<String>>,
+    /// When set, every query is still running.
+    pub pending: Mutex<bool>,
+}
+
+impl ScriptedQueries {
+    pub fn answer(&self, pattern: &str, rows: Vec<Vec<Option<&str>>>) {
+        let rows = rows.into_iter().map(|r| r.into_iter().map(|c| c.map(str::to_owned)).collect()).collect();
+        lock(&self.answers).push((pattern.to_owned(), rows));
+    }
+    pub fn asked(&self) -> Vec<String> {
+        lock(&self.asked).clone()
+    }
+}
+
+#[async_trait]
+impl errata_ports::EventQueries for ScriptedQueries {
+    async fn rows(&self, sql: &str, _wait: std::time::Duration) -> StoreResult<Option<errata_ports::Rows>> {
+        lock(&self.asked).push(sql.to_owned());
+        if *lock(&self.pending) {
+            return Ok(None);
+        }
+        let answers = lock(&self.answers);
+        let rows = answers.iter().find(|(p, _)| sql.contains(p.as_str())).map(|(_, r)| r.clone()).unwrap_or_default();
+        Ok(Some(std::sync::Arc::new(rows)))
+    }
 }

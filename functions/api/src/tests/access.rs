@@ -19,6 +19,7 @@ fn fill(route_path: &str, w: &World, foreign: bool, caller_email: &str) -> Strin
             "{key_id}" => if foreign { OTHER_KEY } else { ACME_KEY }.to_owned(),
             "{member_id}" => if foreign { "olaf@other.test" } else { caller_email }.to_owned(),
             "{filter_id}" => "localhost".to_owned(),
+            "{key}" => "browser".to_owned(),
             literal => literal.to_owned(),
         };
         path.push_str(&value);
