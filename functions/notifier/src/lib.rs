@@ -1,9 +1,43 @@
-//! The notifier Lambda. **Not implemented yet**: Alert delivery (e-mail, webhooks) arrives with the alerts issue.
-//! Until then it consumes its queue honestly: every message is reported failed, so SQS keeps
-//! it and finally parks it in the dead-letter queue. Nothing sends to this queue yet.
+//! The notifier Lambda: turns notices from its queue into e-mail. Today: invitations to join
+//! an organization. Alert rules (e-mail and webhooks for issues) arrive with the alerts issue;
+//! until then any other notice fails honestly and is parked in the dead-letter queue.
+//!
+//! A notice that cannot be delivered for a passing reason (SES throttling) is reported failed
+//! so SQS retries it; one that can never be delivered (malformed) is failed too, and after
+//! `maxReceiveCount` attempts lands in the DLQ with its body intact.
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+mod mail;
 
-pub fn handle_batch(event: SqsEvent) -> SqsBatchResponse {
-    errata_runtime::not_built_yet("errata-notifier", "Alert delivery (e-mail, webhooks)", event)
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use errata_domain::Notice;
+use errata_ports::Mailer;
+use std::sync::Arc;
+
+pub struct Deps {
+    pub mailer: Arc<dyn Mailer>,
 }
+
+pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        if let Err(reason) = deliver(deps, record.body.as_deref().unwrap_or("")).await {
+            tracing::warn!(message_id = %id, %reason, "notice not delivered; SQS retries it, then parks it in the DLQ");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+async fn deliver(deps: &Deps, body: &str) -> Result<(), String> {
+    let notice: Notice = serde_json::from_str(body).map_err(|e| format!("not a notice: {e}"))?;
+    let mail = match &notice {
+        Notice::Invitation { .. } => mail::invitation(&notice),
+    };
+    deps.mailer.send(&mail).await.map_err(|e| e.message)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,12 +1,20 @@
 //! The notifier Lambda: wiring only.
 
+use errata_aws::{load_config, SesMailer};
+use errata_notifier::{handle_batch, Deps};
+use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     errata_runtime::init_tracing();
-    lambda_runtime::run(service_fn(|ev: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
-        Ok::<_, std::convert::Infallible>(errata_notifier::handle_batch(ev.payload))
+    let sender = env("SENDER_EMAIL")?;
+    let aws = load_config().await;
+    let deps = Deps { mailer: Arc::new(SesMailer::new(&aws, sender)) };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
+        Ok::<_, std::convert::Infallible>(handle_batch(deps, ev.payload).await)
     }))
     .await
 }

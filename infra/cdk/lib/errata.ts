@@ -198,7 +198,7 @@ export class Errata extends Construct {
 
     // --- e-mail ------------------------------------------------------------------------
     const sender = props.senderEmail ?? 'errata@example.com';
-    new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(sender) });
+    const senderIdentity = new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(sender) });
 
     // --- functions -----------------------------------------------------------------------
     const common = {
@@ -239,7 +239,7 @@ export class Errata extends Construct {
         ATHENA_WORKGROUP: workGroup.ref,
         RUST_LOG: common.RUST_LOG,
       },
-      notifier: { RUST_LOG: common.RUST_LOG },
+      notifier: { SENDER_EMAIL: sender, RUST_LOG: common.RUST_LOG },
     };
     const settings: Record<FunctionName, { memory: number; timeout: number }> = {
       ingest: { memory: 256, timeout: 10 },
@@ -305,6 +305,12 @@ export class Errata extends Construct {
     issues.grant(fns.api, 'dynamodb:UpdateItem'); // status changes (resolve, ignore…)
     events.grantReadData(fns.api);
     this.buckets.events.grantRead(fns.api);
+
+    // The notifier mails from the stack's sender identity only.
+    fns.notifier.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ses:SendEmail'],
+      resources: [stack.formatArn({ service: 'ses', resource: 'identity', resourceName: senderIdentity.emailIdentityName })],
+    }));
 
     // SQS consumers report per-message failures, so one bad message never fails its batch.
     fns.processor.addEventSource(new SqsEventSource(this.queues.envelopes.queue, { batchSize: 10, reportBatchItemFailures: true }));

@@ -14,6 +14,8 @@ mod issue_list;
 pub mod issues;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "ses")]
+pub mod ses;
 #[cfg(feature = "sqs")]
 pub mod sqs;
 
@@ -25,6 +27,8 @@ pub use dynamodb::{DynamoDirectory, DynamoRateLimiter};
 pub use issues::DynamoIssueStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Blobs;
+#[cfg(feature = "ses")]
+pub use ses::SesMailer;
 #[cfg(feature = "sqs")]
 pub use sqs::{SqsEnvelopeQueue, SqsOutbox};
 

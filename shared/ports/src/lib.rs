@@ -87,6 +87,21 @@ pub trait Outbox: Send + Sync {
     async fn send(&self, notice: &errata_domain::Notice) -> StoreResult<()>;
 }
 
+/// An e-mail ready to send: both a plain-text and an HTML body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Sends e-mail (SES).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> StoreResult<()>;
+}
+
 /// Where ingest hands accepted envelopes to the processor.
 #[async_trait]
 pub trait EnvelopeQueue: Send + Sync {
