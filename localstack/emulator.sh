@@ -17,7 +17,7 @@ start)
     # AWS_ENDPOINT_URL here is handed to every Lambda process the emulator starts, so the
     # functions' SDKs reach the emulator; the deployed template is the one AWS gets.
     AWS_ENDPOINT_URL="http://127.0.0.1:$ERRATA_PORT" GATEWAY_PORT="$ERRATA_PORT" \
-      nohup "$VENV/bin/ministack" >"$ERRATA_STATE/ministack.log" 2>&1 &
+      nohup "$VENV/bin/python" localstack/ministack_main.py >"$ERRATA_STATE/ministack.log" 2>&1 &
     echo $! >"$PIDFILE"
   fi
   for _ in $(seq 1 120); do healthy && { echo "ok: started at $AWS_ENDPOINT_URL"; exit 0; }; sleep 0.5; done

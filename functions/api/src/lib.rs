@@ -81,10 +81,21 @@ pub(crate) fn limit_param(req: &Request, default: usize, max: usize) -> Result<u
 }
 
 pub async fn handle(deps: &Deps, req: Request) -> Response {
-    match route(deps, &req).await {
-        Ok(resp) => resp,
-        Err(e) => http::error(e.status, &e.detail),
-    }
+    let started = std::time::Instant::now();
+    let (resp, route) = match route(deps, &req).await {
+        (Ok(resp), route) => (resp, route),
+        (Err(e), route) => (http::error(e.status, &e.detail), route),
+    };
+    // One access-log line per request: the route's pattern (never ids or query values), the
+    // status and the time taken.
+    tracing::info!(
+        method = %http::method(&req),
+        route = route.map_or("-", |r| r.path),
+        status = resp.status_code,
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
 }
 
 /// Unix seconds now.
@@ -92,13 +103,19 @@ pub(crate) fn now_secs() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-async fn route(deps: &Deps, req: &Request) -> ApiResult {
+async fn route(deps: &Deps, req: &Request) -> (ApiResult, Option<&'static router::Route>) {
     let path = http::path(req);
     let method = http::method(req);
-    let Some(rest) = path.strip_prefix("/api/0/") else { return Err(ApiError::not_found()) };
-    let (route, params) = router::find(&method, rest)?;
-    let ctx = router::resolve(deps, req, route, params).await?;
-    dispatch(deps, &ctx, route.op).await
+    let Some(rest) = path.strip_prefix("/api/0/") else { return (Err(ApiError::not_found()), None) };
+    let (route, params) = match router::find(&method, rest) {
+        Ok(found) => found,
+        Err(e) => return (Err(e), None),
+    };
+    let result = match router::resolve(deps, req, route, params).await {
+        Ok(ctx) => dispatch(deps, &ctx, route.op).await,
+        Err(e) => Err(e),
+    };
+    (result, Some(route))
 }
 
 async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {

@@ -3,7 +3,8 @@
 //! Each issue sits in one partition of `by-last-seen` (`project#status#day of last_seen`) and
 //! one of `by-first-seen`. A page sorted by last (or first) seen walks the days backwards from
 //! the cursor's day, reading the partitions of the statuses asked for, newest first, and stops
-//! once the page is full. Days are read one, then two, four, eight at a time, concurrently.
+//! once the page is full, or at the day the project's oldest issue was created on. Days are
+//! read one, then 3, 9 and 27 at a time, concurrently.
 //! Partitions stay small (one day of one project's issues), so each read is cheap on DynamoDB
 //! and on emulators that scan a partition per query alike.
 //!
@@ -22,8 +23,9 @@ const DAY_MS: i64 = 86_400_000;
 const MAX_PARTITION_READ: usize = 2_000;
 /// The most issues a frequency or user sort ranks.
 pub const MAX_RANKED: usize = 5_000;
-/// How far back a first-seen walk goes, in days.
-const FIRST_SEEN_DAYS: i64 = 400;
+/// How much older than its first event an issue's first sighting can become: events are
+/// accepted up to 30 days late.
+const LATE_DAYS: i64 = 31;
 
 /// What one partition read returned.
 struct PartitionRead {
@@ -33,6 +35,41 @@ struct PartitionRead {
 }
 
 impl DynamoIssueStore {
+    /// Lowers the project's `oldest_day` to the day of this new issue's first event.
+    pub(crate) async fn note_first_day(&self, s_: &errata_domain::Sighting) -> StoreResult<()> {
+        let day = s_.timestamp.unix_millis().div_euclid(DAY_MS);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.issues_table)
+            .key("pk", s(format!("P#{}", s_.project_id)))
+            .key("sk", s("META"))
+            .update_expression("SET oldest_day = :d")
+            .condition_expression("attribute_not_exists(oldest_day) OR oldest_day > :d")
+            .expression_attribute_values(":d", n(day))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(classify("dynamodb update oldest_day", &e)),
+        }
+    }
+
+    /// The earliest day any issue of the project was created on, if it has issues.
+    async fn oldest_day(&self, project_id: u64) -> StoreResult<Option<i64>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.issues_table)
+            .key("pk", s(format!("P#{project_id}")))
+            .key("sk", s("META"))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb get oldest_day", &e))?;
+        Ok(out.item.as_ref().and_then(|i| crate::dynamodb::get_n(i, "oldest_day")))
+    }
+
     pub(crate) async fn list(&self, q: &IssueQuery<'_>) -> StoreResult<IssuePage> {
         let cursor = match q.cursor {
             Some(c) => Some(ListPosition::parse(c).ok_or_else(|| StoreError::permanent("malformed issue cursor"))?),
@@ -62,9 +99,11 @@ impl DynamoIssueStore {
         let today = Timestamp::now().unix_millis().div_euclid(DAY_MS);
         // Events may be stamped up to a minute ahead: start from tomorrow's partition.
         let mut day = cursor.map_or(today + 1, |c| c.key.div_euclid(DAY_MS));
+        // No issue was last seen before the day the oldest issue was created on.
+        let Some(oldest) = self.oldest_day(q.project_id).await? else { return Ok(IssuePage::default()) };
         let lowest = match sort {
-            IssueSort::FirstSeen => today - FIRST_SEEN_DAYS,
-            _ => q.seen_after.div_euclid(DAY_MS),
+            IssueSort::FirstSeen => oldest - LATE_DAYS,
+            _ => q.seen_after.div_euclid(DAY_MS).max(oldest),
         };
         let mut out: Vec<Issue> = Vec::new();
         let mut batch = 1;
@@ -107,7 +146,7 @@ impl DynamoIssueStore {
                 }
             }
             day -= batch;
-            batch = (batch * 2).min(8);
+            batch = (batch * 3).min(27);
         }
         Ok(IssuePage { issues: out, next: None })
     }

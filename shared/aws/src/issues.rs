@@ -3,7 +3,9 @@
 //! Issues table: `pk` = `P#project_id`, `sk` = `I#issue_id`, GSI `by-id` on `issue_id` (N).
 //! For listing (see `issue_list.rs`): GSI `by-last-seen` on `seen_day` (S) + `last_seen` (N)
 //! and GSI `by-first-seen` on `first_day` (S) + `first_seen` (N), where a day key is
-//! `project#status#day-number`: one partition per project, status and day.
+//! `project#status#day-number`: one partition per project, status and day. The item
+//! `P#project_id` / `META` keeps `oldest_day`, the earliest day an issue of the project was
+//! created on, where list walks stop.
 //! Events table: `pk` = `project_id/event_id` (the event index: issue, time, where the body
 //! is), GSI `by-issue` on `issue_id` (N) + `ts` (N, ms); `pk` = `U/issue_id/user_hash` marks a
 //! user already counted for an issue. TTL on `expires_at`.
@@ -441,6 +443,9 @@ impl IssueStore for DynamoIssueStore {
             match self.transact(sighting, &plan).await? {
                 Ok(()) => {
                     self.note_user(sighting).await?;
+                    if matches!(plan, Plan::Create) {
+                        self.note_first_day(sighting).await?;
+                    }
                     return Ok(plan.outcome());
                 }
                 Err(true) => return Ok(Recorded::Duplicate),

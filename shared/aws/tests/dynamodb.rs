@@ -457,6 +457,10 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
     let expected: Vec<String> = (0..30).filter(|i| *i != 3).map(|i| format!("Error{i}")).collect();
     assert_eq!(titles, expected, "newest first, every unresolved issue once, over 5 pages");
 
+    // A project without issues answers at once.
+    let empty = store.list_issues(&errata_ports::IssueQuery { project_id: 99_999, ..query }).await.unwrap();
+    assert!(empty.issues.is_empty() && empty.next.is_none());
+
     // Resolved ones live in their own partitions.
     let resolved_only = [errata_domain::IssueStatus::Resolved];
     query.statuses = &resolved_only;
