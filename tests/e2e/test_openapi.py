@@ -285,7 +285,7 @@ VARIANTS = [
     ("/api/0/organizations/{org}/sessions/", {
         "project": "{PROJECT_ID}",
         "field": ["sum(session)", "crash_free_rate(session)"],
-        "groupBy": ["session.status", "release", "environment"],
+        "groupBy": ["release", "environment"],
         "statsPeriod": "2d",
         "interval": "6h",
     }),

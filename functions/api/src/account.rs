@@ -214,7 +214,7 @@ async fn me_json(deps: &Deps, user: &User) -> Result<Value, ApiError> {
 pub async fn list_tokens(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
     let tokens = deps.directory.user_tokens(&caller.email).await?;
-    Ok(http::json(200, &tokens.iter().map(|t| token_json(t, None)).collect::<Vec<_>>()))
+    crate::paged(ctx, tokens.iter().map(|t| token_json(t, None)).collect())
 }
 
 /// `POST /api/0/api-tokens/` `{"name", "scopes": [...]}`: a new token, shown once.

@@ -47,6 +47,11 @@ impl Body {
         format!("{}{key}", self.prefix)
     }
 
+    /// The object's fields, for a route that reads them its own way.
+    pub fn into_map(self) -> Map<String, Value> {
+        self.fields
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.fields.contains_key(key)
     }

@@ -78,12 +78,8 @@ pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         .collect();
     let next = page.next.unwrap_or_default();
     let has_next = !next.is_empty();
-    let link = link(
-        &http::path(req),
-        req.raw_query_string.as_deref().unwrap_or(""),
-        ("", cursor.is_some()),
-        (&next, has_next),
-    );
+    // Pages go forward from a cursor; a client keeps the cursors it used to go back.
+    let link = link(&http::path(req), req.raw_query_string.as_deref().unwrap_or(""), ("", false), (&next, has_next));
     Ok(http::with_header(http::json(200, &items), "link", &link))
 }
 

@@ -32,9 +32,11 @@ pub fn timestamp(ms: i64) -> String {
     format!("TIMESTAMP '{} {}'", iso.get(..10).unwrap_or("1970-01-01"), iso.get(11..19).unwrap_or("00:00:00"))
 }
 
-/// The partitions and time range of a project from `since_ms` on.
+/// The partitions and time range of a project from `since_ms` on, rounded down to the hour:
+/// the same question asked again within the hour is the same SQL, so its cached result serves.
 pub fn scope(project_id: u64, since_ms: i64) -> String {
-    format!("project_id = {project_id} AND dt >= '{}' AND \"timestamp\" >= {}", day(since_ms), timestamp(since_ms))
+    let since = since_ms.div_euclid(HOUR_MS) * HOUR_MS;
+    format!("project_id = {project_id} AND dt >= '{}' AND \"timestamp\" >= {}", day(since), timestamp(since))
 }
 
 /// A bucket or time cell as Unix ms: `2026-11-26 01:00:00.000`, `2026-11-26T01:00:00`, …

@@ -68,6 +68,9 @@ async fn list_project(deps: &Deps, ctx: &Ctx<'_>, project: &Project) -> ApiResul
     let allowed = eventsql::matching_issues(deps, project.id, seen_after, &query.event_terms).await?;
     let filter = |issue: &Issue| query.matches(issue, now) && allowed.as_ref().is_none_or(|a| a.allows(issue.id.0));
     let statuses = query.statuses();
+    // Status terms are the partitions read; anything else makes the filter turn issues down.
+    let selective =
+        allowed.is_some() || query.terms.iter().any(|(_, t)| !matches!(t, errata_domain::search::IssueTerm::Status(_)));
     let page = deps
         .issues
         .list_issues(&IssueQuery {
@@ -76,6 +79,7 @@ async fn list_project(deps: &Deps, ctx: &Ctx<'_>, project: &Project) -> ApiResul
             sort,
             seen_after,
             filter: &filter,
+            selective,
             cursor,
             limit,
         })

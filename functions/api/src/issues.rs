@@ -108,17 +108,8 @@ async fn apply(deps: &Deps, mut issue: Issue, update: &Update) -> Result<Issue, 
 }
 
 async fn parse_update(deps: &Deps, ctx: &Ctx<'_>) -> Result<Update, ApiError> {
-    let bytes = http::body_bytes(ctx.req).map_err(|_| ApiError::new(400, "The body is not valid base64."))?;
-    let body: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::new(400, format!("The body must be a JSON object: {e}")))?;
-    let Value::Object(body) = body else { return Err(ApiError::new(400, "The body must be a JSON object.")) };
-    const KEYS: [&str; 4] = ["status", "statusDetails", "substatus", "assignedTo"];
-    if let Some(key) = body.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(ApiError::new(
-            400,
-            format!("Updating {key:?} is not supported; send status, statusDetails or assignedTo."),
-        ));
-    }
+    // `substatus` is accepted as Sentry's clients send it; the status decides it here.
+    let body = crate::body::Body::parse(ctx.req, &["status", "statusDetails", "substatus", "assignedTo"])?.into_map();
     let status = match body.get("status") {
         None => None,
         Some(_) => Some(parse_status_request(&body)?),

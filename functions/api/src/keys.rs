@@ -43,7 +43,7 @@ async fn route_key(deps: &Deps, ctx: &Ctx<'_>) -> Result<ProjectKey, ApiError> {
 pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let project = ctx.project()?;
     let keys = deps.directory.project_keys(project.id).await?;
-    Ok(http::json(200, &keys.iter().map(|k| key_json(k, &deps.public_url)).collect::<Vec<_>>()))
+    crate::paged(ctx, keys.iter().map(|k| key_json(k, &deps.public_url)).collect())
 }
 
 /// `GET /api/0/projects/{org}/{project}/keys/{key_id}/`

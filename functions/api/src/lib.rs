@@ -80,6 +80,31 @@ pub(crate) fn limit_param(req: &Request, default: usize, max: usize) -> Result<u
     }
 }
 
+/// An offset page of a list that is bounded already (a project's keys, an organization's
+/// members…): `limit` (≤ 100, default 100) and Sentry's `0:offset:0` cursor, with the `Link` header.
+pub(crate) fn paged(ctx: &Ctx<'_>, all: Vec<serde_json::Value>) -> ApiResult {
+    let req = ctx.req;
+    let limit = crate::limit_param(req, 100, 100)?;
+    let offset = match req.query_string_parameters.first("cursor").filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c
+            .split(':')
+            .nth(1)
+            .and_then(|o| o.parse::<usize>().ok())
+            .ok_or_else(|| ApiError::new(400, "Invalid cursor parameter."))?,
+    };
+    let body: Vec<&serde_json::Value> = all.iter().skip(offset).take(limit).collect();
+    let prev = format!("0:{}:1", offset.saturating_sub(limit));
+    let next = format!("0:{}:0", offset + limit);
+    let link = crate::issues::link(
+        &http::path(req),
+        req.raw_query_string.as_deref().unwrap_or(""),
+        (&prev, offset > 0),
+        (&next, offset + limit < all.len()),
+    );
+    Ok(http::with_header(http::json(200, &body), "link", &link))
+}
+
 pub async fn handle(deps: &Deps, req: Request) -> Response {
     let started = std::time::Instant::now();
     let (resp, route) = match route(deps, &req).await {

@@ -52,7 +52,7 @@ pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
             out.push(shape);
         }
     }
-    Ok(http::json(200, &out))
+    crate::paged(ctx, out)
 }
 
 /// `POST /api/0/organizations/` `{"slug", "name"}`: a new organization, the caller its owner.
@@ -116,7 +116,7 @@ pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
 pub async fn projects(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let member = ctx.member()?;
     let projects = deps.directory.org_projects(&member.org).await?;
-    Ok(http::json(200, &projects.iter().map(project_json).collect::<Vec<_>>()))
+    crate::paged(ctx, projects.iter().map(project_json).collect())
 }
 
 /// `POST /api/0/organizations/{org}/projects/` `{"name", "slug", "platform"}`: a new project
@@ -153,7 +153,7 @@ pub async fn members(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     for invite in deps.directory.org_invites(&member.org).await? {
         out.push(invite_json(&invite, now));
     }
-    Ok(http::json(200, &out))
+    crate::paged(ctx, out)
 }
 
 /// `POST /api/0/organizations/{org}/members/` `{"email", "role"}`: invites someone by e-mail.

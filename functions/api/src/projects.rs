@@ -4,9 +4,13 @@ use crate::body::Body;
 use crate::router::Ctx;
 use crate::shapes::{filters_json, project_detail_json, project_json};
 use crate::{ApiError, ApiResult, Deps};
+use errata_domain::fingerprinting::FingerprintRules;
 use errata_domain::ProjectSettings;
 use errata_runtime::http;
 use serde_json::Value;
+
+/// The longest retention a project may ask for; the stack's own retention caps it anyway.
+const MAX_RETENTION_DAYS: u32 = 3650;
 
 /// The most patterns in one list setting, and the longest pattern or field name.
 const MAX_PATTERNS: usize = 100;
@@ -29,7 +33,7 @@ pub async fn mine(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     for m in deps.directory.user_memberships(&caller.email).await? {
         out.extend(deps.directory.org_projects(&m.org).await?.iter().map(project_json));
     }
-    Ok(http::json(200, &out))
+    crate::paged(ctx, out)
 }
 
 /// `GET /api/0/projects/{org}/{project}/`
@@ -38,13 +42,24 @@ pub async fn detail(_deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
 }
 
 /// `PUT /api/0/projects/{org}/{project}/`: `name`, `platform`, Sentry's scrubbing fields
-/// (`dataScrubber`, `scrubIPAddresses`, `sensitiveFields`, `safeFields`) and Errata's
-/// `settings` object (any part of it: `{"filters": {"localhost": true}}`).
+/// (`dataScrubber`, `scrubIPAddresses`, `sensitiveFields`, `safeFields`), Sentry's
+/// `fingerprintingRules`, and Errata's `settings` object (any part of it:
+/// `{"filters": {"localhost": true}}`, `{"retention_days": 30}`).
 pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let mut project = ctx.project()?.clone();
     let body = Body::parse(
         ctx.req,
-        &["name", "slug", "platform", "dataScrubber", "scrubIPAddresses", "sensitiveFields", "safeFields", "settings"],
+        &[
+            "name",
+            "slug",
+            "platform",
+            "dataScrubber",
+            "scrubIPAddresses",
+            "sensitiveFields",
+            "safeFields",
+            "fingerprintingRules",
+            "settings",
+        ],
     )?;
     if body.optional_str("slug")?.is_some_and(|s| s != project.slug) {
         return Err(ApiError::new(400, "A project's slug cannot be changed."));
@@ -75,8 +90,29 @@ pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     if let Some(fields) = body.str_list("safeFields")? {
         scrubbing.safe_fields = patterns(fields, "safeFields")?;
     }
+    if let Some(rules) = body.optional_str("fingerprintingRules")? {
+        rules.clone_into(&mut project.settings.grouping.fingerprinting_rules);
+    }
+    validate(&project.settings)?;
     let project = deps.directory.put_project(&project).await?;
     Ok(http::json(200, &project_detail_json(&project)))
+}
+
+/// What merging cannot check: rules that parse, a retention in range.
+fn validate(settings: &ProjectSettings) -> Result<(), ApiError> {
+    FingerprintRules::parse(&settings.grouping.fingerprinting_rules).map_err(|e| ApiError::new(400, e))?;
+    if settings.grouping.fingerprinting_rules.len() > 50_000 {
+        return Err(ApiError::new(400, "fingerprintingRules must be at most 50,000 characters."));
+    }
+    if settings.retention_days.is_some_and(|d| !(1..=MAX_RETENTION_DAYS).contains(&d)) {
+        return Err(ApiError::new(
+            400,
+            format!(
+                "settings.retention_days must be 1 to {MAX_RETENTION_DAYS} (the stack's own retention still applies)."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The settings with `patch` merged in (objects key by key), validated as a whole.

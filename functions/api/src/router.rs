@@ -284,12 +284,17 @@ pub async fn resolve<'r>(deps: &Deps, req: &'r Request, route: &Route, params: P
         }
         _ => ctx.param("org").to_owned(),
     };
-    // Membership before anything else about the organization: outsiders learn nothing.
-    let member = auth::membership(deps, &caller, &org).await?;
-    if let Access::Project(_) = route.access {
-        let project = deps.directory.project_by_slug(&org, ctx.param("project")).await?;
+    // Membership decides before anything about the organization is answered: outsiders learn
+    // nothing. The project is looked up at the same time, and used only once membership holds.
+    let member = if let Access::Project(_) = route.access {
+        let slug = ctx.param("project").to_owned();
+        let project = async { deps.directory.project_by_slug(&org, &slug).await.map_err(ApiError::from) };
+        let (member, project) = futures_util::future::try_join(auth::membership(deps, &caller, &org), project).await?;
         ctx.project = Some(project.ok_or_else(ApiError::not_found)?);
-    }
+        member
+    } else {
+        auth::membership(deps, &caller, &org).await?
+    };
     if member.role < needed {
         return Err(ApiError::new(
             403,

@@ -41,6 +41,10 @@ pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
             format!("Unsupported groupBy {g:?}: use session.status, release or environment."),
         ));
     }
+    if group_by.contains(&"session.status") && fields.contains(&"crash_free_rate(session)") {
+        // Within one status the rate is 0 or 1 by definition: Sentry refuses it too.
+        return Err(ApiError::new(400, "crash_free_rate(session) cannot be grouped by session.status."));
+    }
     let (mut release, mut environment) = (None, None);
     for term in params.first("query").unwrap_or("").split_whitespace() {
         match term.split_once(':') {

@@ -122,6 +122,7 @@ pub fn project_detail_json(p: &Project) -> Value {
     shape["scrubIPAddresses"] = json!(scrub.scrub_ip_addresses);
     shape["sensitiveFields"] = json!(scrub.sensitive_fields);
     shape["safeFields"] = json!(scrub.safe_fields);
+    shape["fingerprintingRules"] = json!(p.settings.grouping.fingerprinting_rules);
     shape["settings"] = serde_json::to_value(&p.settings).unwrap_or(Value::Null);
     shape["quota"] = match p.quota {
         Some(q) => json!({ "count": q.count, "window": q.window_secs }),

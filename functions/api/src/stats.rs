@@ -164,31 +164,10 @@ pub async fn issue_tag(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
 pub async fn issue_tag_values(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let key = ctx.param("key");
     let values = tag_rows(deps, ctx.issue()?, Some(key)).await?;
-    page(ctx, values.iter().map(value_json).collect())
-}
-
-/// An offset page of an already bounded result: `limit` (≤ 100) and Sentry's cursor.
-fn page(ctx: &Ctx<'_>, all: Vec<Value>) -> ApiResult {
-    let req = ctx.req;
-    let limit = crate::limit_param(req, 100, 100)?;
-    let offset = match req.query_string_parameters.first("cursor").filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c
-            .split(':')
-            .nth(1)
-            .and_then(|o| o.parse::<usize>().ok())
-            .ok_or_else(|| ApiError::new(400, "Invalid cursor parameter."))?,
-    };
-    let body: Vec<&Value> = all.iter().skip(offset).take(limit).collect();
-    let prev = format!("0:{}:1", offset.saturating_sub(limit));
-    let next = format!("0:{}:0", offset + limit);
-    let link = crate::issues::link(
-        &http::path(req),
-        req.raw_query_string.as_deref().unwrap_or(""),
-        (&prev, offset > 0),
-        (&next, offset + limit < all.len()),
-    );
-    Ok(http::with_header(http::json(200, &body), "link", &link))
+    if values.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    crate::paged(ctx, values.iter().map(value_json).collect())
 }
 
 /// `GET /api/0/issues/{issue_id}/grouping-info/`: how the issue's hash was made (the
@@ -254,7 +233,7 @@ pub async fn releases(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    page(ctx, body)
+    crate::paged(ctx, body)
 }
 
 /// `GET /api/0/projects/{org}/{project}/environments/`
@@ -270,5 +249,5 @@ pub async fn environments(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
             })
         })
         .collect();
-    page(ctx, body)
+    crate::paged(ctx, body)
 }

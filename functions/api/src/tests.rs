@@ -134,6 +134,7 @@ async fn world() -> World {
                 environment: None,
                 user_hash: None,
                 body: BodyRef { key, offset: 0, len: 0 },
+                retention_days: None,
             })
             .await
             .unwrap();
@@ -432,7 +433,7 @@ async fn release_health_in_the_sessions_api_shape() {
             w.deps.health.record_sessions(1, &c).await.unwrap();
         }
     }
-    let query = "project=1&field=sum(session)&field=crash_free_rate(session)&groupBy=session.status&query=release:app@1&statsPeriod=24h";
+    let query = "project=1&field=sum(session)&groupBy=session.status&query=release:app@1&statsPeriod=24h";
     let (status, body, _) = call(&w, "/api/0/organizations/acme/sessions/", query, Some(TOKEN)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["intervals"].as_array().unwrap().len(), 24);
@@ -440,7 +441,10 @@ async fn release_health_in_the_sessions_api_shape() {
         |s: &str| body["groups"].as_array().unwrap().iter().find(|g| g["by"]["session.status"] == s).unwrap().clone();
     assert_eq!(group("healthy")["totals"]["sum(session)"], 2, "exited cleanly, or still open");
     assert_eq!(group("crashed")["totals"]["sum(session)"], 1);
-    let rate = group("crashed")["totals"]["crash_free_rate(session)"].as_f64().unwrap();
+    let rates = "project=1&field=crash_free_rate(session)&groupBy=release&statsPeriod=24h";
+    let (status, body2, _) = call(&w, "/api/0/organizations/acme/sessions/", rates, Some(TOKEN)).await;
+    assert_eq!(status, 200, "{body2}");
+    let rate = body2["groups"][0]["totals"]["crash_free_rate(session)"].as_f64().unwrap();
     assert!((rate - 2.0 / 3.0).abs() < 1e-9);
     assert_eq!(
         group("crashed")["series"]["sum(session)"].as_array().unwrap().iter().filter_map(Value::as_u64).sum::<u64>(),
@@ -468,6 +472,7 @@ async fn release_health_in_the_sessions_api_shape() {
         "project=1&field=avg(x)",
         "project=1&field=sum(session)&statsPeriod=1y",
         "project=1&field=sum(session)&groupBy=os",
+        "project=1&field=crash_free_rate(session)&groupBy=session.status",
     ] {
         let (status, _, _) = call(&w, "/api/0/organizations/acme/sessions/", bad, Some(TOKEN)).await;
         assert_eq!(status, 400, "{bad}");

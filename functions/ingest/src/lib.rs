@@ -70,14 +70,18 @@ pub async fn handle(deps: &Deps, req: Request) -> Response {
     let Ok(project_id) = project.parse::<u64>() else {
         return sentry_error(400, "the project id in the URL must be a number");
     };
-    match accept(deps, &req, project_id, endpoint).await {
+    let started = std::time::Instant::now();
+    let resp = match accept(deps, &req, project_id, endpoint).await {
         Ok(Accepted { event_id, limited: None }) => ok_with_id(event_id.as_deref()),
         Ok(Accepted { limited: Some(limited), .. }) => rate_limited(&limited),
         Err(rejection) => {
             outcome::record(project_id, Outcome::Invalid, &rejection.reason, "envelope", 1);
             rejection.response
         }
-    }
+    };
+    // One access-log line per request (refusals also have their outcome line above).
+    tracing::info!(project_id, endpoint = ?endpoint, status = resp.status_code, ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+    resp
 }
 
 /// What a request that was not refused produced.

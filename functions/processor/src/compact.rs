@@ -31,6 +31,32 @@ pub struct Compacted {
     pub files_out: usize,
     pub rows: usize,
     pub duplicates_dropped: usize,
+    /// Partitions deleted because their project keeps events for fewer days.
+    pub partitions_expired: usize,
+}
+
+/// The project id of a `…/project_id=N/` folder.
+pub fn project_of(folder: &str) -> Option<u64> {
+    folder.trim_end_matches('/').rsplit("project_id=").next()?.parse().ok()
+}
+
+/// Deletes the day partitions of a project folder older than `days` days before `today`;
+/// returns how many went.
+pub async fn expire(store: &dyn BlobStore, project: &str, days: u32, today: time::Date) -> Result<usize, StoreError> {
+    let cutoff = date(today - time::Duration::days(i64::from(days)));
+    let mut expired = 0;
+    for folder in store.list(project).await?.folders {
+        let day = folder.trim_end_matches('/').rsplit("dt=").next().unwrap_or("");
+        // `YYYY-MM-DD` strings order like the days they name.
+        if time::Date::parse(day, DAY).is_ok() && day < cutoff.as_str() {
+            let keys: Vec<String> = store.list(&folder).await?.objects.into_iter().map(|(k, _)| k).collect();
+            if !keys.is_empty() {
+                store.delete(&keys).await?;
+            }
+            expired += 1;
+        }
+    }
+    Ok(expired)
 }
 
 pub async fn compact(
@@ -114,6 +140,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn expires_partitions_older_than_the_project_keeps() {
+        let store = MemoryBlobs::default();
+        for day in ["2026-01-01", "2026-01-09", "2026-01-10"] {
+            let key = format!("{TABLE_PREFIX}project_id=4/dt={day}/a.parquet");
+            store.put(&key, encode(&[row("x")]).unwrap(), "").await.unwrap();
+        }
+        let today = time::Date::from_calendar_date(2026, time::Month::January, 17).unwrap();
+        let project = format!("{TABLE_PREFIX}project_id=4/");
+        assert_eq!(project_of(&project), Some(4));
+        assert_eq!(expire(&store, &project, 7, today).await.unwrap(), 2, "kept: the 10th and later");
+        let left = store.list(&project).await.unwrap().folders;
+        assert_eq!(left, vec![format!("{project}dt=2026-01-10/")]);
+    }
+
+    #[tokio::test]
     async fn merges_small_files_per_partition_and_drops_duplicates() {
         let store = MemoryBlobs::default();
         let p1 = "parquet/events/project_id=1/dt=2026-11-25/";
@@ -128,7 +169,17 @@ mod tests {
 
         let today = time::macros::date!(2026 - 11 - 25);
         let done = compact(&store, &CompactRequest::default(), today).await.unwrap();
-        assert_eq!(done, Compacted { partitions: 1, files_in: 2, files_out: 1, rows: 3, duplicates_dropped: 1 });
+        assert_eq!(
+            done,
+            Compacted {
+                partitions: 1,
+                files_in: 2,
+                files_out: 1,
+                rows: 3,
+                duplicates_dropped: 1,
+                partitions_expired: 0
+            }
+        );
         let files = store.list(p1).await.unwrap().objects;
         assert_eq!(files.len(), 1);
         let rows = decode(store.get(&files[0].0).await.unwrap().unwrap()).unwrap();

@@ -12,6 +12,7 @@ mod security;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use errata_domain::filters::FilterReason;
+use errata_domain::fingerprinting::FingerprintRules;
 use errata_domain::issue::Recorded;
 use errata_domain::normalize::normalize_event;
 use errata_domain::scrub::scrub_event;
@@ -36,8 +37,27 @@ pub struct Deps {
     pub events: Arc<dyn BlobStore>,
     pub directory: Arc<dyn Directory>,
     pub health: Arc<dyn ReleaseHealth>,
-    /// Project settings (scrubbing, inbound filters) by project id, read at most once a minute.
-    pub settings: TtlCache<u64, ProjectSettings>,
+    /// Project settings (scrubbing, inbound filters, grouping, retention) by project id, read
+    /// at most once a minute.
+    pub settings: TtlCache<u64, Arc<ProjectConfig>>,
+}
+
+/// A project's settings with its fingerprint rules parsed once.
+#[derive(Debug, Default)]
+pub struct ProjectConfig {
+    pub settings: ProjectSettings,
+    pub rules: FingerprintRules,
+}
+
+impl ProjectConfig {
+    pub fn new(settings: ProjectSettings) -> ProjectConfig {
+        // The API stores only rules that parse; anything else leaves the default grouping.
+        let rules = FingerprintRules::parse(&settings.grouping.fingerprinting_rules).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "stored fingerprint rules do not parse; default grouping");
+            FingerprintRules::default()
+        });
+        ProjectConfig { settings, rules }
+    }
 }
 
 impl Deps {
@@ -51,10 +71,11 @@ impl Deps {
         Deps { issues, health, raw, events, directory, settings: TtlCache::new(Duration::from_secs(60), 10_000) }
     }
 
-    async fn project_settings(&self, project_id: u64) -> Result<ProjectSettings, StoreError> {
+    async fn project_settings(&self, project_id: u64) -> Result<Arc<ProjectConfig>, StoreError> {
         self.settings
             .get_or_load(&project_id, || async {
-                Ok(self.directory.project(project_id).await?.map(|p| p.settings).unwrap_or_default())
+                let settings = self.directory.project(project_id).await?.map(|p| p.settings).unwrap_or_default();
+                Ok(Arc::new(ProjectConfig::new(settings)))
             })
             .await
     }
@@ -99,7 +120,15 @@ pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, ProcessError> 
     if let Some(request) = payload.get("compact") {
         let request: compact::CompactRequest = serde_json::from_value(request.clone())
             .map_err(|e| ProcessError::Invalid(format!("not a compaction request: {e}")))?;
-        let done = compact::compact(deps.events.as_ref(), &request, time::OffsetDateTime::now_utc().date()).await?;
+        let today = time::OffsetDateTime::now_utc().date();
+        let mut done = compact::compact(deps.events.as_ref(), &request, today).await?;
+        // Projects that keep events shorter than the stack lose their older partitions.
+        for folder in deps.events.list(errata_rows::TABLE_PREFIX).await?.folders {
+            let Some(project_id) = compact::project_of(&folder) else { continue };
+            if let Some(days) = deps.project_settings(project_id).await?.settings.retention_days {
+                done.partitions_expired += compact::expire(deps.events.as_ref(), &folder, days, today).await?;
+            }
+        }
         return Ok(serde_json::to_value(done).unwrap_or_default());
     }
     Err(ProcessError::Invalid("expected an SQS event or {\"compact\": {…}}".into()))
@@ -298,7 +327,7 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
     let envelope_id = envelope.header.event_id.clone().unwrap_or_default();
     let mut outcomes = Outcomes::default();
     let settings = deps.project_settings(queued.project_id).await?;
-    let ctx = Context { queued, envelope: &envelope, settings: &settings };
+    let ctx = Context { queued, envelope: &envelope, settings: &settings.settings, rules: &settings.rules };
 
     // Attachments first, so the event can list them.
     let attachments = attachments::store(deps, queued.project_id, &envelope_id, &envelope).await?;
@@ -406,6 +435,7 @@ struct Context<'a> {
     queued: &'a QueuedEnvelope,
     envelope: &'a Envelope,
     settings: &'a ProjectSettings,
+    rules: &'a FingerprintRules,
 }
 
 /// Normalizes an event, applies the project's inbound filters and scrubs it. Returns the
@@ -420,6 +450,7 @@ fn clean(ctx: &Context, mut stored: Value, category: &str) -> Result<Option<(Eve
     }
     // Scrub before anything is grouped, summarized or stored.
     scrub_event(&mut stored, &ctx.settings.scrubbing);
+    ctx.rules.apply(&mut stored);
     // The typed view reads only what grouping and titles need; the rest is skipped in place.
     let view = Event::deserialize(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
     Ok(Some((view, stored)))
@@ -457,6 +488,7 @@ fn prepare_event(ctx: &Context, event: Value) -> Result<Option<Prepared>, Proces
         grouping,
         summary,
         body: BodyRef::default(),
+        retention_days: ctx.settings.retention_days,
     };
     let body = serde_json::to_vec(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
     Ok(Some(Prepared { project_id: queued.project_id, body: Some(body), sighting: Some(sighting), row }))

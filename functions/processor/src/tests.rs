@@ -332,6 +332,42 @@ async fn project_settings_filter_and_scrub() {
     assert_eq!(body["extra"]["iban"], "[Filtered]", "the project's own sensitive field");
 }
 
+#[tokio::test]
+async fn project_fingerprint_rules_group_events() {
+    let w = world();
+    let mut settings = errata_domain::ProjectSettings::default();
+    settings.grouping.fingerprinting_rules = "error.type:Db* -> database-down\nmessage:*timeout* -> timeouts".into();
+    settings.retention_days = Some(7);
+    w.directory
+        .put_project(&errata_domain::Project {
+            id: 3,
+            org: "o".into(),
+            slug: "p".into(),
+            name: "p".into(),
+            platform: None,
+            quota: None,
+            settings,
+        })
+        .await
+        .unwrap();
+    let events = [
+        serde_json::json!({"event_id": ID[0], "exception": {"values": [{"type": "DbConnectionError", "value": "a"}]}}),
+        serde_json::json!({"event_id": ID[1], "exception": {"values": [{"type": "DbPoolExhausted", "value": "b"}]}}),
+        serde_json::json!({"event_id": ID[2], "message": "upstream timeout after 30s"}),
+        // The SDK's own fingerprint wins over the rules.
+        serde_json::json!({"event_id": "0123456789abcdef0123456789abcdef", "fingerprint": ["mine"], "exception": {"values": [{"type": "DbOther", "value": "c"}]}}),
+    ];
+    for event in events {
+        process(&w.deps, &queued(&event_envelope(event))).await.unwrap();
+    }
+    let mut issues = w.issues.project_issues(3).await.unwrap();
+    issues.sort_by_key(|i| std::cmp::Reverse(i.times_seen));
+    let counts: Vec<u64> = issues.iter().map(|i| i.times_seen).collect();
+    assert_eq!(counts, [2, 1, 1], "two database errors are one issue");
+    assert_eq!(issues[0].grouping.variant, "fingerprint");
+    assert_eq!(issues[0].grouping.components, ["database-down"]);
+}
+
 /// How every event a real SDK sent (tests/fixtures/sdk) groups: the variant, the components
 /// hashed and the title, as a reviewed snapshot. A grouping change shows up here as a diff.
 #[tokio::test]

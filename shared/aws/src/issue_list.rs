@@ -3,8 +3,9 @@
 //! Each issue sits in one partition of `by-last-seen` (`project#status#day of last_seen`) and
 //! one of `by-first-seen`. A page sorted by last (or first) seen walks the days backwards from
 //! the cursor's day, reading the partitions of the statuses asked for, newest first, and stops
-//! once the page is full, or at the day the project's oldest issue was created on. Days are
-//! read one, then 3, 9 and 27 at a time, concurrently.
+//! once the page is full, or at the day the project's oldest issue was created on. Each
+//! partition is read in chunks, only as far as the page needs (a merge of the statuses' partitions
+//! of a day, newest first); the first chunks of several days are read at once.
 //! Partitions stay small (one day of one project's issues), so each read is cheap on DynamoDB
 //! and on emulators that scan a partition per query alike.
 //!
@@ -17,22 +18,42 @@ use crate::issues::{issue_from, DynamoIssueStore};
 use errata_domain::{Issue, IssueStatus, Timestamp};
 use errata_ports::{page_of, IssuePage, IssueQuery, IssueSort, ListPosition, StoreError, StoreResult};
 use futures_util::future::try_join_all;
+use std::collections::VecDeque;
 
 const DAY_MS: i64 = 86_400_000;
-/// The most issues one partition read takes before the page is cut short.
-const MAX_PARTITION_READ: usize = 2_000;
+/// What a list reads of each issue: everything but the grouping components, which only the
+/// issue's own routes show.
+const LISTED: [&str; 20] = [
+    "issue_id",
+    "project_id",
+    "group_hash",
+    "title",
+    "culprit",
+    "level",
+    "issue_type",
+    "metadata",
+    "platform",
+    "status",
+    "substatus",
+    "status_details",
+    "first_release",
+    "last_release",
+    "users_seen",
+    "first_seen",
+    "last_seen",
+    "times_seen",
+    "envs",
+    "assignee",
+];
+/// The most issues one request reads before it answers with what it found and a cursor.
+const MAX_READ: usize = 5_000;
+/// The largest chunk read from a partition at once.
+const MAX_CHUNK: usize = 500;
 /// The most issues a frequency or user sort ranks.
 pub const MAX_RANKED: usize = 5_000;
 /// How much older than its first event an issue's first sighting can become: events are
 /// accepted up to 30 days late.
 const LATE_DAYS: i64 = 31;
-
-/// What one partition read returned.
-struct PartitionRead {
-    items: Vec<Issue>,
-    /// The position of the last issue read when the read stopped before the partition's end.
-    cut_at: Option<ListPosition>,
-}
 
 impl DynamoIssueStore {
     /// Lowers the project's `oldest_day` to the day of this new issue's first event.
@@ -92,9 +113,9 @@ impl DynamoIssueStore {
         cursor: Option<ListPosition>,
         limit: usize,
     ) -> StoreResult<IssuePage> {
-        let (index, day_attr, time_attr) = match sort {
-            IssueSort::FirstSeen => ("by-first-seen", "first_day", "first_seen"),
-            _ => ("by-last-seen", "seen_day", "last_seen"),
+        let index = match sort {
+            IssueSort::FirstSeen => Index::FIRST_SEEN,
+            _ => Index::LAST_SEEN,
         };
         let today = Timestamp::now().unix_millis().div_euclid(DAY_MS);
         // Events may be stamped up to a minute ahead: start from tomorrow's partition.
@@ -106,97 +127,149 @@ impl DynamoIssueStore {
             _ => q.seen_after.div_euclid(DAY_MS).max(oldest),
         };
         let mut out: Vec<Issue> = Vec::new();
+        let mut read = 0;
         let mut batch = 1;
         while day >= lowest {
+            // The first chunk of each day's partitions, a few days at once: most are small or
+            // empty, and one round trip for several saves time.
             let days: Vec<i64> = (0..batch).map(|i| day - i).filter(|d| *d >= lowest).collect();
-            let reads = days.iter().flat_map(|d| {
+            // A search that turns issues down reads more of each partition from the start.
+            // (One more after a cursor: the cursor's own issue comes back first.)
+            let wanted = limit + 1 + usize::from(cursor.is_some());
+            let first = if q.selective { 4 * wanted } else { wanted }.min(MAX_CHUNK);
+            let opened = days.iter().flat_map(|d| {
                 q.statuses.iter().map(move |status| {
                     let upper = cursor.filter(|c| c.key.div_euclid(DAY_MS) == *d).map(|c| c.key);
-                    self.read_partition(index, day_attr, time_attr, q.project_id, *status, *d, upper, sort)
+                    let partition = Partition { index, project_id: q.project_id, status: *status, day: *d, upper };
+                    self.open(partition, sort, first)
                 })
             });
-            let reads = try_join_all(reads).await?;
+            let mut streams: Vec<Stream> = try_join_all(opened).await?;
             for (i, _) in days.iter().enumerate() {
-                let parts = &reads[i * q.statuses.len()..(i + 1) * q.statuses.len()];
-                // When a read stopped early, only what lies above its cut is complete.
-                let cut = parts.iter().filter_map(|p| p.cut_at).max();
-                let mut items: Vec<&Issue> = parts.iter().flat_map(|p| &p.items).collect();
-                items.sort_by_key(|i| std::cmp::Reverse(ListPosition::of(i, sort)));
-                for issue in items {
-                    let at = ListPosition::of(issue, sort);
+                let day_streams = &mut streams[i * q.statuses.len()..(i + 1) * q.statuses.len()];
+                // Merge the day's partitions newest first, reading more of one only when its
+                // buffer runs dry.
+                loop {
+                    {
+                        let dry = day_streams.iter_mut().filter(|s| s.buffer.is_empty() && s.more.is_some());
+                        let refills: Vec<_> = dry.map(|s| self.refill(s, sort)).collect();
+                        if !refills.is_empty() {
+                            read += try_join_all(refills).await?.into_iter().sum::<usize>();
+                        }
+                    }
+                    let Some(best) = day_streams
+                        .iter_mut()
+                        .filter(|s| !s.buffer.is_empty())
+                        .max_by_key(|s| s.buffer.front().map(|i| ListPosition::of(i, sort)))
+                    else {
+                        break;
+                    };
+                    let Some(issue) = best.buffer.pop_front() else { break };
+                    let at = ListPosition::of(&issue, sort);
                     if cursor.is_some_and(|c| at >= c) || issue.last_seen.unix_millis() < q.seen_after {
                         continue;
                     }
-                    if cut.is_some_and(|c| at <= c) {
-                        break;
-                    }
-                    if (q.filter)(issue) {
-                        out.push(issue.clone());
+                    if (q.filter)(&issue) {
+                        out.push(issue);
                         if out.len() > limit {
                             out.truncate(limit);
                             let next = out.last().map(|i| ListPosition::of(i, sort).cursor());
                             return Ok(IssuePage { issues: out, next });
                         }
                     }
-                }
-                if let Some(c) = cut {
-                    // Resume at the cut, which itself was not taken: just above it.
-                    let next = ListPosition { key: c.key, id: c.id.saturating_add(1) }.cursor();
-                    return Ok(IssuePage { issues: out, next: Some(next) });
+                    if read + streams_read(day_streams) >= MAX_READ {
+                        // Enough read for one request: the next page resumes exactly here.
+                        return Ok(IssuePage { issues: out, next: Some(at.cursor()) });
+                    }
                 }
             }
+            read += streams_read(&streams);
             day -= batch;
-            batch = (batch * 3).min(27);
+            batch = (batch * 2).min(8);
         }
         Ok(IssuePage { issues: out, next: None })
     }
 
-    /// One day's partition of one status, newest first, from `upper` (inclusive) down.
-    #[allow(clippy::too_many_arguments)]
-    async fn read_partition(
-        &self,
-        index: &str,
-        day_attr: &str,
-        time_attr: &str,
-        project_id: u64,
-        status: IssueStatus,
-        day: i64,
-        upper: Option<i64>,
-        sort: IssueSort,
-    ) -> StoreResult<PartitionRead> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.issues_table)
-                .index_name(index)
-                .scan_index_forward(false)
-                .expression_attribute_names("#d", day_attr)
-                .expression_attribute_values(":d", s(format!("{project_id}#{}#{day}", status.as_str())))
-                .set_exclusive_start_key(start.take());
-            query = match upper {
-                Some(upper) => query
-                    .key_condition_expression("#d = :d AND #t <= :upper")
-                    .expression_attribute_names("#t", time_attr)
-                    .expression_attribute_values(":upper", n(upper)),
-                None => query.key_condition_expression("#d = :d"),
-            };
-            let out = query.send().await.map_err(|e| classify("dynamodb query issue list", &e))?;
-            for item in out.items() {
-                items.push(issue_from(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => {
-                    if items.len() >= MAX_PARTITION_READ {
-                        let cut_at = items.iter().map(|i| ListPosition::of(i, sort)).min();
-                        return Ok(PartitionRead { items, cut_at });
-                    }
-                    start = Some(k);
-                }
-                _ => return Ok(PartitionRead { items, cut_at: None }),
-            }
-        }
+    /// The first chunk of a partition.
+    async fn open(&self, partition: Partition, sort: IssueSort, chunk: usize) -> StoreResult<Stream> {
+        let mut stream = Stream { partition, buffer: VecDeque::new(), more: Some(None), chunk, first_read: 0 };
+        stream.first_read = self.refill(&mut stream, sort).await?;
+        Ok(stream)
     }
+
+    /// Reads the partition's next chunk into the stream's buffer; returns how many issues came.
+    async fn refill(&self, stream: &mut Stream, sort: IssueSort) -> StoreResult<usize> {
+        let Some(start) = stream.more.take() else { return Ok(0) };
+        let p = &stream.partition;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.issues_table)
+            .index_name(p.index.name)
+            .scan_index_forward(false)
+            .limit(stream.chunk as i32)
+            .projection_expression((0..LISTED.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "))
+            .set_expression_attribute_names(Some(
+                LISTED.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
+            ))
+            .expression_attribute_names("#d", p.index.day)
+            .expression_attribute_values(":d", s(format!("{}#{}#{}", p.project_id, p.status.as_str(), p.day)))
+            .set_exclusive_start_key(start);
+        query = match p.upper {
+            Some(upper) => query
+                .key_condition_expression("#d = :d AND #t <= :upper")
+                .expression_attribute_names("#t", p.index.time)
+                .expression_attribute_values(":upper", n(upper)),
+            None => query.key_condition_expression("#d = :d"),
+        };
+        let out = query.send().await.map_err(|e| classify("dynamodb query issue list", &e))?;
+        let mut items = out.items().iter().map(issue_from).collect::<StoreResult<Vec<Issue>>>()?;
+        // The index orders equal times by the table's key, not by id: order the chunk exactly.
+        items.sort_by_key(|i| std::cmp::Reverse(ListPosition::of(i, sort)));
+        let n = items.len();
+        stream.buffer.extend(items);
+        stream.more = out.last_evaluated_key.filter(|k| !k.is_empty()).map(Some);
+        // Later chunks grow: a stream read again is one a filter is scanning through.
+        stream.chunk = (stream.chunk * 4).min(MAX_CHUNK);
+        Ok(n)
+    }
+}
+
+/// What the first chunks of streams read (counted once, when their day is done).
+fn streams_read(streams: &[Stream]) -> usize {
+    streams.iter().map(|s| s.first_read).sum()
+}
+
+/// One of the two list indexes.
+#[derive(Debug, Clone, Copy)]
+struct Index {
+    name: &'static str,
+    day: &'static str,
+    time: &'static str,
+}
+
+impl Index {
+    const LAST_SEEN: Index = Index { name: "by-last-seen", day: "seen_day", time: "last_seen" };
+    const FIRST_SEEN: Index = Index { name: "by-first-seen", day: "first_day", time: "first_seen" };
+}
+
+/// One partition: a project's issues of one status whose time falls on one day, from `upper`
+/// (inclusive) down.
+#[derive(Debug, Clone, Copy)]
+struct Partition {
+    index: Index,
+    project_id: u64,
+    status: IssueStatus,
+    day: i64,
+    upper: Option<i64>,
+}
+
+/// A partition read newest first, a chunk at a time.
+struct Stream {
+    partition: Partition,
+    buffer: VecDeque<Issue>,
+    /// Where the next chunk starts: `Some(None)` from the beginning, `None` when read out.
+    more: Option<Option<Item>>,
+    chunk: usize,
+    first_read: usize,
 }

@@ -165,6 +165,13 @@ impl DynamoIssueStore {
         n(t.0.unix_timestamp() + self.retention_days * 86_400)
     }
 
+    /// When an event's index entries expire: the stack's retention, or its project's when
+    /// shorter.
+    fn event_expires_at(&self, s_: &Sighting) -> AttributeValue {
+        let days = s_.retention_days.map_or(self.retention_days, |d| i64::from(d).min(self.retention_days));
+        n(s_.timestamp.0.unix_timestamp() + days * 86_400)
+    }
+
     fn event_put(&self, s_: &Sighting) -> StoreResult<TransactWriteItem> {
         let put = Put::builder()
             .table_name(&self.events_table)
@@ -176,7 +183,7 @@ impl DynamoIssueStore {
             .item("body_key", s(&s_.body.key))
             .item("body_offset", n(s_.body.offset))
             .item("body_len", n(s_.body.len))
-            .item("expires_at", self.expires_at(s_.timestamp))
+            .item("expires_at", self.event_expires_at(s_))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| StoreError::permanent(e.to_string()))?;
@@ -341,7 +348,7 @@ impl DynamoIssueStore {
             .put_item()
             .table_name(&self.events_table)
             .item("pk", s(format!("U/{}/{}", s_.issue_id, user)))
-            .item("expires_at", self.expires_at(s_.timestamp))
+            .item("expires_at", self.event_expires_at(s_))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -365,8 +372,11 @@ impl DynamoIssueStore {
 }
 
 pub(crate) fn issue_from(item: &Item) -> StoreResult<Issue> {
-    let grouping: Grouping =
-        get_s(item, "grouping").and_then(|g| serde_json::from_str(&g).ok()).ok_or_else(|| corrupt("issue grouping"))?;
+    // Lists read issues without their grouping components: then only the hash is known.
+    let grouping: Grouping = match get_s(item, "grouping") {
+        Some(g) => serde_json::from_str(&g).map_err(|_| corrupt("issue grouping"))?,
+        None => Grouping { hash: get_s(item, "group_hash").unwrap_or_default(), ..Grouping::default() },
+    };
     let ts = |k: &str| get_n::<i64>(item, k).and_then(Timestamp::from_unix_millis).ok_or_else(|| corrupt("issue"));
     Ok(Issue {
         id: IssueId(get_n(item, "issue_id").ok_or_else(|| corrupt("issue"))?),

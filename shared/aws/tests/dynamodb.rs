@@ -105,6 +105,7 @@ fn sighting(project_id: u64, event_id: &str, ty: &str, ts_ms: i64) -> Sighting {
         environment: None,
         user_hash: None,
         body: BodyRef { key: format!("bodies/{project_id}"), offset: ts_ms as u64 % 1000, len: 10 },
+        retention_days: None,
     }
 }
 
@@ -414,6 +415,7 @@ async fn feedback_is_listed_per_issue_and_per_project() {
 async fn issue_lists_walk_day_partitions_with_cursors() {
     let cfg = config().await;
     let (_, issues_table, events_table) = tables(&cfg).await;
+    let events_table_name = events_table.clone();
     let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
     let now = Timestamp::now().unix_millis();
     // 30 issues, one every 8 hours back from now (10 days); the first 6 seen twice.
@@ -441,6 +443,7 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
         sort: errata_ports::IssueSort::LastSeen,
         seen_after: now - 30 * 86_400_000,
         filter: &any,
+        selective: false,
         cursor: None,
         limit: 7,
     };
@@ -456,6 +459,23 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
     }
     let expected: Vec<String> = (0..30).filter(|i| *i != 3).map(|i| format!("Error{i}")).collect();
     assert_eq!(titles, expected, "newest first, every unresolved issue once, over 5 pages");
+
+    // A project that keeps events 7 days: its index entries expire then, not after 30.
+    let mut short = sighting(22, "short", "ShortLived", now);
+    short.retention_days = Some(7);
+    store.record(&short).await.unwrap();
+    let client = aws_sdk_dynamodb::Client::new(&cfg);
+    let item = client
+        .get_item()
+        .table_name(&events_table_name)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("22/short".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+    assert_eq!(expires, now / 1000 + 7 * 86_400);
 
     // A project without issues answers at once.
     let empty = store.list_issues(&errata_ports::IssueQuery { project_id: 99_999, ..query }).await.unwrap();
@@ -474,6 +494,7 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
     query.statuses = &both;
     let canary = |i: &errata_domain::Issue| i.environments.iter().any(|e| e == "canary");
     query.filter = &canary;
+    query.selective = true;
     query.limit = 100;
     let page = store.list_issues(&query).await.unwrap();
     assert_eq!(page.issues.len(), 6, "{:?}", page.issues.iter().map(|i| &i.title).collect::<Vec<_>>());

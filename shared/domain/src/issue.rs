@@ -76,6 +76,8 @@ pub struct Sighting {
     pub user_hash: Option<String>,
     /// Where the full event JSON is stored.
     pub body: BodyRef,
+    /// Days the event is kept, when its project keeps events shorter than the stack does.
+    pub retention_days: Option<u32>,
 }
 
 /// Where an event's JSON lives: a byte range of an object in the events bucket. Events of
@@ -207,6 +209,7 @@ pub(crate) mod tests {
             environment: None,
             user_hash: None,
             body: BodyRef { key: "k".into(), offset: 0, len: 0 },
+            retention_days: None,
         };
         Issue::from_sighting(&sighting)
     }

@@ -2,6 +2,7 @@
 //! and how secrets are made and checked. Pure code: no AWS, no Lambda, no I/O.
 
 pub mod filters;
+pub mod fingerprinting;
 pub mod grouping;
 pub mod issue;
 pub mod normalize;
@@ -24,5 +25,6 @@ pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use summary::EventSummary;
 pub use tenancy::{
-    ApiToken, Invite, Member, Org, Project, ProjectKey, ProjectSettings, RateLimit, Role, Session, User,
+    ApiToken, GroupingSettings, Invite, Member, Org, Project, ProjectKey, ProjectSettings, RateLimit, Role, Session,
+    User,
 };

@@ -24,12 +24,24 @@ pub struct Project {
     pub settings: ProjectSettings,
 }
 
-/// What a project keeps and hides: server-side scrubbing and inbound filters.
+/// What a project keeps and hides: server-side scrubbing, inbound filters, grouping options
+/// and how long its events are kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProjectSettings {
     pub scrubbing: crate::scrub::ScrubSettings,
     pub filters: crate::filters::InboundFilters,
+    pub grouping: GroupingSettings,
+    /// Days the project's events are kept, when shorter than the stack's retention.
+    pub retention_days: Option<u32>,
+}
+
+/// How a project's events group beyond the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupingSettings {
+    /// Server-side fingerprint rules (see `fingerprinting`), as the user wrote them.
+    pub fingerprinting_rules: String,
 }
 
 /// At most `count` events per `window_secs`, in fixed windows aligned to the epoch.

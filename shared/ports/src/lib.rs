@@ -184,6 +184,9 @@ pub struct IssueQuery<'a> {
     pub seen_after: i64,
     /// Decides each candidate: the search terms.
     pub filter: &'a (dyn Fn(&Issue) -> bool + Send + Sync),
+    /// Whether `filter` may turn issues down (search terms beyond statuses): the store then
+    /// reads in larger chunks from the start.
+    pub selective: bool,
     /// A `next` of an earlier page.
     pub cursor: Option<&'a str>,
     pub limit: usize,

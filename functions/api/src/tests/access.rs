@@ -346,6 +346,22 @@ async fn project_settings_and_filters() {
     assert_eq!(status, 400);
     assert!(body["detail"].as_str().unwrap().contains("colour"));
 
+    // Grouping rules and retention, validated.
+    let mut req = request("PUT", path, ADMIN_TOKEN);
+    req.body = Some(
+        json!({"fingerprintingRules": "error.type:Db* -> database", "settings": {"retention_days": 30}}).to_string(),
+    );
+    let (status, body, _) = send(&w, req).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["fingerprintingRules"], "error.type:Db* -> database");
+    assert_eq!(body["settings"]["retention_days"], 30);
+    for bad in [json!({"fingerprintingRules": "colour:red -> x"}), json!({"settings": {"retention_days": 0}})] {
+        let mut req = request("PUT", path, ADMIN_TOKEN);
+        req.body = Some(bad.to_string());
+        let (status, body, _) = send(&w, req).await;
+        assert_eq!(status, 400, "{body}");
+    }
+
     let mut req = request("PUT", &format!("{path}filters/releases/"), ADMIN_TOKEN);
     req.body = Some(json!({"patterns": ["*-beta"]}).to_string());
     let (status, body, _) = send(&w, req).await;
