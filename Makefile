@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, â€¦
 	@bash localstack/up.sh
@@ -27,3 +27,7 @@ bench:         ## benchmarks: ingest and processor (one core, in process), SDKâ†
 	cargo bench -q -p errata-processor --bench pipeline 2>/dev/null | grep -v '"Outcomes"'
 	@bash localstack/up.sh >/dev/null
 	tests/.venv/bin/python scripts/bench_e2e.py 40
+
+bench-api:     ## API latency with 10,000 issues in a project, and event-store query latency (~10 min)
+	@bash localstack/up.sh >/dev/null
+	tests/.venv/bin/python -u scripts/bench_api.py 10000 100
