@@ -37,6 +37,18 @@ struct World {
     foreign_issue: IssueId,
 }
 
+async fn put_token(directory: &MemoryDirectory, token: &str, email: &str, scopes: &[&str]) {
+    let stored = ApiToken {
+        digest: token_digest(token),
+        email: email.into(),
+        label: "t".into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        created_at: 0,
+        last_chars: String::new(),
+    };
+    directory.put_api_token(&stored).await.unwrap();
+}
+
 async fn world() -> World {
     let directory = Arc::new(MemoryDirectory::default());
     let issues = Arc::new(MemoryIssues::default());
@@ -56,44 +68,14 @@ async fn world() -> World {
             .await
             .unwrap();
         directory.put_member(&Member { org: org.into(), email: email.into(), role: Role::Owner }).await.unwrap();
-        directory
-            .put_api_token(&ApiToken {
-                digest: token_digest(token),
-                email: email.into(),
-                label: "t".into(),
-                scopes: vec![],
-                created_at: 0,
-                last_chars: String::new(),
-            })
-            .await
-            .unwrap();
+        put_token(&directory, token, email, &[]).await;
     }
-    directory
-        .put_api_token(&ApiToken {
-            digest: token_digest(READ_TOKEN),
-            email: "ann@acme.test".into(),
-            label: "read".into(),
-            scopes: vec!["event:read".into(), "project:read".into()],
-            created_at: 0,
-            last_chars: String::new(),
-        })
-        .await
-        .unwrap();
+    put_token(&directory, READ_TOKEN, "ann@acme.test", &["event:read", "project:read"]).await;
     for (email, role, token) in
         [("mia@acme.test", Role::Member, MEMBER_TOKEN), ("adam@acme.test", Role::Admin, ADMIN_TOKEN)]
     {
         directory.put_member(&Member { org: "acme".into(), email: email.into(), role }).await.unwrap();
-        directory
-            .put_api_token(&ApiToken {
-                digest: token_digest(token),
-                email: email.into(),
-                label: "t".into(),
-                scopes: vec![],
-                created_at: 0,
-                last_chars: String::new(),
-            })
-            .await
-            .unwrap();
+        put_token(&directory, token, email, &[]).await;
     }
     for (key, project_id) in [(ACME_KEY, 1), (OTHER_KEY, 2)] {
         directory

@@ -288,6 +288,20 @@ fn event_envelope(event: serde_json::Value) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Project 3 with these settings.
+async fn project_with(w: &World, settings: errata_domain::ProjectSettings) {
+    let project = errata_domain::Project {
+        id: 3,
+        org: "o".into(),
+        slug: "p".into(),
+        name: "p".into(),
+        platform: None,
+        quota: None,
+        settings,
+    };
+    w.directory.put_project(&project).await.unwrap();
+}
+
 #[tokio::test]
 async fn project_settings_filter_and_scrub() {
     let w = world();
@@ -295,18 +309,7 @@ async fn project_settings_filter_and_scrub() {
     settings.filters.localhost = true;
     settings.filters.error_messages = vec!["*flaky network*".into()];
     settings.scrubbing.sensitive_fields = vec!["iban".into()];
-    w.directory
-        .put_project(&errata_domain::Project {
-            id: 3,
-            org: "o".into(),
-            slug: "p".into(),
-            name: "p".into(),
-            platform: None,
-            quota: None,
-            settings,
-        })
-        .await
-        .unwrap();
+    project_with(&w, settings).await;
     let filtered = [
         serde_json::json!({"event_id": ID[0], "message": "a flaky network hiccup"}),
         serde_json::json!({"event_id": ID[1], "message": "x", "request": {"url": "http://localhost:8000/"}}),
@@ -338,18 +341,7 @@ async fn project_fingerprint_rules_group_events() {
     let mut settings = errata_domain::ProjectSettings::default();
     settings.grouping.fingerprinting_rules = "error.type:Db* -> database-down\nmessage:*timeout* -> timeouts".into();
     settings.retention_days = Some(7);
-    w.directory
-        .put_project(&errata_domain::Project {
-            id: 3,
-            org: "o".into(),
-            slug: "p".into(),
-            name: "p".into(),
-            platform: None,
-            quota: None,
-            settings,
-        })
-        .await
-        .unwrap();
+    project_with(&w, settings).await;
     let events = [
         serde_json::json!({"event_id": ID[0], "exception": {"values": [{"type": "DbConnectionError", "value": "a"}]}}),
         serde_json::json!({"event_id": ID[1], "exception": {"values": [{"type": "DbPoolExhausted", "value": "b"}]}}),

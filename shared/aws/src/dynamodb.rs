@@ -100,6 +100,25 @@ impl DynamoDirectory {
         Ok(())
     }
 
+    /// Writes the item unless one with its key exists; `false` when it did.
+    async fn put_if_absent(&self, mut item: Item, pk: String, sk: &str) -> StoreResult<bool> {
+        item.insert("pk".into(), s(pk));
+        item.insert("sk".into(), s(sk));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify("dynamodb put_item if absent", &e)),
+        }
+    }
+
     /// The items of partition `pk` whose sort key starts with `prefix`, at most `MAX_LISTED`.
     async fn list(&self, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
         let mut pages = self
@@ -269,43 +288,16 @@ impl Directory for DynamoDirectory {
     }
 
     async fn create_org(&self, org: &Org) -> StoreResult<bool> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("ORG#{}", org.slug)))
-            .item("sk", s("ORG"))
-            .item("name", s(&org.name))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(classify("dynamodb put_item org", &e)),
-        }
+        self.put_if_absent(HashMap::from([("name".into(), s(&org.name))]), format!("ORG#{}", org.slug), "ORG").await
     }
 
     async fn create_project(&self, project: &Project) -> StoreResult<Option<Project>> {
         let id = self.next_project_id().await?;
         // The slug link is claimed first, under a condition: two creators of one slug cannot
         // both win, and a taken slug never points at a new project.
-        let claimed = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("ORG#{}", project.org)))
-            .item("sk", s(format!("PROJECT#{}", project.slug)))
-            .item("id", n(id))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match claimed {
-            Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                return Ok(None)
-            }
-            Err(e) => return Err(classify("dynamodb put_item project link", &e)),
+        let link = HashMap::from([("id".into(), n(id))]);
+        if !self.put_if_absent(link, format!("ORG#{}", project.org), &format!("PROJECT#{}", project.slug)).await? {
+            return Ok(None);
         }
         self.put_project(&Project { id, ..project.clone() }).await.map(Some)
     }
@@ -482,20 +474,7 @@ impl Directory for DynamoDirectory {
     }
 
     async fn claim_setup(&self) -> StoreResult<bool> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s("SETUP"))
-            .item("sk", s("SETUP"))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(classify("dynamodb put_item setup", &e)),
-        }
+        self.put_if_absent(HashMap::new(), "SETUP".into(), "SETUP").await
     }
 }
 

@@ -1,4 +1,4 @@
-//! The envelope queue on SQS.
+//! SQS: the envelope queue, and the notifier's queue as an outbox.
 
 use crate::classify;
 use async_trait::async_trait;
@@ -16,18 +16,23 @@ impl SqsEnvelopeQueue {
     }
 }
 
+/// Sends `message` as JSON to the queue.
+async fn send_json<T: serde::Serialize>(client: &aws_sdk_sqs::Client, queue_url: &str, message: &T) -> StoreResult<()> {
+    let body = serde_json::to_string(message).map_err(|e| StoreError::permanent(e.to_string()))?;
+    client
+        .send_message()
+        .queue_url(queue_url)
+        .message_body(body)
+        .send()
+        .await
+        .map_err(|e| classify("sqs send_message", &e))?;
+    Ok(())
+}
+
 #[async_trait]
 impl EnvelopeQueue for SqsEnvelopeQueue {
     async fn send(&self, envelope: &QueuedEnvelope) -> StoreResult<()> {
-        let body = serde_json::to_string(envelope).map_err(|e| StoreError::permanent(e.to_string()))?;
-        self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| classify("sqs send_message", &e))?;
-        Ok(())
+        send_json(&self.client, &self.queue_url, envelope).await
     }
 }
 
@@ -46,14 +51,6 @@ impl SqsOutbox {
 #[async_trait]
 impl errata_ports::Outbox for SqsOutbox {
     async fn send(&self, notice: &errata_domain::Notice) -> StoreResult<()> {
-        let body = serde_json::to_string(notice).map_err(|e| StoreError::permanent(e.to_string()))?;
-        self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| classify("sqs send_message", &e))?;
-        Ok(())
+        send_json(&self.client, &self.queue_url, notice).await
     }
 }
