@@ -419,15 +419,6 @@ fn stored_event_from(item: &Item) -> StoreResult<StoredEvent> {
     })
 }
 
-/// The sort key of feedback: `F#<issue, 16 digits>#` then `<ts>#<id>`; issue 0 when unattached.
-fn feedback_key(issue: Option<IssueId>, at: Option<(i64, &str)>) -> String {
-    let issue = issue.map_or(0, |i| i.0);
-    match at {
-        Some((ts, id)) => format!("F#{issue:016}#{ts:013}#{id}"),
-        None => format!("F#{issue:016}#"),
-    }
-}
-
 /// An events page cursor: the last key of the page, as `ts:project_id:event_id`.
 fn cursor_key(cursor: &str, issue: IssueId) -> Option<Item> {
     let mut parts = cursor.splitn(3, ':');
@@ -594,72 +585,11 @@ impl IssueStore for DynamoIssueStore {
     }
 
     async fn add_feedback(&self, f: &Feedback) -> StoreResult<()> {
-        let mut item = Item::from([
-            ("pk".to_owned(), s(format!("P#{}", f.project_id))),
-            ("sk".to_owned(), s(feedback_key(f.issue_id, Some((f.timestamp.unix_millis(), &f.id))))),
-            ("id".to_owned(), s(&f.id)),
-            ("name".to_owned(), s(&f.name)),
-            ("email".to_owned(), s(&f.email)),
-            ("comments".to_owned(), s(&f.comments)),
-            ("ts".to_owned(), n(f.timestamp.unix_millis())),
-            ("expires_at".to_owned(), self.expires_at(f.timestamp)),
-        ]);
-        if let Some(issue) = f.issue_id {
-            item.insert("issue".into(), n(issue.0));
-        }
-        for (k, v) in [("event_id", &f.event_id), ("url", &f.url)] {
-            if let Some(v) = v {
-                item.insert(k.into(), s(v));
-            }
-        }
-        self.client
-            .put_item()
-            .table_name(&self.issues_table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| classify("dynamodb put_item feedback", &e))?;
-        Ok(())
+        self.put_feedback(f).await
     }
 
     async fn feedback(&self, project_id: u64, scope: FeedbackScope, limit: usize) -> StoreResult<Vec<Feedback>> {
-        // Unattached feedback sorts under issue 0, so "all" is the whole `F#` range.
-        let prefix = match scope {
-            FeedbackScope::Issue(id) => feedback_key(Some(id), None),
-            FeedbackScope::Unattached => feedback_key(None, None),
-            FeedbackScope::All => "F#".to_owned(),
-        };
-        let out = self
-            .client
-            .query()
-            .table_name(&self.issues_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :f)")
-            .expression_attribute_values(":pk", s(format!("P#{project_id}")))
-            .expression_attribute_values(":f", s(prefix))
-            .limit(1000)
-            .send()
-            .await
-            .map_err(|e| classify("dynamodb query feedback", &e))?;
-        let mut found: Vec<Feedback> = out
-            .items()
-            .iter()
-            .filter_map(|item| {
-                Some(Feedback {
-                    project_id,
-                    id: get_s(item, "id")?,
-                    issue_id: get_n(item, "issue").map(IssueId),
-                    event_id: get_s(item, "event_id"),
-                    name: get_s(item, "name").unwrap_or_default(),
-                    email: get_s(item, "email").unwrap_or_default(),
-                    comments: get_s(item, "comments").unwrap_or_default(),
-                    url: get_s(item, "url"),
-                    timestamp: get_n::<i64>(item, "ts").and_then(Timestamp::from_unix_millis)?,
-                })
-            })
-            .collect();
-        found.sort_by_key(|f| std::cmp::Reverse(f.timestamp));
-        found.truncate(limit);
-        Ok(found)
+        self.list_feedback(project_id, scope, limit).await
     }
 
     async fn event(&self, project_id: u64, event_id: &str) -> StoreResult<Option<StoredEvent>> {

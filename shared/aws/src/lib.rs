@@ -7,6 +7,8 @@ pub mod athena;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "dynamodb")]
+mod feedback;
+#[cfg(feature = "dynamodb")]
 pub mod health;
 #[cfg(feature = "dynamodb")]
 mod issue_list;
