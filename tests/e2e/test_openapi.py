@@ -199,7 +199,15 @@ def seeded(stack, api):
     keys = api.get(f"projects/{stack['ORG']}/{stack['PROJECT']}/keys/")
     assert keys.status_code == 200, keys.text
     assert keys.json(), "the demo project has a DSN key"
-    return {"tag": tag, "issue_id": issue["id"], "event_id": latest["eventID"], "key_id": keys.json()[0]["id"]}
+    rule = api.session.post(
+        f"{api.base}/projects/{stack['ORG']}/{stack['PROJECT']}/rules/",
+        json={"name": f"openapi {tag}", "conditions": [{"id": "first_seen"}],
+              "actions": [{"id": "email", "addresses": ["openapi@example.test"]}], "frequency": 30},
+        timeout=30,
+    )
+    assert rule.status_code == 201, rule.text
+    return {"tag": tag, "issue_id": issue["id"], "event_id": latest["eventID"], "key_id": keys.json()[0]["id"],
+            "rule_id": rule.json()["id"]}
 
 
 def path_values(stack, seeded):
@@ -212,6 +220,7 @@ def path_values(stack, seeded):
         "filter_id": "localhost",
         "key": "level",
         "member_id": stack["LOGIN"],
+        "rule_id": seeded["rule_id"],
     }
 
 

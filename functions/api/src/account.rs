@@ -122,6 +122,7 @@ pub async fn setup(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     };
     let project = deps.directory.create_project(&project).await?.ok_or_else(|| ApiError::new(409, "Slug taken."))?;
     keys::create_key(deps, &project, "Default", None).await?;
+    crate::rules::add_default(deps, &project).await?;
     signed_in(deps, &user, 201).await
 }
 

@@ -13,11 +13,15 @@ mod keys;
 mod orgs;
 mod projects;
 pub mod router;
+mod rules;
 mod sessions;
 mod shapes;
 mod stats;
 
-use errata_ports::{BlobStore, Directory, EventOrder, EventQueries, IssueStore, Outbox, ReleaseHealth, StoreError};
+use errata_ports::{
+    BlobStore, Directory, EventOrder, EventQueries, IssueStore, NotificationLog, Outbox, ReleaseHealth, RuleStore,
+    StoreError,
+};
 use errata_runtime::http::{self, Request, Response};
 use router::{Ctx, Op};
 use std::sync::Arc;
@@ -27,6 +31,9 @@ pub struct Deps {
     pub issues: Arc<dyn IssueStore>,
     pub health: Arc<dyn ReleaseHealth>,
     pub events: Arc<dyn BlobStore>,
+    /// Alert rules, and the record of notifications sent.
+    pub rules: Arc<dyn RuleStore>,
+    pub notifications: Arc<dyn NotificationLog>,
     /// SQL over the Parquet event store (Athena).
     pub queries: Arc<dyn EventQueries>,
     /// Where invitations (and later alerts) go for delivery.
@@ -199,6 +206,12 @@ async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {
         Op::IssueOldestEvent => events::end(deps, ctx, EventOrder::OldestFirst).await,
         Op::IssueEvent => events::of_issue(deps, ctx).await,
         Op::IssueUserReports => issues::user_reports(deps, ctx).await,
+        Op::ListRules => rules::list(deps, ctx).await,
+        Op::CreateRule => rules::create(deps, ctx).await,
+        Op::RuleDetail => rules::detail(deps, ctx).await,
+        Op::UpdateRule => rules::update(deps, ctx).await,
+        Op::DeleteRule => rules::delete(deps, ctx).await,
+        Op::IssueNotifications => rules::notifications(deps, ctx).await,
     }
 }
 

@@ -20,8 +20,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, 90));
+    let directory = Arc::new(DynamoDirectory::new(&aws, directory_table));
     let deps = Deps {
-        directory: Arc::new(DynamoDirectory::new(&aws, directory_table)),
+        directory: directory.clone(),
+        rules: directory,
+        notifications: store.clone(),
         issues: store.clone(),
         health: store,
         events: Arc::new(S3Blobs::new(&aws, events_bucket)),

@@ -138,6 +138,7 @@ pub async fn create_project(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         .await?
         .ok_or_else(|| ApiError::new(409, "A project with this slug already exists in the organization."))?;
     keys::create_key(deps, &project, "Default", None).await?;
+    crate::rules::add_default(deps, &project).await?;
     Ok(http::json(201, &project_json(&project)))
 }
 

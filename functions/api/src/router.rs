@@ -81,6 +81,12 @@ pub enum Op {
     IssueOldestEvent,
     IssueEvent,
     IssueUserReports,
+    ListRules,
+    CreateRule,
+    RuleDetail,
+    UpdateRule,
+    DeleteRule,
+    IssueNotifications,
 }
 
 /// One route: method, path under `/api/0/` (`{name}` matches one segment), access, and the
@@ -159,6 +165,12 @@ pub const ROUTES: &[Route] = &[
     r("GET", "issues/{issue_id}/events/oldest", I(M), "event:read", Op::IssueOldestEvent),
     r("GET", "issues/{issue_id}/events/{event_id}", I(M), "event:read", Op::IssueEvent),
     r("GET", "issues/{issue_id}/user-reports", I(M), "event:read", Op::IssueUserReports),
+    r("GET", "issues/{issue_id}/notifications", I(M), "event:read", Op::IssueNotifications),
+    r("GET", "projects/{org}/{project}/rules", P(M), "project:read", Op::ListRules),
+    r("POST", "projects/{org}/{project}/rules", P(Admin), "project:write", Op::CreateRule),
+    r("GET", "projects/{org}/{project}/rules/{rule_id}", P(M), "project:read", Op::RuleDetail),
+    r("PUT", "projects/{org}/{project}/rules/{rule_id}", P(Admin), "project:write", Op::UpdateRule),
+    r("DELETE", "projects/{org}/{project}/rules/{rule_id}", P(Admin), "project:write", Op::DeleteRule),
 ];
 
 /// A path's parameters by name, percent-decoded.

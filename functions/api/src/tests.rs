@@ -126,6 +126,11 @@ async fn world() -> World {
     }
     let foreign_issue = issue_ids.pop().unwrap();
     let health = issues.clone();
+    let rules = Arc::new(errata_testkit::MemoryRules::default());
+    for project_id in [1, 2] {
+        let rule = errata_domain::alerts::default_rule(project_id, "rule-1".into(), 0);
+        errata_ports::RuleStore::put_rule(rules.as_ref(), &rule).await.unwrap();
+    }
     let outbox = Arc::new(MemoryOutbox::default());
     let queries = Arc::new(ScriptedQueries::default());
     queries.answer(
@@ -145,6 +150,8 @@ async fn world() -> World {
             health,
             events,
             queries: queries.clone(),
+            rules: rules.clone(),
+            notifications: Arc::new(errata_testkit::MemoryNotificationLog::default()),
             outbox: outbox.clone(),
             web_url: "http://web.test".into(),
             public_url: "http://ingest.test/base".into(),

@@ -26,8 +26,8 @@ fn date(unix_secs: i64) -> String {
         .unwrap_or_default()
 }
 
-pub fn invitation(notice: &Notice) -> Mail {
-    let Notice::Invitation { to, org, org_name, invited_by, role, link, expires_at } = notice;
+pub fn invitation(notice: &Notice) -> Option<Mail> {
+    let Notice::Invitation { to, org, org_name, invited_by, role, link, expires_at } = notice else { return None };
     let name = if org_name.is_empty() { org } else { org_name };
     let role = role.as_str();
     let expires = date(*expires_at);
@@ -49,5 +49,61 @@ pub fn invitation(notice: &Notice) -> Mail {
         escape(link),
         escape(&expires),
     );
-    Mail { to: to.clone(), subject, text, html }
+    Some(Mail { to: to.clone(), subject, text, html })
+}
+
+/// The e-mails of an alert, one per recipient.
+pub fn alert(notice: &Notice, recipients: &[String]) -> Vec<Mail> {
+    let Notice::Alert { rule_name, reason, issue: i, mute_link, .. } = notice else { return Vec::new() };
+    let subject = format!("[{}] {}: {}", i.project, i.level.to_uppercase(), i.title);
+    let mut facts = vec![
+        ("Issue", i.short_id.clone()),
+        ("Level", i.level.clone()),
+        ("Events", i.count.to_string()),
+        ("Users", i.users.to_string()),
+        ("First seen", i.first_seen.clone()),
+        ("Last seen", i.last_seen.clone()),
+    ];
+    if let Some(r) = &i.release {
+        facts.push(("Release", r.clone()));
+    }
+    if let Some(e) = &i.environment {
+        facts.push(("Environment", e.clone()));
+    }
+    let mut text = format!("{}\n{}\n\nAlert \"{rule_name}\": {reason}.\n\n", i.title, i.culprit);
+    for (k, v) in &facts {
+        text.push_str(&format!("{k}: {v}\n"));
+    }
+    if !i.frames.is_empty() {
+        text.push_str("\nIn your code:\n");
+        for f in &i.frames {
+            text.push_str(&format!("  {f}\n"));
+        }
+    }
+    text.push_str(&format!("\nSee the issue: {}\nMute this alert: {mute_link}\n", i.link));
+
+    let rows: String = facts
+        .iter()
+        .map(|(k, v)| {
+            format!("<tr><td style=\"color:#666;padding-right:12px\">{}</td><td>{}</td></tr>", escape(k), escape(v))
+        })
+        .collect();
+    let frames: String = i.frames.iter().map(|f| format!("<li><code>{}</code></li>", escape(f))).collect();
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\">\
+         <h2 style=\"margin-bottom:4px\">{}</h2><div style=\"color:#666\">{}</div>\
+         <p>Alert <strong>{}</strong>: {}.</p><table>{rows}</table>{}\
+         <p><a href=\"{}\">See the issue</a> · <a href=\"{}\">Mute this alert</a></p></body></html>",
+        escape(&i.title),
+        escape(&i.culprit),
+        escape(rule_name),
+        escape(reason),
+        if frames.is_empty() { String::new() } else { format!("<p>In your code:</p><ul>{frames}</ul>") },
+        escape(&i.link),
+        escape(mute_link),
+    );
+    recipients
+        .iter()
+        .map(|to| Mail { to: to.clone(), subject: subject.clone(), text: text.clone(), html: html.clone() })
+        .collect()
 }

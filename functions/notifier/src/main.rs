@@ -1,6 +1,6 @@
 //! The notifier Lambda: wiring only.
 
-use errata_aws::{load_config, SesMailer};
+use errata_aws::{load_config, DynamoIssueStore, SesMailer};
 use errata_notifier::{handle_batch, Deps};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -10,8 +10,14 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_runtime::Error> {
     errata_runtime::init_tracing();
     let sender = env("SENDER_EMAIL")?;
+    let issues_table = env("ISSUES_TABLE")?;
+    let events_table = env("EVENTS_TABLE")?;
+    let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
     let aws = load_config().await;
-    let deps = Deps { mailer: Arc::new(SesMailer::new(&aws, sender)) };
+    let deps = Deps {
+        mailer: Arc::new(SesMailer::new(&aws, sender)),
+        log: Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
+    };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
         Ok::<_, std::convert::Infallible>(handle_batch(deps, ev.payload).await)

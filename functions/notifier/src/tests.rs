@@ -45,7 +45,7 @@ fn invitation() -> String {
 #[tokio::test]
 async fn invitations_are_mailed_with_escaped_html() {
     let outbox = Arc::new(Outbox::default());
-    let deps = Deps { mailer: outbox.clone() };
+    let deps = Deps { mailer: outbox.clone(), log: Arc::new(errata_testkit::MemoryNotificationLog::default()) };
     let mut event = SqsEvent::default();
     event.records = vec![message("a", &invitation()), message("b", "{\"kind\":\"unknown\"}"), message("c", "junk")];
     let resp = handle_batch(&deps, event).await;
@@ -67,8 +67,70 @@ async fn invitations_are_mailed_with_escaped_html() {
 async fn a_failing_mailer_leaves_the_notice_queued() {
     let outbox = Arc::new(Outbox::default());
     *outbox.fail.lock().unwrap() = true;
-    let deps = Deps { mailer: outbox };
+    let deps = Deps { mailer: outbox, log: Arc::new(errata_testkit::MemoryNotificationLog::default()) };
     let mut event = SqsEvent::default();
     event.records = vec![message("a", &invitation())];
     assert_eq!(handle_batch(&deps, event).await.batch_item_failures.len(), 1);
+}
+
+fn alert_notice(actions: Vec<errata_domain::alerts::Action>) -> String {
+    serde_json::to_string(&Notice::Alert {
+        rule_id: "r1".into(),
+        rule_name: "New issues".into(),
+        reason: "a new issue".into(),
+        issue: Box::new(errata_domain::notice::AlertIssue {
+            project_id: 7,
+            project: "shop".into(),
+            org: "acme".into(),
+            issue_id: 42,
+            short_id: "SHOP-42".into(),
+            title: "KeyError: '<script>alert(1)</script>'".into(),
+            culprit: "app.views in checkout".into(),
+            level: "error".into(),
+            count: 3,
+            users: 2,
+            first_seen: "2026-11-26T01:00:00.000Z".into(),
+            last_seen: "2026-11-26T02:00:00.000Z".into(),
+            release: Some("shop@1.2".into()),
+            environment: Some("production".into()),
+            event_id: "e".into(),
+            frames: vec!["checkout (app/views.py:12)".into()],
+            link: "https://errata.example/organizations/acme/issues/42/".into(),
+        }),
+        actions,
+        members: vec!["ann@acme.test".into(), "bob@acme.test".into()],
+        mute_link: "https://errata.example/settings/acme/projects/shop/alerts/r1/".into(),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn alerts_mail_each_member_escaped_and_are_recorded() {
+    let outbox = Arc::new(Outbox::default());
+    let log = Arc::new(errata_testkit::MemoryNotificationLog::default());
+    let deps = Deps { mailer: outbox.clone(), log: log.clone() };
+    let mut event = SqsEvent::default();
+    let email = errata_domain::alerts::Action::Email { addresses: vec![] };
+    let hook = errata_domain::alerts::Action::Webhook {
+        url: "https://hooks.example/x".into(),
+        format: Default::default(),
+        secret: String::new(),
+    };
+    event.records = vec![message("a", &alert_notice(vec![email])), message("b", &alert_notice(vec![hook]))];
+    let resp = handle_batch(&deps, event).await;
+    let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["b"], "webhooks are not delivered yet: parked, not lost");
+    let sent = outbox.sent.lock().unwrap();
+    assert_eq!(sent.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), ["ann@acme.test", "bob@acme.test"]);
+    let mail = &sent[0];
+    assert_eq!(mail.subject, "[shop] ERROR: KeyError: '<script>alert(1)</script>'");
+    assert!(mail.html.contains("KeyError: &#39;&lt;script&gt;alert(1)&lt;/script&gt;&#39;"), "{}", mail.html);
+    assert!(!mail.html.contains("<script>"));
+    assert!(mail.text.contains("Events: 3") && mail.text.contains("Release: shop@1.2"));
+    assert!(mail.text.contains("checkout (app/views.py:12)"));
+    assert!(mail.html.contains("href=\"https://errata.example/organizations/acme/issues/42/\""));
+    assert!(mail.text.contains("Mute this alert: https://errata.example/settings/acme/projects/shop/alerts/r1/"));
+    let records = log.records.lock().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!((records[0].issue_id.0, records[0].channel.as_str()), (42, "email"));
 }

@@ -2,8 +2,9 @@
 //! Each SQS message succeeds, is retried (reported as a batch item failure, so only it comes
 //! back), or is dropped with a logged reason when retrying cannot help.
 
+pub mod alerting;
 mod attachments;
-pub mod compact;
+mod compact;
 mod feedback;
 mod normalize;
 mod rows;
@@ -37,9 +38,11 @@ pub struct Deps {
     pub events: Arc<dyn BlobStore>,
     pub directory: Arc<dyn Directory>,
     pub health: Arc<dyn ReleaseHealth>,
-    /// Project settings (scrubbing, inbound filters, grouping, retention) by project id, read
-    /// at most once a minute.
+    /// Project settings (scrubbing, inbound filters, grouping, retention) and alert rules by
+    /// project id, read at most once a minute.
     pub settings: TtlCache<u64, Arc<ProjectConfig>>,
+    /// Alert rules' state and outbox; `None` evaluates no rules.
+    pub alerting: Option<alerting::Alerting>,
 }
 
 /// A project's settings with its fingerprint rules parsed once.
@@ -47,6 +50,7 @@ pub struct Deps {
 pub struct ProjectConfig {
     pub settings: ProjectSettings,
     pub rules: FingerprintRules,
+    pub alert_rules: Vec<errata_domain::alerts::AlertRule>,
 }
 
 impl ProjectConfig {
@@ -56,7 +60,7 @@ impl ProjectConfig {
             tracing::warn!(error = %e, "stored fingerprint rules do not parse; default grouping");
             FingerprintRules::default()
         });
-        ProjectConfig { settings, rules }
+        ProjectConfig { settings, rules, alert_rules: Vec::new() }
     }
 }
 
@@ -68,14 +72,32 @@ impl Deps {
         events: Arc<dyn BlobStore>,
         directory: Arc<dyn Directory>,
     ) -> Deps {
-        Deps { issues, health, raw, events, directory, settings: TtlCache::new(Duration::from_secs(60), 10_000) }
+        Deps {
+            issues,
+            health,
+            raw,
+            events,
+            directory,
+            settings: TtlCache::new(Duration::from_secs(60), 10_000),
+            alerting: None,
+        }
+    }
+
+    /// Evaluates alert rules too.
+    pub fn with_alerting(mut self, alerting: alerting::Alerting) -> Deps {
+        self.alerting = Some(alerting);
+        self
     }
 
     async fn project_settings(&self, project_id: u64) -> Result<Arc<ProjectConfig>, StoreError> {
         self.settings
             .get_or_load(&project_id, || async {
                 let settings = self.directory.project(project_id).await?.map(|p| p.settings).unwrap_or_default();
-                Ok(Arc::new(ProjectConfig::new(settings)))
+                let mut config = ProjectConfig::new(settings);
+                if let Some(alerting) = &self.alerting {
+                    config.alert_rules = alerting.rules.rules(project_id).await?;
+                }
+                Ok(Arc::new(config))
             })
             .await
     }
@@ -107,6 +129,8 @@ pub struct Outcomes {
     pub filtered: usize,
     /// Item types this processor does not handle yet (sessions, feedback, check-ins).
     pub unhandled: usize,
+    /// Alert notices queued for the notifier.
+    pub alerts: usize,
 }
 
 /// The processor's two jobs: SQS batches of envelopes, and scheduled compaction of the event
@@ -182,6 +206,36 @@ struct Prepared {
     body: Option<Vec<u8>>,
     sighting: Option<Sighting>,
     row: EventRow,
+    /// What alert rules read of an error event beyond its sighting.
+    alert: Option<AlertFacts>,
+}
+
+/// An event's tags and its innermost in-app frames (`function (file:line)`), for alert rules'
+/// filters and notices.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFacts {
+    pub tags: Vec<(String, String)>,
+    pub frames: Vec<String>,
+}
+
+impl AlertFacts {
+    fn of(event: &Value, tags: &[(String, String)]) -> AlertFacts {
+        let mut frames = Vec::new();
+        let exceptions = event.pointer("/exception/values").and_then(Value::as_array);
+        if let Some(exc) = exceptions.and_then(|v| v.last()) {
+            let list = exc.pointer("/stacktrace/frames").and_then(Value::as_array);
+            for f in list.into_iter().flatten().rev().filter(|f| f.get("in_app") == Some(&Value::Bool(true))).take(5) {
+                let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("?");
+                let line = f.get("lineno").and_then(Value::as_u64).map(|l| format!(":{l}")).unwrap_or_default();
+                frames.push(format!(
+                    "{} ({}{line})",
+                    text("function"),
+                    f.get("filename").and_then(Value::as_str).unwrap_or_else(|| text("abs_path"))
+                ));
+            }
+        }
+        AlertFacts { tags: tags.to_vec(), frames }
+    }
 }
 
 /// Processes queued envelopes as one batch, one result per envelope. The batch's event bodies
@@ -262,9 +316,35 @@ async fn record_events(
                     Recorded::Escalated => outcomes.escalated += 1,
                     Recorded::Duplicate => outcomes.duplicates += 1,
                 }
+                if recorded != Recorded::Duplicate {
+                    outcomes.alerts += alert(deps, &sighting, recorded, p.alert.as_ref()).await;
+                }
             }
             // The message is retried whole; its events already recorded count as duplicates.
             Err(e) => results[m] = Err(e.into()),
+        }
+    }
+}
+
+/// Evaluates the project's alert rules for a counted event. A failure is logged, not retried:
+/// the event is counted already, and redelivering it would not fire its rules again.
+async fn alert(deps: &Deps, sighting: &Sighting, recorded: Recorded, facts: Option<&AlertFacts>) -> usize {
+    let (Some(alerting), Some(facts)) = (&deps.alerting, facts) else { return 0 };
+    let config = match deps.project_settings(sighting.project_id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "alert rules could not be read; no alert for this event");
+            return 0;
+        }
+    };
+    if config.alert_rules.is_empty() {
+        return 0;
+    }
+    match alerting::evaluate(deps, alerting, &config.alert_rules, sighting, recorded, facts).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, issue_id = %sighting.issue_id, "alert evaluation failed");
+            0
         }
     }
 }
@@ -491,7 +571,8 @@ fn prepare_event(ctx: &Context, event: Value) -> Result<Option<Prepared>, Proces
         retention_days: ctx.settings.retention_days,
     };
     let body = serde_json::to_vec(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-    Ok(Some(Prepared { project_id: queued.project_id, body: Some(body), sighting: Some(sighting), row }))
+    let alert = Some(AlertFacts::of(&stored, &row.tags));
+    Ok(Some(Prepared { project_id: queued.project_id, body: Some(body), sighting: Some(sighting), row, alert }))
 }
 
 /// A transaction: a row in the event store, no issue.
@@ -507,7 +588,7 @@ fn prepare_transaction(ctx: &Context, event: Value) -> Result<Option<Prepared>, 
     };
     stored["type"] = json!("transaction");
     let row = rows::event_row(&stored, &summary, None, received(ctx.queued));
-    Ok(Some(Prepared { project_id: ctx.queued.project_id, body: None, sighting: None, row }))
+    Ok(Some(Prepared { project_id: ctx.queued.project_id, body: None, sighting: None, row, alert: None }))
 }
 
 /// An SDK's client report: what it dropped before sending, recorded as outcomes.

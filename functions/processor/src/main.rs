@@ -1,6 +1,7 @@
 //! The processor Lambda: wiring only.
 
-use errata_aws::{load_config, DynamoDirectory, DynamoIssueStore, S3Blobs};
+use errata_aws::{load_config, DynamoAlertState, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsOutbox};
+use errata_processor::alerting::Alerting;
 use errata_processor::{handle, Deps};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -19,15 +20,25 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let raw_bucket = env("RAW_BUCKET")?;
     let events_bucket = env("EVENTS_BUCKET")?;
     let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
+    let quotas_table = env("QUOTAS_TABLE")?;
+    let notify_queue = env("NOTIFY_QUEUE_URL")?;
+    let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days));
+    let directory = Arc::new(DynamoDirectory::new(&aws, directory_table));
     let deps = Deps::new(
         store.clone(),
         store,
         Arc::new(S3Blobs::new(&aws, raw_bucket)),
         Arc::new(S3Blobs::new(&aws, events_bucket)),
-        Arc::new(DynamoDirectory::new(&aws, directory_table)),
-    );
+        directory.clone(),
+    )
+    .with_alerting(Alerting {
+        rules: directory,
+        state: Arc::new(DynamoAlertState::new(&aws, quotas_table)),
+        outbox: Arc::new(SqsOutbox::new(&aws, notify_queue)),
+        web_url,
+    });
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
         handle(deps, ev.payload).await.map_err(lambda_runtime::Error::from)

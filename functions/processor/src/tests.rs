@@ -447,3 +447,69 @@ async fn feedback_attaches_to_the_issue_of_its_event_even_in_the_same_batch() {
     handle_batch(&w.deps, sqs(&bodies)).await;
     assert_eq!(w.issues.feedback(3, errata_ports::FeedbackScope::All, 10).await.unwrap().len(), 3);
 }
+
+/// Project 3 with two rules: e-mail on new issues and regressions, and more than 3 events
+/// of an issue in an hour to a given address.
+async fn alerting_world() -> (World, Arc<errata_testkit::MemoryOutbox>) {
+    let mut w = world();
+    project_with(&w, Default::default()).await;
+    let rules = Arc::new(errata_testkit::MemoryRules::default());
+    let default = errata_domain::alerts::default_rule(3, "new".into(), 0);
+    errata_ports::RuleStore::put_rule(rules.as_ref(), &default).await.unwrap();
+    let burst = errata_domain::alerts::AlertRule {
+        id: "burst".into(),
+        name: "Bursts".into(),
+        conditions: vec![errata_domain::alerts::Condition::EventFrequency { value: 3, interval_minutes: 60 }],
+        filters: vec![errata_domain::alerts::RuleFilter::Level { at_least: "error".into() }],
+        actions: vec![errata_domain::alerts::Action::Email { addresses: vec!["oncall@acme.test".into()] }],
+        ..default
+    };
+    errata_ports::RuleStore::put_rule(rules.as_ref(), &burst).await.unwrap();
+    let outbox = Arc::new(errata_testkit::MemoryOutbox::default());
+    w.deps.alerting = Some(alerting::Alerting {
+        rules,
+        state: Arc::new(errata_testkit::MemoryAlertState::default()),
+        outbox: outbox.clone(),
+        web_url: "https://errata.example".into(),
+    });
+    (w, outbox)
+}
+
+#[tokio::test]
+async fn a_burst_of_one_issue_sends_one_notice_per_rule() {
+    let (w, outbox) = alerting_world().await;
+    for i in 0..10 {
+        let id = format!("{i:032x}");
+        process(&w.deps, &queued(&envelope(&id, "BurstError", "pay"))).await.unwrap();
+    }
+    let notices = outbox.notices();
+    let rules: Vec<&str> = notices
+        .iter()
+        .map(|n| match n {
+            errata_domain::Notice::Alert { rule_id, .. } => rule_id.as_str(),
+            _ => "?",
+        })
+        .collect();
+    assert_eq!(rules, ["new", "burst"], "the new issue once, the 4th event once");
+    let errata_domain::Notice::Alert { issue, reason, members, .. } = &notices[1] else { panic!() };
+    assert_eq!(reason, "more than 3 events in 60 minutes");
+    assert_eq!(issue.count, 4);
+    assert_eq!(issue.frames, ["pay (?:3)"]);
+    assert!(issue.link.ends_with(&format!("/organizations/o/issues/{}/", issue.issue_id)));
+    assert!(members.is_empty(), "the burst rule mails its own address");
+    // A redelivered event is a duplicate: no alert again.
+    process(&w.deps, &queued(&envelope(&format!("{:032x}", 0), "BurstError", "pay"))).await.unwrap();
+    assert_eq!(outbox.notices().len(), 2);
+}
+
+#[tokio::test]
+async fn a_rule_fires_once_per_issue_and_interval() {
+    let (w, outbox) = alerting_world().await;
+    process(&w.deps, &queued(&envelope(&format!("{:032x}", 1), "OnceError", "a"))).await.unwrap();
+    // The default rule fired for the new issue; within its 30 minutes that issue's events
+    // fire nothing more, while another issue's first event fires it again.
+    process(&w.deps, &queued(&envelope(&format!("{:032x}", 2), "OnceError", "a"))).await.unwrap();
+    assert_eq!(outbox.notices().len(), 1, "within the rule's 30 minutes");
+    process(&w.deps, &queued(&envelope(&format!("{:032x}", 3), "OtherError", "b"))).await.unwrap();
+    assert_eq!(outbox.notices().len(), 2);
+}

@@ -225,6 +225,9 @@ export class Errata extends Construct {
         RAW_BUCKET: common.RAW_BUCKET,
         EVENTS_BUCKET: common.EVENTS_BUCKET,
         RETENTION_DAYS: common.RETENTION_DAYS,
+        QUOTAS_TABLE: quotas.tableName,
+        NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
+        WEB_URL: props.webUrl ?? '',
         RUST_LOG: common.RUST_LOG,
       },
       symbolicator: { RUST_LOG: common.RUST_LOG },
@@ -239,7 +242,13 @@ export class Errata extends Construct {
         ATHENA_WORKGROUP: workGroup.ref,
         RUST_LOG: common.RUST_LOG,
       },
-      notifier: { SENDER_EMAIL: sender, RUST_LOG: common.RUST_LOG },
+      notifier: {
+        SENDER_EMAIL: sender,
+        ISSUES_TABLE: common.ISSUES_TABLE,
+        EVENTS_TABLE: common.EVENTS_TABLE,
+        RETENTION_DAYS: common.RETENTION_DAYS,
+        RUST_LOG: common.RUST_LOG,
+      },
     };
     const settings: Record<FunctionName, { memory: number; timeout: number }> = {
       ingest: { memory: 256, timeout: 10 },
@@ -274,7 +283,10 @@ export class Errata extends Construct {
     this.buckets.raw.grantPut(fns.ingest);
 
     this.buckets.raw.grantRead(fns.processor);
-    directory.grantReadData(fns.processor); // project settings: scrubbing, inbound filters
+    directory.grantReadData(fns.processor); // project settings, alert rules, members to notify
+    // Alert throttles and window counters (expiring items in the quotas table), and notices.
+    quotas.grant(fns.processor, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    this.queues.notifications.queue.grantSendMessages(fns.processor);
     this.buckets.events.grantPut(fns.processor);
     issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
     events.grantWriteData(fns.processor);
@@ -306,6 +318,8 @@ export class Errata extends Construct {
     events.grantReadData(fns.api);
     this.buckets.events.grantRead(fns.api);
 
+    // The notifier records each notification on its issue ("notified at").
+    issues.grant(fns.notifier, 'dynamodb:PutItem');
     // The notifier mails from the stack's sender identity only.
     fns.notifier.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ses:SendEmail'],

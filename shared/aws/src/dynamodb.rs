@@ -478,6 +478,27 @@ impl Directory for DynamoDirectory {
     }
 }
 
+#[async_trait]
+impl errata_ports::RuleStore for DynamoDirectory {
+    async fn rules(&self, project_id: u64) -> StoreResult<Vec<errata_domain::alerts::AlertRule>> {
+        let items = self.list(format!("PROJECT#{project_id}"), "RULE#").await?;
+        let mut rules: Vec<errata_domain::alerts::AlertRule> =
+            items.iter().filter_map(|i| get_s(i, "rule").and_then(|r| serde_json::from_str(&r).ok())).collect();
+        rules.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(rules)
+    }
+
+    async fn put_rule(&self, rule: &errata_domain::alerts::AlertRule) -> StoreResult<()> {
+        let json = serde_json::to_string(rule).map_err(|e| StoreError::permanent(e.to_string()))?;
+        let item = HashMap::from([("rule".into(), s(json))]);
+        self.put(item, format!("PROJECT#{}", rule.project_id), &format!("RULE#{}", rule.id)).await
+    }
+
+    async fn delete_rule(&self, rule: &errata_domain::alerts::AlertRule) -> StoreResult<()> {
+        self.delete(format!("PROJECT#{}", rule.project_id), &format!("RULE#{}", rule.id)).await
+    }
+}
+
 /// Rate-limit counters: one item per scope and window, expiring (TTL) after the window.
 /// Quotas table: `pk` = `scope@window_start`, `n` the count, `expires_at`.
 pub struct DynamoRateLimiter {
@@ -518,6 +539,92 @@ impl RateLimiter for DynamoRateLimiter {
                 Ok(Some(retry_after))
             }
             Err(e) => Err(classify("dynamodb update_item quota", &e)),
+        }
+    }
+}
+
+/// Alert throttles and window counters, in the quotas table (`pk`, TTL `expires_at`).
+pub struct DynamoAlertState {
+    client: Client,
+    table: String,
+}
+
+impl DynamoAlertState {
+    pub fn new(config: &aws_config::SdkConfig, table: String) -> Self {
+        DynamoAlertState { client: Client::new(config), table }
+    }
+}
+
+fn conditional_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    e: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> bool {
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl errata_ports::AlertState for DynamoAlertState {
+    async fn claim(&self, key: &str, now_secs: i64, until_secs: i64) -> StoreResult<bool> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key))
+            .item("until", n(until_secs))
+            .item("expires_at", n(until_secs + 60))
+            .condition_expression("attribute_not_exists(pk) OR #u <= :now")
+            .expression_attribute_names("#u", "until")
+            .expression_attribute_values(":now", n(now_secs))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if conditional_failed(&e) => Ok(false),
+            Err(e) => Err(classify("dynamodb put_item alert claim", &e)),
+        }
+    }
+
+    async fn release(&self, key: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb delete_item alert claim", &e))?;
+        Ok(())
+    }
+
+    async fn bump(&self, key: &str, expires_secs: i64) -> StoreResult<u64> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .update_expression("ADD #n :one SET expires_at = :exp")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", n(expires_secs))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb update_item alert counter", &e))?;
+        out.attributes.as_ref().and_then(|a| get_n(a, "n")).ok_or_else(|| corrupt("alert counter"))
+    }
+
+    async fn mark(&self, key: &str, expires_secs: i64) -> StoreResult<bool> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key))
+            .item("expires_at", n(expires_secs))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if conditional_failed(&e) => Ok(false),
+            Err(e) => Err(classify("dynamodb put_item alert mark", &e)),
         }
     }
 }

@@ -1,11 +1,12 @@
-//! User feedback in the issues table: `pk` = `P#project_id`, `sk` = `F#<issue>#<ts>#<id>`
+//! User feedback and notification records in the issues table: `pk` = `P#project_id`, `sk` =
+//! `F#<issue>#<ts>#<id>` for feedback, `N#<issue>#<ts>#<rule>#<channel>` for notifications
 //! (issue 0 when the feedback came before its event was known).
 
 use crate::classify;
 use crate::dynamodb::{get_n, get_s, n, s, Item};
 use crate::issues::DynamoIssueStore;
 use errata_domain::{Feedback, IssueId, Timestamp};
-use errata_ports::{FeedbackScope, StoreResult};
+use errata_ports::{FeedbackScope, NotificationLog, NotificationRecord, StoreResult};
 
 /// The sort key of feedback: `F#<issue, 16 digits>#` then `<ts>#<id>`; issue 0 when unattached.
 fn feedback_key(issue: Option<IssueId>, at: Option<(i64, &str)>) -> String {
@@ -89,5 +90,69 @@ impl DynamoIssueStore {
         found.sort_by_key(|f| std::cmp::Reverse(f.timestamp));
         found.truncate(limit);
         Ok(found)
+    }
+}
+
+/// The sort key of a notification record: `N#<issue, 16 digits>#<ms, 13 digits>#<rule>#<channel>`.
+fn notification_key(r: &NotificationRecord) -> String {
+    format!("N#{:016}#{:013}#{}#{}", r.issue_id.0, r.at.unix_millis(), r.rule_id, r.channel)
+}
+
+#[async_trait::async_trait]
+impl NotificationLog for DynamoIssueStore {
+    async fn record_notification(&self, r: &NotificationRecord) -> StoreResult<()> {
+        let item = Item::from([
+            ("pk".to_owned(), s(format!("P#{}", r.project_id))),
+            ("sk".to_owned(), s(notification_key(r))),
+            ("rule_id".to_owned(), s(&r.rule_id)),
+            ("rule_name".to_owned(), s(&r.rule_name)),
+            ("channel".to_owned(), s(&r.channel)),
+            ("target".to_owned(), s(&r.target)),
+            ("ts".to_owned(), n(r.at.unix_millis())),
+            ("expires_at".to_owned(), self.expires_at(r.at)),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.issues_table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb put_item notification", &e))?;
+        Ok(())
+    }
+
+    async fn notifications(
+        &self,
+        project_id: u64,
+        issue: IssueId,
+        limit: usize,
+    ) -> StoreResult<Vec<NotificationRecord>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.issues_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :n)")
+            .expression_attribute_values(":pk", s(format!("P#{project_id}")))
+            .expression_attribute_values(":n", s(format!("N#{:016}#", issue.0)))
+            .scan_index_forward(false)
+            .limit(limit.min(1000) as i32)
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb query notifications", &e))?;
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|i| {
+                Some(NotificationRecord {
+                    project_id,
+                    issue_id: issue,
+                    rule_id: get_s(i, "rule_id")?,
+                    rule_name: get_s(i, "rule_name").unwrap_or_default(),
+                    channel: get_s(i, "channel").unwrap_or_default(),
+                    target: get_s(i, "target").unwrap_or_default(),
+                    at: get_n::<i64>(i, "ts").and_then(Timestamp::from_unix_millis)?,
+                })
+            })
+            .collect())
     }
 }

@@ -24,7 +24,7 @@ pub mod sqs;
 #[cfg(feature = "athena")]
 pub use athena::AthenaQueries;
 #[cfg(feature = "dynamodb")]
-pub use dynamodb::{DynamoDirectory, DynamoRateLimiter};
+pub use dynamodb::{DynamoAlertState, DynamoDirectory, DynamoRateLimiter};
 #[cfg(feature = "dynamodb")]
 pub use issues::DynamoIssueStore;
 #[cfg(feature = "s3")]

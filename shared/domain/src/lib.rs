@@ -1,6 +1,7 @@
 //! Errata's domain logic: how events group into issues, what an issue is, who may see what,
 //! and how secrets are made and checked. Pure code: no AWS, no Lambda, no I/O.
 
+pub mod alerts;
 pub mod filters;
 pub mod fingerprinting;
 pub mod grouping;

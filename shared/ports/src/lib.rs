@@ -283,6 +283,56 @@ pub trait EventQueries: Send + Sync {
     async fn rows(&self, sql: &str, wait: std::time::Duration) -> StoreResult<Option<Rows>>;
 }
 
+/// Alert rules, per project.
+#[async_trait]
+pub trait RuleStore: Send + Sync {
+    /// A project's rules, oldest first.
+    async fn rules(&self, project_id: u64) -> StoreResult<Vec<errata_domain::alerts::AlertRule>>;
+    async fn put_rule(&self, rule: &errata_domain::alerts::AlertRule) -> StoreResult<()>;
+    async fn delete_rule(&self, rule: &errata_domain::alerts::AlertRule) -> StoreResult<()>;
+}
+
+/// The short-lived state of alerting, shared by concurrent processors: per-issue throttles
+/// and window counters. Every entry expires by itself.
+#[async_trait]
+pub trait AlertState: Send + Sync {
+    /// Takes `key` until `until_secs` unless it is taken now; `true` for the one caller that
+    /// got it.
+    async fn claim(&self, key: &str, now_secs: i64, until_secs: i64) -> StoreResult<bool>;
+    /// Gives a claim back (its notice could not be queued).
+    async fn release(&self, key: &str) -> StoreResult<()>;
+    /// Adds one to the counter `key`; returns the new count.
+    async fn bump(&self, key: &str, expires_secs: i64) -> StoreResult<u64>;
+    /// Marks `key`; `true` the first time.
+    async fn mark(&self, key: &str, expires_secs: i64) -> StoreResult<bool>;
+}
+
+/// A notification as sent (or tried), for the issue page's "notified at".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    pub project_id: u64,
+    pub issue_id: IssueId,
+    pub rule_id: String,
+    pub rule_name: String,
+    /// `email` or `webhook`.
+    pub channel: String,
+    /// Addresses, or the webhook's host.
+    pub target: String,
+    pub at: errata_domain::Timestamp,
+}
+
+#[async_trait]
+pub trait NotificationLog: Send + Sync {
+    async fn record_notification(&self, record: &NotificationRecord) -> StoreResult<()>;
+    /// An issue's notifications, newest first, at most `limit`.
+    async fn notifications(
+        &self,
+        project_id: u64,
+        issue: IssueId,
+        limit: usize,
+    ) -> StoreResult<Vec<NotificationRecord>>;
+}
+
 /// Fixed-window counters for rate limits and quotas.
 #[async_trait]
 pub trait RateLimiter: Send + Sync {

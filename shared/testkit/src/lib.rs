@@ -524,3 +524,86 @@ impl errata_ports::EventQueries for ScriptedQueries {
         Ok(Some(std::sync::Arc::new(rows)))
     }
 }
+
+/// Alert rules in memory, by project.
+#[derive(Default)]
+pub struct MemoryRules {
+    rules: Mutex<Vec<errata_domain::alerts::AlertRule>>,
+}
+
+#[async_trait]
+impl errata_ports::RuleStore for MemoryRules {
+    async fn rules(&self, project_id: u64) -> StoreResult<Vec<errata_domain::alerts::AlertRule>> {
+        Ok(lock(&self.rules).iter().filter(|r| r.project_id == project_id).cloned().collect())
+    }
+    async fn put_rule(&self, rule: &errata_domain::alerts::AlertRule) -> StoreResult<()> {
+        let mut rules = lock(&self.rules);
+        match rules.iter_mut().find(|r| r.id == rule.id && r.project_id == rule.project_id) {
+            Some(r) => *r = rule.clone(),
+            None => rules.push(rule.clone()),
+        }
+        Ok(())
+    }
+    async fn delete_rule(&self, rule: &errata_domain::alerts::AlertRule) -> StoreResult<()> {
+        lock(&self.rules).retain(|r| !(r.id == rule.id && r.project_id == rule.project_id));
+        Ok(())
+    }
+}
+
+/// Alert throttles and counters in memory (expiry is not needed in tests).
+#[derive(Default)]
+pub struct MemoryAlertState {
+    claims: Mutex<HashMap<String, i64>>,
+    counters: Mutex<HashMap<String, u64>>,
+}
+
+#[async_trait]
+impl errata_ports::AlertState for MemoryAlertState {
+    async fn claim(&self, key: &str, now_secs: i64, until_secs: i64) -> StoreResult<bool> {
+        let mut claims = lock(&self.claims);
+        if claims.get(key).is_some_and(|until| *until > now_secs) {
+            return Ok(false);
+        }
+        claims.insert(key.to_owned(), until_secs);
+        Ok(true)
+    }
+    async fn release(&self, key: &str) -> StoreResult<()> {
+        lock(&self.claims).remove(key);
+        Ok(())
+    }
+    async fn bump(&self, key: &str, _expires_secs: i64) -> StoreResult<u64> {
+        let mut counters = lock(&self.counters);
+        let n = counters.entry(key.to_owned()).or_default();
+        *n += 1;
+        Ok(*n)
+    }
+    async fn mark(&self, key: &str, _expires_secs: i64) -> StoreResult<bool> {
+        Ok(lock(&self.counters).insert(format!("mark:{key}"), 1).is_none())
+    }
+}
+
+/// Notification records in memory.
+#[derive(Default)]
+pub struct MemoryNotificationLog {
+    pub records: Mutex<Vec<errata_ports::NotificationRecord>>,
+}
+
+#[async_trait]
+impl errata_ports::NotificationLog for MemoryNotificationLog {
+    async fn record_notification(&self, record: &errata_ports::NotificationRecord) -> StoreResult<()> {
+        lock(&self.records).push(record.clone());
+        Ok(())
+    }
+    async fn notifications(
+        &self,
+        project_id: u64,
+        issue: IssueId,
+        limit: usize,
+    ) -> StoreResult<Vec<errata_ports::NotificationRecord>> {
+        let mut found: Vec<_> =
+            lock(&self.records).iter().filter(|r| r.project_id == project_id && r.issue_id == issue).cloned().collect();
+        found.sort_by_key(|r| std::cmp::Reverse(r.at));
+        found.truncate(limit);
+        Ok(found)
+    }
+}

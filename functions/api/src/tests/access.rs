@@ -20,6 +20,7 @@ fn fill(route_path: &str, w: &World, foreign: bool, caller_email: &str) -> Strin
             "{member_id}" => if foreign { "olaf@other.test" } else { caller_email }.to_owned(),
             "{filter_id}" => "localhost".to_owned(),
             "{key}" => "browser".to_owned(),
+            "{rule_id}" => "rule-1".to_owned(),
             literal => literal.to_owned(),
         };
         path.push_str(&value);
@@ -258,7 +259,7 @@ async fn invitations_by_mail_join_with_the_role_given() {
     let secret = link.rsplit('/').next().unwrap();
     let notices = w.outbox.notices();
     assert_eq!(notices.len(), 1);
-    let Notice::Invitation { to, link: mailed, role, .. } = &notices[0];
+    let Notice::Invitation { to, link: mailed, role, .. } = &notices[0] else { panic!("not an invitation") };
     assert_eq!((to.as_str(), mailed.as_str(), *role), ("zoe@acme.test", link, Role::Admin));
     assert!(link.starts_with("http://web.test/accept-invite/"));
 

@@ -148,3 +148,51 @@ async fn organization_issue_list_takes_one_of_its_projects() {
     let (status, _, _) = call(&w, "/api/0/organizations/acme/issues/", "", Some(TOKEN)).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn alert_rules_are_managed_per_project() {
+    let w = world().await;
+    let base = "/api/0/projects/acme/web/rules/";
+    let (status, list, _) = call(&w, base, "", Some(MEMBER_TOKEN)).await;
+    assert_eq!((status, list.as_array().unwrap().len()), (200, 1));
+    let create = |body: Value, token: &str| {
+        let mut req = get(base, "", Some(token));
+        req.request_context.http.method = Method::POST;
+        req.body = Some(body.to_string());
+        req
+    };
+    let rule = json!({
+        "name": "Checkout bursts",
+        "conditions": [{"id": "event_frequency", "value": 100, "interval_minutes": 60}],
+        "filters": [{"id": "level", "at_least": "error"}, {"id": "tag", "key": "area", "value": "checkout"}],
+        "actions": [{"id": "webhook", "url": "https://hooks.example/x", "format": "slack", "secret": "s"}],
+        "frequency": 60,
+    });
+    assert_eq!(send(&w, create(rule.clone(), MEMBER_TOKEN)).await.0, 403, "members do not manage rules");
+    let (status, created, _) = send(&w, create(rule, ADMIN_TOKEN)).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["frequency"], 60);
+    let (status, body, _) = send(
+        &w,
+        create(
+            json!({"name": "x", "conditions": [{"id": "sometimes"}], "actions": [{"id": "email"}], "frequency": 5}),
+            ADMIN_TOKEN,
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("conditions"));
+    let (status, body, _) = send(
+        &w,
+        create(json!({"name": "x", "conditions": [{"id": "first_seen"}], "actions": [], "frequency": 5}), ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let path = format!("{base}{}/", created["id"].as_str().unwrap());
+    let (status, muted) = put(&w, &path, "", json!({"muted": true}), ADMIN_TOKEN).await;
+    assert_eq!((status, muted["muted"].clone()), (200, json!(true)));
+    assert_eq!(call(&w, "/api/0/projects/other/web/rules/rule-1/", "", Some(TOKEN)).await.0, 404);
+    let (status, notified, _) =
+        call(&w, &format!("/api/0/issues/{}/notifications/", w.issue_ids[0]), "", Some(TOKEN)).await;
+    assert_eq!((status, notified), (200, json!([])));
+}
