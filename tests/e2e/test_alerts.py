@@ -100,3 +100,73 @@ def test_rules_fire_once_per_issue_and_window(stack, shop):
     # Another issue is another notification of the default rule.
     send(dsn, f"second {tag}")
     wait_for_mails(stack, f"second {tag}", 1)
+
+
+class Receiver:
+    """A local HTTP endpoint that records what is POSTed to it (the notifier runs on this host)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.calls = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.calls.append((self.path, dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_webhooks_slack_and_signed_generic(stack, shop):
+    import hashlib
+    import hmac
+    import json
+
+    owner, _, _, tag = shop
+    created = owner.call("POST", f"organizations/{stack['ORG']}/projects/", {"name": f"hooks {tag}"})
+    assert created.status_code == 201, created.text
+    slug = created.json()["slug"]
+    dsn = owner.get(f"projects/{stack['ORG']}/{slug}/keys/").json()[0]["dsn"]["public"]
+    receiver = Receiver()
+    try:
+        rule = owner.call("POST", f"projects/{stack['ORG']}/{slug}/rules/", {
+            "name": "To chat and to the pager", "frequency": 30,
+            "conditions": [{"id": "first_seen"}],
+            "actions": [
+                {"id": "webhook", "url": f"{receiver.url}/slack", "format": "slack"},
+                {"id": "webhook", "url": f"{receiver.url}/generic", "format": "generic", "secret": "s3cret"},
+            ],
+        })
+        assert rule.status_code == 201, rule.text
+        send(dsn, f"hooked <b>{tag}</b>")
+        deadline = time.monotonic() + 60
+        while len(receiver.calls) < 2:
+            assert time.monotonic() < deadline, receiver.calls
+            time.sleep(0.2)
+        calls = {path: (headers, body) for path, headers, body in receiver.calls}
+        slack = json.loads(calls["/slack"][1])
+        assert slack["text"] == f"[{slug}] ERROR: RuntimeError: hooked &lt;b&gt;{tag}&lt;/b&gt;"
+        assert "/organizations/" in slack["blocks"][0]["text"]["text"]
+        headers, body = calls["/generic"]
+        expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert headers.get("x-errata-signature") == expected, headers
+        generic = json.loads(body)
+        assert generic["rule"]["name"] == "To chat and to the pager"
+        assert generic["issue"]["title"] == f"RuntimeError: hooked <b>{tag}</b>"
+        assert generic["reason"] == "a new issue"
+    finally:
+        receiver.close()

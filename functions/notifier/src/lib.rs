@@ -1,13 +1,13 @@
-//! The notifier Lambda: turns notices from its queue into e-mail: invitations to join an
-//! organization, and alerts (each e-mail action of the rule that fired, recorded per issue for
-//! "notified at"). Webhook actions are not delivered yet: such a notice fails and is parked in
-//! the dead-letter queue rather than lost.
+//! The notifier Lambda: turns notices from its queue into e-mail and webhook calls:
+//! invitations to join an organization, and alerts (each action of the rule that fired,
+//! recorded per issue for "notified at").
 //!
 //! A notice that cannot be delivered for a passing reason (SES throttling) is reported failed
 //! so SQS retries it; one that can never be delivered (malformed) is failed too, and after
 //! `maxReceiveCount` attempts lands in the DLQ with its body intact.
 
 mod mail;
+pub mod webhook;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use errata_domain::alerts::Action;
@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 pub struct Deps {
     pub mailer: Arc<dyn Mailer>,
+    pub webhooks: Arc<dyn webhook::Webhooks>,
     pub log: Arc<dyn NotificationLog>,
 }
 
@@ -42,23 +43,37 @@ async fn deliver(deps: &Deps, body: &str) -> Result<(), String> {
             let mail = mail::invitation(&notice).ok_or("not an invitation")?;
             deps.mailer.send(&mail).await.map_err(|e| e.message)
         }
-        Notice::Alert { actions, members, rule_id, rule_name, issue, .. } => {
-            if actions.iter().any(|a| matches!(a, Action::Webhook { .. })) {
-                return Err("webhook actions are not delivered yet".into());
-            }
+        Notice::Alert { actions, members, rule_id, rule_name, issue, reason, .. } => {
+            // Each action is delivered and recorded in turn; a retry of the notice repeats
+            // only the actions after a failure would be ideal, but SQS retries the notice
+            // whole: receivers may see a delivery twice after a failure (at least once).
             for action in actions {
-                let Action::Email { addresses } = action else { continue };
-                let recipients = if addresses.is_empty() { members } else { addresses };
-                for mail in mail::alert(&notice, recipients) {
-                    deps.mailer.send(&mail).await.map_err(|e| e.message)?;
-                }
+                let (channel, target) = match action {
+                    Action::Email { addresses } => {
+                        let recipients = if addresses.is_empty() { members } else { addresses };
+                        for mail in mail::alert(&notice, recipients) {
+                            deps.mailer.send(&mail).await.map_err(|e| e.message)?;
+                        }
+                        ("email", recipients.join(", "))
+                    }
+                    Action::Webhook { url, format, secret } => {
+                        let body = webhook::body(*format, rule_id, rule_name, reason, issue);
+                        let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+                        let mut headers = vec![("user-agent", "errata-notifier".to_owned())];
+                        if !secret.is_empty() {
+                            headers.push(("x-errata-signature", webhook::signature(secret, &bytes)));
+                        }
+                        deps.webhooks.post(url, bytes, headers).await?;
+                        ("webhook", host_of(url))
+                    }
+                };
                 let record = NotificationRecord {
                     project_id: issue.project_id,
                     issue_id: errata_domain::IssueId(issue.issue_id),
                     rule_id: rule_id.clone(),
                     rule_name: rule_name.clone(),
-                    channel: "email".into(),
-                    target: recipients.join(", "),
+                    channel: channel.into(),
+                    target,
                     at: Timestamp::now(),
                 };
                 deps.log.record_notification(&record).await.map_err(|e| e.message)?;
@@ -66,6 +81,12 @@ async fn deliver(deps: &Deps, body: &str) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The host of a URL, for records (never its path or query, which may hold a token).
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("").to_owned()
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = load_config().await;
     let deps = Deps {
         mailer: Arc::new(SesMailer::new(&aws, sender)),
+        webhooks: Arc::new(errata_notifier::webhook::HyperWebhooks::new()?),
         log: Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
     };
     let deps = &deps;

@@ -5,6 +5,26 @@ use errata_domain::Role;
 use errata_ports::{Mail, StoreError, StoreResult};
 use std::sync::Mutex;
 
+/// A webhook call as received: URL, body, headers.
+type Call = (String, Vec<u8>, Vec<(&'static str, String)>);
+
+/// Webhook calls as received.
+#[derive(Default)]
+struct Hooks {
+    calls: Mutex<Vec<Call>>,
+}
+
+#[async_trait]
+impl webhook::Webhooks for Hooks {
+    async fn post(&self, url: &str, body: Vec<u8>, headers: Vec<(&'static str, String)>) -> Result<(), String> {
+        if url.contains("down") {
+            return Err("webhook answered 503".into());
+        }
+        self.calls.lock().unwrap().push((url.to_owned(), body, headers));
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 struct Outbox {
     sent: Mutex<Vec<Mail>>,
@@ -45,7 +65,11 @@ fn invitation() -> String {
 #[tokio::test]
 async fn invitations_are_mailed_with_escaped_html() {
     let outbox = Arc::new(Outbox::default());
-    let deps = Deps { mailer: outbox.clone(), log: Arc::new(errata_testkit::MemoryNotificationLog::default()) };
+    let deps = Deps {
+        mailer: outbox.clone(),
+        webhooks: Arc::new(Hooks::default()),
+        log: Arc::new(errata_testkit::MemoryNotificationLog::default()),
+    };
     let mut event = SqsEvent::default();
     event.records = vec![message("a", &invitation()), message("b", "{\"kind\":\"unknown\"}"), message("c", "junk")];
     let resp = handle_batch(&deps, event).await;
@@ -67,7 +91,11 @@ async fn invitations_are_mailed_with_escaped_html() {
 async fn a_failing_mailer_leaves_the_notice_queued() {
     let outbox = Arc::new(Outbox::default());
     *outbox.fail.lock().unwrap() = true;
-    let deps = Deps { mailer: outbox, log: Arc::new(errata_testkit::MemoryNotificationLog::default()) };
+    let deps = Deps {
+        mailer: outbox,
+        webhooks: Arc::new(Hooks::default()),
+        log: Arc::new(errata_testkit::MemoryNotificationLog::default()),
+    };
     let mut event = SqsEvent::default();
     event.records = vec![message("a", &invitation())];
     assert_eq!(handle_batch(&deps, event).await.batch_item_failures.len(), 1);
@@ -105,21 +133,48 @@ fn alert_notice(actions: Vec<errata_domain::alerts::Action>) -> String {
 }
 
 #[tokio::test]
-async fn alerts_mail_each_member_escaped_and_are_recorded() {
+async fn alerts_mail_members_call_webhooks_and_are_recorded() {
     let outbox = Arc::new(Outbox::default());
     let log = Arc::new(errata_testkit::MemoryNotificationLog::default());
-    let deps = Deps { mailer: outbox.clone(), log: log.clone() };
+    let hooks = Arc::new(Hooks::default());
+    let deps = Deps { mailer: outbox.clone(), webhooks: hooks.clone(), log: log.clone() };
     let mut event = SqsEvent::default();
     let email = errata_domain::alerts::Action::Email { addresses: vec![] };
-    let hook = errata_domain::alerts::Action::Webhook {
-        url: "https://hooks.example/x".into(),
+    let slack = errata_domain::alerts::Action::Webhook {
+        url: "https://hooks.example/services/T0/B0/secret-token".into(),
+        format: errata_domain::alerts::WebhookFormat::Slack,
+        secret: String::new(),
+    };
+    let generic = errata_domain::alerts::Action::Webhook {
+        url: "https://receiver.example/errata".into(),
+        format: errata_domain::alerts::WebhookFormat::Generic,
+        secret: "s3cret".into(),
+    };
+    let down = errata_domain::alerts::Action::Webhook {
+        url: "https://down.example/".into(),
         format: Default::default(),
         secret: String::new(),
     };
-    event.records = vec![message("a", &alert_notice(vec![email])), message("b", &alert_notice(vec![hook]))];
+    event.records = vec![
+        message("a", &alert_notice(vec![email])),
+        message("b", &alert_notice(vec![slack, generic])),
+        message("c", &alert_notice(vec![down])),
+    ];
     let resp = handle_batch(&deps, event).await;
     let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-    assert_eq!(failed, ["b"], "webhooks are not delivered yet: parked, not lost");
+    assert_eq!(failed, ["c"], "a receiver that fails leaves the notice to be retried, then parked");
+    let calls = hooks.calls.lock().unwrap();
+    assert_eq!(calls.len(), 2);
+    let slack_body: serde_json::Value = serde_json::from_slice(&calls[0].1).unwrap();
+    assert_eq!(slack_body["text"], "[shop] ERROR: KeyError: '&lt;script&gt;alert(1)&lt;/script&gt;'");
+    let section = slack_body["blocks"][0]["text"]["text"].as_str().unwrap();
+    assert!(section.starts_with("*<https://errata.example/organizations/acme/issues/42/|"), "{section}");
+    assert!(calls[0].2.iter().all(|(k, _)| *k != "x-errata-signature"), "unsigned without a secret");
+    let generic_body: serde_json::Value = serde_json::from_slice(&calls[1].1).unwrap();
+    assert_eq!(generic_body["issue"]["issue_id"], 42);
+    assert_eq!(generic_body["rule"]["name"], "New issues");
+    let signature = calls[1].2.iter().find(|(k, _)| *k == "x-errata-signature").unwrap().1.clone();
+    assert_eq!(signature, webhook::signature("s3cret", &calls[1].1));
     let sent = outbox.sent.lock().unwrap();
     assert_eq!(sent.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), ["ann@acme.test", "bob@acme.test"]);
     let mail = &sent[0];
@@ -131,6 +186,10 @@ async fn alerts_mail_each_member_escaped_and_are_recorded() {
     assert!(mail.html.contains("href=\"https://errata.example/organizations/acme/issues/42/\""));
     assert!(mail.text.contains("Mute this alert: https://errata.example/settings/acme/projects/shop/alerts/r1/"));
     let records = log.records.lock().unwrap();
-    assert_eq!(records.len(), 1);
-    assert_eq!((records[0].issue_id.0, records[0].channel.as_str()), (42, "email"));
+    let channels: Vec<(&str, &str)> = records.iter().map(|r| (r.channel.as_str(), r.target.as_str())).collect();
+    assert_eq!(
+        channels,
+        [("email", "ann@acme.test, bob@acme.test"), ("webhook", "hooks.example"), ("webhook", "receiver.example")],
+        "webhook records name the host only, never the URL's secret path"
+    );
 }
