@@ -170,3 +170,28 @@ def test_webhooks_slack_and_signed_generic(stack, shop):
         assert generic["reason"] == "a new issue"
     finally:
         receiver.close()
+
+
+def test_a_regression_alerts(stack, shop):
+    owner, _, _, tag = shop
+    created = owner.call("POST", f"organizations/{stack['ORG']}/projects/", {"name": f"regress {tag}"})
+    assert created.status_code == 201, created.text
+    slug = created.json()["slug"]
+    dsn = owner.get(f"projects/{stack['ORG']}/{slug}/keys/").json()[0]["dsn"]["public"]
+    rules_path = f"projects/{stack['ORG']}/{slug}/rules/"
+    [default] = owner.get(rules_path).json()
+    assert owner.call("DELETE", f"{rules_path}{default['id']}/").status_code == 204
+    rule = owner.call("POST", rules_path, {
+        "name": "Regressions", "frequency": 1, "conditions": [{"id": "regression"}],
+        "actions": [{"id": "email", "addresses": [f"regress-{tag}@example.test"]}],
+    })
+    assert rule.status_code == 201, rule.text
+    send(dsn, f"comes back {tag}")
+    issues_path = f"projects/{stack['ORG']}/{slug}/issues/"
+    [issue] = owner.until(issues_path, lambda r: len(r.json()) == 1, "the issue").json()
+    assert owner.call("PUT", f"issues/{issue['id']}/", {"status": "resolved"}).status_code == 200
+    time.sleep(1.1)  # a later event than the resolution
+    send(dsn, f"comes back {tag}")
+    [mail] = wait_for_mails(stack, f"comes back {tag}", 1)
+    assert mail["To"] == [f"regress-{tag}@example.test"]
+    assert "a regression" in mail["BodyText"]

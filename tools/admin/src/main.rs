@@ -150,16 +150,22 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
     let project = match dir.project_by_slug(&org, &slug).await? {
         Some(p) => p,
         None => {
-            dir.put_project(&Project {
-                id: 0,
-                org: org.clone(),
-                slug: slug.clone(),
-                name: slug.clone(),
-                platform: None,
-                quota: None,
-                settings: Default::default(),
-            })
-            .await?
+            let project = dir
+                .put_project(&Project {
+                    id: 0,
+                    org: org.clone(),
+                    slug: slug.clone(),
+                    name: slug.clone(),
+                    platform: None,
+                    quota: None,
+                    settings: Default::default(),
+                })
+                .await?;
+            // Like any new project: e-mail the members on new issues and regressions.
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let rule = errata_domain::alerts::default_rule(project.id, errata_domain::secrets::new_public_key(), now);
+            errata_ports::RuleStore::put_rule(&dir, &rule).await?;
+            project
         }
     };
     dir.put_project_key(&ProjectKey {
