@@ -525,3 +525,52 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
     store.delete_issue(&issue).await.unwrap();
     assert!(store.issue(issue.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn alert_claims_are_exclusive_and_counters_atomic_across_callers() {
+    use errata_ports::{AlertState, RuleStore};
+    let cfg = config().await;
+    let table = unique("quotas");
+    aws_sdk_dynamodb::Client::new(&cfg)
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .send()
+        .await
+        .unwrap();
+    let state = std::sync::Arc::new(errata_aws::DynamoAlertState::new(&cfg, table));
+    let now = 1_800_000_000;
+    // Twenty concurrent claimers of one (rule, issue): exactly one wins.
+    let claims = (0..20).map(|_| {
+        let state = state.clone();
+        tokio::spawn(async move { state.claim("af:r:1", now, now + 1800).await.unwrap() })
+    });
+    let won = futures_util::future::join_all(claims).await.into_iter().filter(|w| *w.as_ref().unwrap()).count();
+    assert_eq!(won, 1);
+    assert!(!state.claim("af:r:1", now + 1799, now + 3600).await.unwrap(), "still within the interval");
+    assert!(state.claim("af:r:1", now + 1800, now + 3600).await.unwrap(), "after it");
+    state.release("af:r:1").await.unwrap();
+    assert!(state.claim("af:r:1", now + 1801, now + 3600).await.unwrap(), "released");
+    // Twenty concurrent bumps: every count from 1 to 20 handed out once.
+    let bumps = (0..20).map(|_| {
+        let state = state.clone();
+        tokio::spawn(async move { state.bump("aw:r:0:1:0", now + 60).await.unwrap() })
+    });
+    let mut counts: Vec<u64> = futures_util::future::join_all(bumps).await.into_iter().map(|c| c.unwrap()).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=20).collect::<Vec<u64>>());
+    assert!(state.mark("au:r:0:1:0:user", now + 60).await.unwrap());
+    assert!(!state.mark("au:r:0:1:0:user", now + 60).await.unwrap());
+
+    // Rules round-trip through the directory.
+    let (directory, _, _) = tables(&cfg).await;
+    let dir = DynamoDirectory::new(&cfg, directory);
+    let rule = errata_domain::alerts::default_rule(5, "r1".into(), 10);
+    dir.put_rule(&rule).await.unwrap();
+    assert_eq!(dir.rules(5).await.unwrap(), vec![rule.clone()]);
+    assert!(dir.rules(6).await.unwrap().is_empty());
+    dir.delete_rule(&rule).await.unwrap();
+    assert!(dir.rules(5).await.unwrap().is_empty());
+}
