@@ -43,7 +43,7 @@ pub async fn evaluate(
         }
         // The issue as stored now: its counts for the notice, its age for filters.
         if issue.is_none() {
-            issue = deps.issues.issue(sighting.issue_id).await?;
+            issue = deps.issues.current_issue(sighting.project_id, sighting.issue_id).await?;
         }
         let Some(issue) = issue.as_ref() else { continue };
         let event = EventFacts {

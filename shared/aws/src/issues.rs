@@ -518,6 +518,10 @@ impl IssueStore for DynamoIssueStore {
         Ok(issues)
     }
 
+    async fn current_issue(&self, project_id: u64, id: IssueId) -> StoreResult<Option<Issue>> {
+        self.read_issue(project_id, id).await
+    }
+
     async fn list_issues(&self, query: &IssueQuery<'_>) -> StoreResult<IssuePage> {
         self.list(query).await
     }

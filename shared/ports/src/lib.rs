@@ -243,6 +243,11 @@ pub trait IssueStore: Send + Sync {
     /// Moves the issue to a new status, as a user asked.
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()>;
     async fn issue(&self, id: IssueId) -> StoreResult<Option<Issue>>;
+    /// The issue as stored right now, by its project and id (a strongly consistent read,
+    /// where `issue` may lag just after a write).
+    async fn current_issue(&self, project_id: u64, id: IssueId) -> StoreResult<Option<Issue>> {
+        Ok(self.issue(id).await?.filter(|i| i.project_id == project_id))
+    }
     /// All issues of a project, unordered: for tests and tools (the API pages with
     /// `list_issues`).
     async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>>;
