@@ -46,6 +46,15 @@ def wait_for_mails(stack, text, count, timeout=60.0):
     return found
 
 
+def new_project(stack, owner, name):
+    """A new project of the demo organization (rules are read by the processor once a minute:
+    a new project's rules are all there by its first event); its slug and DSN."""
+    created = owner.call("POST", f"organizations/{stack['ORG']}/projects/", {"name": name})
+    assert created.status_code == 201, created.text
+    slug = created.json()["slug"]
+    return slug, owner.get(f"projects/{stack['ORG']}/{slug}/keys/").json()[0]["dsn"]["public"]
+
+
 @pytest.fixture(scope="module")
 def shop(stack):
     """A new project (with its default rule) and the owner's session."""
@@ -53,10 +62,7 @@ def shop(stack):
     assert login.status_code == 200, login.text
     owner = Client(stack["API"], cookie=session_cookie(login))
     tag = new_tag()
-    created = owner.call("POST", f"organizations/{stack['ORG']}/projects/", {"name": f"alerts {tag}"})
-    assert created.status_code == 201, created.text
-    slug = created.json()["slug"]
-    dsn = owner.get(f"projects/{stack['ORG']}/{slug}/keys/").json()[0]["dsn"]["public"]
+    slug, dsn = new_project(stack, owner, f"alerts {tag}")
     return owner, slug, dsn, tag
 
 
@@ -137,10 +143,7 @@ def test_webhooks_slack_and_signed_generic(stack, shop):
     import json
 
     owner, _, _, tag = shop
-    created = owner.call("POST", f"organizations/{stack['ORG']}/projects/", {"name": f"hooks {tag}"})
-    assert created.status_code == 201, created.text
-    slug = created.json()["slug"]
-    dsn = owner.get(f"projects/{stack['ORG']}/{slug}/keys/").json()[0]["dsn"]["public"]
+    slug, dsn = new_project(stack, owner, f"hooks {tag}")
     receiver = Receiver()
     try:
         rule = owner.call("POST", f"projects/{stack['ORG']}/{slug}/rules/", {
@@ -174,10 +177,7 @@ def test_webhooks_slack_and_signed_generic(stack, shop):
 
 def test_a_regression_alerts(stack, shop):
     owner, _, _, tag = shop
-    created = owner.call("POST", f"organizations/{stack['ORG']}/projects/", {"name": f"regress {tag}"})
-    assert created.status_code == 201, created.text
-    slug = created.json()["slug"]
-    dsn = owner.get(f"projects/{stack['ORG']}/{slug}/keys/").json()[0]["dsn"]["public"]
+    slug, dsn = new_project(stack, owner, f"regress {tag}")
     rules_path = f"projects/{stack['ORG']}/{slug}/rules/"
     [default] = owner.get(rules_path).json()
     assert owner.call("DELETE", f"{rules_path}{default['id']}/").status_code == 204

@@ -47,6 +47,21 @@ fn gsi(name: &str, hash: &str, range: Option<&str>) -> GlobalSecondaryIndex {
     b.build().unwrap()
 }
 
+/// A quotas table shaped like the stack's: `pk` only.
+async fn quotas_table(cfg: &aws_config::SdkConfig) -> String {
+    let table = unique("quotas");
+    aws_sdk_dynamodb::Client::new(cfg)
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .send()
+        .await
+        .unwrap();
+    table
+}
+
 /// Creates tables shaped like the stack's (infra/cdk/lib/errata.ts).
 async fn tables(cfg: &aws_config::SdkConfig) -> (String, String, String) {
     let client = aws_sdk_dynamodb::Client::new(cfg);
@@ -323,16 +338,7 @@ async fn directory_round_trips_and_hides_secrets() {
 #[tokio::test]
 async fn rate_limiter_counts_per_window_and_refused_takes_do_not_count() {
     let cfg = config().await;
-    let table = unique("quotas");
-    aws_sdk_dynamodb::Client::new(&cfg)
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .send()
-        .await
-        .unwrap();
+    let table = quotas_table(&cfg).await;
     let limiter = DynamoRateLimiter::new(&cfg, table);
     let limit = RateLimit { count: 3, window_secs: 60 };
     let now = 1_800_000_010; // 10 s into a minute window
@@ -530,16 +536,7 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
 async fn alert_claims_are_exclusive_and_counters_atomic_across_callers() {
     use errata_ports::{AlertState, RuleStore};
     let cfg = config().await;
-    let table = unique("quotas");
-    aws_sdk_dynamodb::Client::new(&cfg)
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .send()
-        .await
-        .unwrap();
+    let table = quotas_table(&cfg).await;
     let state = std::sync::Arc::new(errata_aws::DynamoAlertState::new(&cfg, table));
     let now = 1_800_000_000;
     // Twenty concurrent claimers of one (rule, issue): exactly one wins.
