@@ -3,7 +3,8 @@
   stack.py has-stack NAME   exit 0 when the CloudFormation stack exists
   stack.py post-deploy      what the emulator's CloudFormation drops: DynamoDB TTL, the HTTP
                             API's CORS configuration (taken from the synthesized template);
-                            then upload web/dist and its config.json to the web bucket
+                            the local DSN and web URLs of the functions; then upload web/dist
+                            and its config.json to the web bucket
   stack.py outputs          print the stack outputs as KEY=VALUE lines
 """
 
@@ -62,12 +63,19 @@ def post_deploy():
     # DSNs: the emulator's API endpoint host (`{id}.execute-api.localhost`) does not resolve
     # for every SDK, its path form does. Only this deploy parameter differs from AWS.
     public_url = f"{ENDPOINT}/_aws/execute-api/{out['ApiId']}"
+    # Links in API answers and e-mails (issues, invitations, muting a rule) open the web app
+    # from its bucket; its routes follow the `#`.
+    web_url = f"{ENDPOINT}/{out['WebBucket']}/index.html#"
     lam = client("lambda")
-    env = lam.get_function_configuration(FunctionName=out["ApiFunction"])["Environment"]["Variables"]
-    if env.get("PUBLIC_URL") != public_url:
-        env["PUBLIC_URL"] = public_url
-        lam.update_function_configuration(FunctionName=out["ApiFunction"], Environment={"Variables": env})
-    print(f"ok: DSNs on {public_url}")
+    for function, wanted in (
+        (out["ApiFunction"], {"PUBLIC_URL": public_url, "WEB_URL": web_url}),
+        (out["ProcessorFunction"], {"WEB_URL": web_url}),
+    ):
+        env = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+        if any(env.get(k) != v for k, v in wanted.items()):
+            env.update(wanted)
+            lam.update_function_configuration(FunctionName=function, Environment={"Variables": env})
+    print(f"ok: DSNs on {public_url}; links to {web_url}")
 
     s3 = client("s3")
     bucket = out["WebBucket"]
