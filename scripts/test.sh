@@ -27,9 +27,20 @@ for layer in $LAYERS; do
     cargo test --workspace --all-features
     ;;
   infra)
-    banner "Infra: CDK synth tests"
+    banner "Infra: CDK synth tests, cfn-lint"
     bash infra/cdk/install.sh
     (cd infra/cdk && npm test)
+    # cfn-lint on the synthesized template, from a pinned venv. W3005 (a DependsOn that a GetAtt
+    # already implies) is how CDK writes Lambda roles, not a fault.
+    if ! cmp -s infra/requirements.txt infra/.venv/.errata-installed 2>/dev/null; then
+      python3 -m venv infra/.venv
+      infra/.venv/bin/pip install -q -r infra/requirements.txt
+      cp infra/requirements.txt infra/.venv/.errata-installed
+    fi
+    mkdir -p .errata
+    (cd infra/cdk && npx tsx scripts/template.ts) > .errata/errata.template.json
+    infra/.venv/bin/cfn-lint --ignore-checks W3005 -- .errata/errata.template.json
+    echo "ok: cfn-lint"
     ;;
   web)
     banner "Web: unit tests"
