@@ -62,7 +62,7 @@ pub async fn evaluate(
             continue;
         }
         let notice = notice(deps, alerting, rule, issue, sighting, recorded, &windows, facts).await?;
-        if let Err(e) = alerting.outbox.send(&notice).await {
+        if let Err(e) = send_with_retries(alerting.outbox.as_ref(), &notice).await {
             // Give the claim back so a later event can fire the rule.
             alerting.state.release(&key).await?;
             return Err(e);
@@ -70,6 +70,21 @@ pub async fn evaluate(
         queued += 1;
     }
     Ok(queued)
+}
+
+/// Queues a notice, trying a passing failure (throttling) twice more after a pause.
+async fn send_with_retries(outbox: &dyn Outbox, notice: &Notice) -> Result<(), StoreError> {
+    let mut pause = std::time::Duration::from_millis(100);
+    for _ in 0..2 {
+        match outbox.send(notice).await {
+            Err(e) if e.retryable => {
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+            }
+            done => return done,
+        }
+    }
+    outbox.send(notice).await
 }
 
 /// Counts the event in each window condition's counter; `Some(true)` where it just went past

@@ -178,10 +178,11 @@ impl Directory for MemoryDirectory {
     }
 }
 
-/// Collects the notices sent.
+/// Collects the notices sent; fails (retryably) the next `failures` sends first.
 #[derive(Default)]
 pub struct MemoryOutbox {
     pub sent: Mutex<Vec<errata_domain::Notice>>,
+    pub failures: Mutex<usize>,
 }
 
 impl MemoryOutbox {
@@ -193,6 +194,11 @@ impl MemoryOutbox {
 #[async_trait]
 impl errata_ports::Outbox for MemoryOutbox {
     async fn send(&self, notice: &errata_domain::Notice) -> StoreResult<()> {
+        let mut failures = lock(&self.failures);
+        if *failures > 0 {
+            *failures -= 1;
+            return Err(StoreError::retryable("queue throttled"));
+        }
         lock(&self.sent).push(notice.clone());
         Ok(())
     }
