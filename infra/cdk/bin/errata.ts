@@ -4,6 +4,7 @@
 //   arch       arm64 (default, AWS) or x86_64 (a local emulator on an x86 host)
 //   sender     SES sender address;  webUrl  where the web app is served
 //   publicUrl  base URL of ingest for DSNs (default: the HTTP API endpoint)
+//   alarmEmail where alarms are e-mailed (DLQ depth, function errors)
 //   stackName  default "errata"
 import * as path from 'node:path';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
@@ -23,6 +24,7 @@ new ErrataStack(app, ctx('stackName') ?? 'errata', {
   senderEmail: ctx('sender'),
   webUrl: ctx('webUrl'),
   publicUrl: ctx('publicUrl'),
+  alarmEmail: ctx('alarmEmail'),
   retentionDays: ctx('retentionDays') ? Number(ctx('retentionDays')) : undefined,
   dataRemovalPolicy: ctx('destroyData') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -9,6 +9,7 @@ export interface ErrataStackProps extends StackProps {
   readonly senderEmail?: string;
   readonly webUrl?: string;
   readonly publicUrl?: string;
+  readonly alarmEmail?: string;
   readonly retentionDays?: number;
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
@@ -34,6 +35,7 @@ export class ErrataStack extends Stack {
       ProcessorFunction: errata.functions.processor.functionName,
       ApiFunction: errata.functions.api.functionName,
       NotificationQueueUrl: errata.queues.notifications.queue.queueUrl,
+      AlarmTopic: errata.alarmTopic.topicArn,
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
     };

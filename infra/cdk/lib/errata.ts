@@ -7,16 +7,21 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as athena from 'aws-cdk-lib/aws-athena';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events_ from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -41,6 +46,8 @@ export interface ErrataProps {
   readonly webUrl?: string;
   /** Public base URL of ingest, for DSNs (a custom domain); default: the HTTP API's endpoint. */
   readonly publicUrl?: string;
+  /** Where alarms (a message in a dead-letter queue, function errors) are e-mailed, if anywhere. */
+  readonly alarmEmail?: string;
   /** Removal policy of data (tables, buckets). RETAIN for production. */
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
@@ -64,6 +71,8 @@ export class Errata extends Construct {
   readonly tables: { directory: dynamodb.Table; issues: dynamodb.Table; events: dynamodb.Table; quotas: dynamodb.Table };
   readonly buckets: { raw: s3.Bucket; events: s3.Bucket; debugFiles: s3.Bucket; web: s3.Bucket };
   readonly queues: Record<'envelopes' | 'symbolication' | 'notifications', { queue: sqs.Queue; dlq: sqs.Queue }>;
+  /** Alarms publish here; subscribe a pager or chat to it. */
+  readonly alarmTopic: sns.Topic;
   /** The Parquet event store as Athena sees it. */
   readonly eventStore: { database: string; table: string; workGroup: string };
 
@@ -359,5 +368,39 @@ export class Errata extends Construct {
     this.api.addRoutes({ path: '/api/0/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration: new HttpLambdaIntegration('ApiIntegration', fns.api) });
     // The base of the DSNs the API hands out: a custom domain when there is one.
     fns.api.addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
+
+    // --- alarms ----------------------------------------------------------------------------
+    // Anything in a dead-letter queue is work that failed five times: someone should look.
+    // A function's errors are failed invocations (a handler that reports per-message
+    // failures still succeeds). Both publish to one topic, e-mailed when alarmEmail is set.
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      displayName: 'Errata alarms',
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
+    for (const [name, { dlq }] of Object.entries(this.queues)) {
+      const alarm = new cloudwatch.Alarm(this, `${name}DlqAlarm`, {
+        alarmDescription: `Messages in the ${name} dead-letter queue: they failed five times and wait for a look (and a redrive).`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(alarmAction);
+    }
+    for (const name of FUNCTIONS) {
+      const alarm = new cloudwatch.Alarm(this, `${name}ErrorsAlarm`, {
+        alarmDescription: `The ${name} function failed invocations in the last 5 minutes.`,
+        metric: fns[name].metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(alarmAction);
+    }
   }
 }

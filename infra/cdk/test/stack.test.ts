@@ -153,3 +153,19 @@ test('least privilege: each function gets only what its code calls', () => {
     assert.ok(!actionsOf(fn).some((a) => a === '*' || a.endsWith(':*')), `${fn} has no wildcard actions`);
   }
 });
+
+test('alarms: any message in a DLQ, any failed invocation, to one encrypted topic', () => {
+  const alarms = Object.values(resources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[];
+  const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
+  assert.equal(byMetric('ApproximateNumberOfMessagesVisible').length, 3, 'one per dead-letter queue');
+  assert.equal(byMetric('Errors').length, FUNCTIONS.length, 'one per function');
+  const topics = Object.keys(resources('AWS::SNS::Topic'));
+  assert.equal(topics.length, 1);
+  for (const a of alarms) {
+    assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topics[0] }]);
+    assert.equal(a.Properties.Threshold, 1);
+  }
+  const topic = Object.values(resources('AWS::SNS::Topic'))[0] as { Properties: { KmsMasterKeyId?: unknown } };
+  assert.ok(topic.Properties.KmsMasterKeyId, 'encrypted at rest');
+  assert.equal(Object.keys(resources('AWS::SNS::Subscription')).length, 0, 'no e-mail unless asked');
+});
