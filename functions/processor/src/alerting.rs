@@ -7,12 +7,41 @@
 //! interval, atomically, so a burst of events (or two processors) queue one notice. The
 //! notifier then delivers it.
 
-use crate::{AlertFacts, Deps};
+use crate::Deps;
 use errata_domain::alerts::{window_start, AlertRule, Condition, EventFacts, WindowCrossings};
 use errata_domain::notice::AlertIssue;
 use errata_domain::{Issue, Notice, Recorded, Sighting, Timestamp};
 use errata_ports::{AlertState, Directory, Outbox, RuleStore, StoreError};
+use serde_json::Value;
 use std::sync::Arc;
+
+/// An event's tags and its innermost in-app frames (`function (file:line)`), for alert rules'
+/// filters and notices.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFacts {
+    pub tags: Vec<(String, String)>,
+    pub frames: Vec<String>,
+}
+
+impl AlertFacts {
+    pub(crate) fn of(event: &Value, tags: &[(String, String)]) -> AlertFacts {
+        let mut frames = Vec::new();
+        let exceptions = event.pointer("/exception/values").and_then(Value::as_array);
+        if let Some(exc) = exceptions.and_then(|v| v.last()) {
+            let list = exc.pointer("/stacktrace/frames").and_then(Value::as_array);
+            for f in list.into_iter().flatten().rev().filter(|f| f.get("in_app") == Some(&Value::Bool(true))).take(5) {
+                let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("?");
+                let line = f.get("lineno").and_then(Value::as_u64).map(|l| format!(":{l}")).unwrap_or_default();
+                frames.push(format!(
+                    "{} ({}{line})",
+                    text("function"),
+                    f.get("filename").and_then(Value::as_str).unwrap_or_else(|| text("abs_path"))
+                ));
+            }
+        }
+        AlertFacts { tags: tags.to_vec(), frames }
+    }
+}
 
 /// What alerting needs; without it (tests, tools) no rule is evaluated.
 pub struct Alerting {

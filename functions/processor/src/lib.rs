@@ -10,6 +10,7 @@ mod normalize;
 mod rows;
 mod security;
 
+use alerting::AlertFacts;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use errata_domain::filters::FilterReason;
@@ -208,34 +209,6 @@ struct Prepared {
     row: EventRow,
     /// What alert rules read of an error event beyond its sighting.
     alert: Option<AlertFacts>,
-}
-
-/// An event's tags and its innermost in-app frames (`function (file:line)`), for alert rules'
-/// filters and notices.
-#[derive(Debug, Clone, Default)]
-pub struct AlertFacts {
-    pub tags: Vec<(String, String)>,
-    pub frames: Vec<String>,
-}
-
-impl AlertFacts {
-    fn of(event: &Value, tags: &[(String, String)]) -> AlertFacts {
-        let mut frames = Vec::new();
-        let exceptions = event.pointer("/exception/values").and_then(Value::as_array);
-        if let Some(exc) = exceptions.and_then(|v| v.last()) {
-            let list = exc.pointer("/stacktrace/frames").and_then(Value::as_array);
-            for f in list.into_iter().flatten().rev().filter(|f| f.get("in_app") == Some(&Value::Bool(true))).take(5) {
-                let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("?");
-                let line = f.get("lineno").and_then(Value::as_u64).map(|l| format!(":{l}")).unwrap_or_default();
-                frames.push(format!(
-                    "{} ({}{line})",
-                    text("function"),
-                    f.get("filename").and_then(Value::as_str).unwrap_or_else(|| text("abs_path"))
-                ));
-            }
-        }
-        AlertFacts { tags: tags.to_vec(), frames }
-    }
 }
 
 /// Processes queued envelopes as one batch, one result per envelope. The batch's event bodies

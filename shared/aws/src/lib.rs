@@ -2,6 +2,8 @@
 //! only the SDK crates it uses. Clients are built once per cold start from the standard AWS
 //! configuration chain; `AWS_ENDPOINT_URL` points them at a local emulator, nothing else differs.
 
+#[cfg(feature = "dynamodb")]
+mod alert_state;
 #[cfg(feature = "athena")]
 pub mod athena;
 #[cfg(feature = "dynamodb")]
@@ -21,10 +23,12 @@ pub mod ses;
 #[cfg(feature = "sqs")]
 pub mod sqs;
 
+#[cfg(feature = "dynamodb")]
+pub use alert_state::DynamoAlertState;
 #[cfg(feature = "athena")]
 pub use athena::AthenaQueries;
 #[cfg(feature = "dynamodb")]
-pub use dynamodb::{DynamoAlertState, DynamoDirectory, DynamoRateLimiter};
+pub use dynamodb::{DynamoDirectory, DynamoRateLimiter};
 #[cfg(feature = "dynamodb")]
 pub use issues::DynamoIssueStore;
 #[cfg(feature = "s3")]
