@@ -18,6 +18,18 @@ fn feedback_key(issue: Option<IssueId>, at: Option<(i64, &str)>) -> String {
 }
 
 impl DynamoIssueStore {
+    /// Writes one item of the issues table (feedback, a notification record).
+    async fn put_issues_item(&self, item: Item, what: &str) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.issues_table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify(what, &e))?;
+        Ok(())
+    }
+
     pub(crate) async fn put_feedback(&self, f: &Feedback) -> StoreResult<()> {
         let mut item = Item::from([
             ("pk".to_owned(), s(format!("P#{}", f.project_id))),
@@ -37,14 +49,7 @@ impl DynamoIssueStore {
                 item.insert(k.into(), s(v));
             }
         }
-        self.client
-            .put_item()
-            .table_name(&self.issues_table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| classify("dynamodb put_item feedback", &e))?;
-        Ok(())
+        self.put_issues_item(item, "dynamodb put_item feedback").await
     }
 
     pub(crate) async fn list_feedback(
@@ -111,14 +116,7 @@ impl NotificationLog for DynamoIssueStore {
             ("ts".to_owned(), n(r.at.unix_millis())),
             ("expires_at".to_owned(), self.expires_at(r.at)),
         ]);
-        self.client
-            .put_item()
-            .table_name(&self.issues_table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| classify("dynamodb put_item notification", &e))?;
-        Ok(())
+        self.put_issues_item(item, "dynamodb put_item notification").await
     }
 
     async fn notifications(
