@@ -204,6 +204,12 @@ def test_counts_tags_releases_and_environments(stack, searched):
     assert any(r["version"] == f"rel-{tag}" and r["eventCount"] == 4 for r in releases), releases
     envs = api.until(f"projects/{stack['ORG']}/{stack['PROJECT']}/environments/", lambda r: True, "environments").json()
     assert any(e["name"] == f"env-{tag}" for e in envs)
+    keys = api.until(f"projects/{stack['ORG']}/{stack['PROJECT']}/tags/", lambda r: True, "project tag keys").json()
+    e2e = next(k for k in keys if k["key"] == "e2etag")
+    assert e2e["uniqueValues"] >= 1 and e2e["totalValues"] >= 4, e2e
+    event = api.get(f"issues/{second['id']}/events/latest/").json()
+    older = api.get(f"issues/{second['id']}/events/{event['previousEventID']}/").json()
+    assert (event["nextEventID"], older["nextEventID"], older["previousEventID"]) == (None, event["eventID"], None)
     info = api.get(f"issues/{second['id']}/grouping-info/").json()
     assert info["variant"] and info["hash"] and info["components"]
 

@@ -51,7 +51,9 @@ APP = textwrap.dedent(
     try:
         check()
     except Exception as e:
-        print(sentry_sdk.capture_exception(e))
+        with sentry_sdk.new_scope() as scope:
+            scope.add_attachment(bytes=b"openapi " + tag.encode(), filename="check.txt", content_type="text/plain")
+            print(sentry_sdk.capture_exception(e))
     sentry_sdk.flush(timeout=10)
     """
 )
@@ -221,6 +223,7 @@ def path_values(stack, seeded):
         "key": "level",
         "member_id": stack["LOGIN"],
         "rule_id": seeded["rule_id"],
+        "attachment_id": "0",
     }
 
 
@@ -291,6 +294,7 @@ VARIANTS = [
     ("/api/0/projects/{org}/{project}/stats/", {"statsPeriod": "14d", "stat": "transactions"}),
     ("/api/0/issues/{issue_id}/stats/", {"statsPeriod": "30d"}),
     ("/api/0/issues/{issue_id}/tags/{key}/values/", {"limit": "1"}),
+    ("/api/0/projects/{org}/{project}/tags/", {"limit": "1"}),
     ("/api/0/organizations/{org}/sessions/", {
         "project": "{PROJECT_ID}",
         "field": ["sum(session)", "crash_free_rate(session)"],
@@ -358,3 +362,15 @@ def test_malformed_requests_answer_a_documented_400(doc, registry, api, stack, s
             assert not validator.is_valid(body), f"{method} {path}: the document accepts {body}"
         resp = call(api.session, method.upper(), url_of(stack, path, values), params, json=body)
         assert_documented_error(doc, registry, resp, method, path, 400, f"{method.upper()} {path} {op['operationId']}")
+
+
+def test_attachments_download_as_files(api, stack, seeded):
+    base = f"projects/{stack['ORG']}/{stack['PROJECT']}/events/{seeded['event_id']}/attachments/"
+    [listed] = api.get(base).json()
+    assert (listed["name"], listed["size"], listed["mimetype"]) == ("check.txt", len("openapi ") + len(seeded["tag"]), "text/plain")
+    resp = api.get(f"{base}0/", download="1")
+    assert resp.status_code == 200, resp.text
+    assert resp.content == f"openapi {seeded['tag']}".encode()
+    assert resp.headers["Content-Type"] == "application/octet-stream"
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="check.txt"'
+    assert api.get(f"{base}7/").status_code == 404

@@ -18,8 +18,7 @@ pub async fn end(deps: &Deps, ctx: &Ctx<'_>, order: EventOrder) -> ApiResult {
     let (issue, project) = (ctx.issue()?, ctx.project()?);
     let page = deps.issues.issue_events(issue.id, order, None, 1).await?;
     let stored = page.events.into_iter().next().ok_or_else(ApiError::not_found)?;
-    let event = load(deps, &stored).await?;
-    Ok(http::json(200, &event_json(&event, issue, project)))
+    detail(deps, &stored, issue, project).await
 }
 
 /// `GET /api/0/issues/{id}/events/{event_id}/`
@@ -28,8 +27,7 @@ pub async fn of_issue(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let event_id = normalized_id(ctx.param("event_id"))?;
     let stored = deps.issues.event(project.id, &event_id).await?.filter(|e| e.issue_id == issue.id);
     let stored = stored.ok_or_else(ApiError::not_found)?;
-    let event = load(deps, &stored).await?;
-    Ok(http::json(200, &event_json(&event, issue, project)))
+    detail(deps, &stored, issue, project).await
 }
 
 /// `GET /api/0/projects/{org}/{project}/events/{event_id}/`
@@ -38,8 +36,90 @@ pub async fn of_project(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let event_id = normalized_id(ctx.param("event_id"))?;
     let stored = deps.issues.event(project.id, &event_id).await?.ok_or_else(ApiError::not_found)?;
     let issue = deps.issues.issue(stored.issue_id).await?.ok_or_else(ApiError::not_found)?;
+    detail(deps, &stored, &issue, project).await
+}
+
+/// One event as Sentry shows it, with the ids of the issue's events just before
+/// (`previousEventID`) and after (`nextEventID`) it in time, for stepping through them.
+async fn detail(deps: &Deps, stored: &StoredEvent, issue: &Issue, project: &Project) -> ApiResult {
+    let at = format!("{}:{}:{}", stored.timestamp.unix_millis(), stored.project_id, stored.event_id);
+    let at = at.as_str();
+    let neighbour = |order| async move {
+        let page = deps.issues.issue_events(issue.id, order, Some(at), 1).await?;
+        Ok::<_, ApiError>(page.events.into_iter().next().map(|e| e.event_id))
+    };
+    let (event, older, newer) = futures_util::try_join!(
+        load(deps, stored),
+        neighbour(EventOrder::NewestFirst),
+        neighbour(EventOrder::OldestFirst)
+    )?;
+    let mut shape = event_json(&event, issue, project);
+    shape["previousEventID"] = json!(older);
+    shape["nextEventID"] = json!(newer);
+    Ok(http::json(200, &shape))
+}
+
+/// The largest attachment the API answers with itself: a Lambda answer is at most 6 MB, and
+/// the body goes base64-encoded.
+const MAX_DOWNLOAD: u64 = 4 * 1024 * 1024;
+
+/// The attachments the processor stored with an event (`attachments` on the stored event).
+async fn stored_attachments(deps: &Deps, ctx: &Ctx<'_>) -> Result<(StoredEvent, Vec<Value>), ApiError> {
+    let project = ctx.project()?;
+    let event_id = normalized_id(ctx.param("event_id"))?;
+    let stored = deps.issues.event(project.id, &event_id).await?.ok_or_else(ApiError::not_found)?;
     let event = load(deps, &stored).await?;
-    Ok(http::json(200, &event_json(&event, &issue, project)))
+    let list = event.get("attachments").and_then(Value::as_array).cloned().unwrap_or_default();
+    Ok((stored, list))
+}
+
+fn attachment_json(index: usize, a: &Value, stored: &StoredEvent) -> Value {
+    let mimetype = a.get("content_type").and_then(Value::as_str).unwrap_or("application/octet-stream");
+    json!({
+        "id": index.to_string(),
+        "name": a.get("name").cloned().unwrap_or(Value::Null),
+        "type": a.get("type").cloned().unwrap_or(Value::Null),
+        "size": a.get("size").cloned().unwrap_or(json!(0)),
+        "mimetype": mimetype,
+        "headers": { "Content-Type": mimetype },
+        "dateCreated": stored.timestamp.to_rfc3339(),
+        "event_id": stored.event_id,
+    })
+}
+
+/// `GET /api/0/projects/{org}/{project}/events/{event_id}/attachments/`
+pub async fn attachments(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (stored, list) = stored_attachments(deps, ctx).await?;
+    let body: Vec<Value> = list.iter().enumerate().map(|(i, a)| attachment_json(i, a, &stored)).collect();
+    Ok(http::json(200, &body))
+}
+
+/// `GET /api/0/projects/{org}/{project}/events/{event_id}/attachments/{id}/`: the
+/// attachment's details, or with `?download=1` its bytes — always as a download
+/// (`application/octet-stream`, `Content-Disposition: attachment`), since the content comes
+/// from clients and must never render in the app's origin.
+pub async fn attachment(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let (stored, list) = stored_attachments(deps, ctx).await?;
+    let index: usize = ctx.param("attachment_id").parse().map_err(|_| ApiError::not_found())?;
+    let a = list.get(index).ok_or_else(ApiError::not_found)?;
+    let wants_bytes = matches!(ctx.req.query_string_parameters.first("download"), Some("1" | "true"));
+    if !wants_bytes {
+        return Ok(http::json(200, &attachment_json(index, a, &stored)));
+    }
+    let size = a.get("size").and_then(Value::as_u64).unwrap_or(0);
+    if size > MAX_DOWNLOAD {
+        return Err(ApiError::new(
+            413,
+            format!("This attachment is {size} bytes; the API serves attachments up to {MAX_DOWNLOAD} bytes. It is kept in the events bucket."),
+        ));
+    }
+    let key = a.get("key").and_then(Value::as_str).ok_or_else(ApiError::not_found)?;
+    let bytes = deps.events.get(key).await?.ok_or_else(ApiError::not_found)?;
+    let name = a.get("name").and_then(Value::as_str).unwrap_or("attachment");
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let resp = http::bytes(200, "application/octet-stream", bytes);
+    let resp = http::with_header(resp, "content-disposition", &format!("attachment; filename=\"{safe}\""));
+    Ok(http::with_header(resp, "x-content-type-options", "nosniff"))
 }
 
 /// `GET /api/0/issues/{id}/events/`: newest first (`?sort=oldest` for the other end), paged

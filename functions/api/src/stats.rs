@@ -251,3 +251,29 @@ pub async fn environments(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         .collect();
     crate::paged(ctx, body)
 }
+
+/// How far back the project's tag keys are looked up.
+const TAG_KEYS_DAYS: i64 = 14;
+
+/// `GET /api/0/projects/{org}/{project}/tags/`: the tag keys of the project's events of the
+/// last 14 days, with how many events carry each and how many values each has, most used
+/// first (the search bar's suggestions).
+pub async fn project_tags(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
+    let project = ctx.project()?;
+    let since = Timestamp::now().unix_millis() - TAG_KEYS_DAYS * DAY_MS;
+    let sql = format!(
+        "SELECT k, count(DISTINCT tags[k]) AS vs, count(DISTINCT event_id) AS n \
+         FROM events CROSS JOIN UNNEST(map_keys(tags)) AS u(k) \
+         WHERE {} GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 200",
+        scope(project.id, since),
+    );
+    let body = rows(deps, &sql, WAIT)
+        .await?
+        .iter()
+        .filter_map(|r| {
+            let key = r.first()?.clone()?;
+            Some(json!({ "key": key, "name": key, "uniqueValues": count_cell(r, 1), "totalValues": count_cell(r, 2) }))
+        })
+        .collect();
+    crate::paged(ctx, body)
+}

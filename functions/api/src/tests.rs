@@ -12,8 +12,11 @@ use serde_json::{json, Value};
 const TOKEN: &str = "errata_aaaa";
 
 /// The time the world's events happen after: an hour ago, to the second.
+/// An hour ago, to the second, fixed for the whole run: a world built in one second and
+/// checked in the next must agree on it.
 fn base_ms() -> i64 {
-    (Timestamp::now().unix_millis() - 3_600_000) / 1000 * 1000
+    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| (Timestamp::now().unix_millis() - 3_600_000) / 1000 * 1000)
 }
 
 fn iso(ms: i64) -> String {
@@ -97,7 +100,13 @@ async fn world() -> World {
             .into_iter()
             .enumerate()
     {
-        let event = json!({"event_id": format!("{n:032}"), "exception": {"values": [{"type": ty, "value": "v", "stacktrace": {"frames": [{"function": "f", "lineno": 2, "in_app": true, "context_line": "x = 1"}]}}]}, "tags": {"browser": "x"}});
+        let mut event = json!({"event_id": format!("{n:032}"), "exception": {"values": [{"type": ty, "value": "v", "stacktrace": {"frames": [{"function": "f", "lineno": 2, "in_app": true, "context_line": "x = 1"}]}}]}, "tags": {"browser": "x"}});
+        if n == 1 {
+            // One stored attachment, as the processor lists it on its event.
+            let key = "attachments/1/1/0-page.html".to_owned();
+            events.put(&key, b"<script>alert(1)</script>".to_vec(), "text/html").await.unwrap();
+            event["attachments"] = json!([{"name": "page <1>.html", "type": "event.attachment", "size": 25, "content_type": "text/html", "key": key}]);
+        }
         let parsed: errata_protocol::Event = serde_json::from_value(event.clone()).unwrap();
         let grouping = Grouping::of(&parsed);
         let key = format!("events/{project_id}/{n}.json");
@@ -322,8 +331,10 @@ async fn events_of_an_issue_by_id_oldest_and_paged() {
     let id = w.issue_ids[0];
     let (status, ev, _) = call(&w, &format!("/api/0/issues/{id}/events/oldest/"), "", Some(TOKEN)).await;
     assert_eq!((status, ev["eventID"].clone()), (200, json!(format!("{:032}", 0))));
+    assert_eq!((ev["previousEventID"].clone(), ev["nextEventID"].clone()), (json!(null), json!(format!("{:032}", 1))));
     let (status, ev, _) = call(&w, &format!("/api/0/issues/{id}/events/{:032}/", 1), "", Some(TOKEN)).await;
     assert_eq!((status, ev["eventID"].clone()), (200, json!(format!("{:032}", 1))));
+    assert_eq!((ev["previousEventID"].clone(), ev["nextEventID"].clone()), (json!(format!("{:032}", 0)), json!(null)));
     // An event of another issue is not found under this one.
     let (status, _, _) = call(&w, &format!("/api/0/issues/{id}/events/{:032}/", 2), "", Some(TOKEN)).await;
     assert_eq!(status, 404);
@@ -506,3 +517,35 @@ async fn user_reports_per_issue_and_project() {
 
 mod access;
 mod search;
+
+#[tokio::test]
+async fn event_attachments_are_listed_and_downloaded_as_files() {
+    let w = world().await;
+    let base = format!("/api/0/projects/acme/web/events/{:032}/attachments/", 1);
+    let (status, list, _) = call(&w, &base, "", Some(TOKEN)).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list[0]["name"], "page <1>.html");
+    assert_eq!((list[0]["id"].clone(), list[0]["size"].clone(), list[0]["mimetype"].clone()), (json!("0"), json!(25), json!("text/html")));
+    let (status, meta, _) = call(&w, &format!("{base}0/"), "", Some(TOKEN)).await;
+    assert_eq!((status, meta["name"].clone()), (200, json!("page <1>.html")));
+
+    let (_, _, resp) = call(&w, &format!("{base}0/"), "download=1", Some(TOKEN)).await;
+    assert_eq!(resp.status_code, 200);
+    // Client content never renders in the app's origin: a download, not a page.
+    assert_eq!(resp.headers["content-type"], "application/octet-stream");
+    assert_eq!(resp.headers["content-disposition"], "attachment; filename=\"page__1_.html\"");
+    assert_eq!(resp.headers["x-content-type-options"], "nosniff");
+    assert!(resp.is_base64_encoded);
+    match resp.body {
+        Some(aws_lambda_events::encodings::Body::Binary(b)) => assert_eq!(b, b"<script>alert(1)</script>"),
+        other => panic!("{other:?}"),
+    }
+
+    let (status, _, _) = call(&w, &format!("{base}1/"), "", Some(TOKEN)).await;
+    assert_eq!(status, 404);
+    let (status, list, _) = call(&w, &format!("/api/0/projects/acme/web/events/{:032}/attachments/", 0), "", Some(TOKEN)).await;
+    assert_eq!((status, list), (200, json!([])));
+    // Another organization's event is not found through this project.
+    let (status, _, _) = call(&w, &format!("/api/0/projects/acme/web/events/{:032}/attachments/", 3), "", Some(TOKEN)).await;
+    assert_eq!(status, 404);
+}

@@ -57,6 +57,21 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
     resp
 }
 
+/// A response with a binary body (API Gateway decodes the base64).
+pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    let mut resp = Response::default();
+    resp.status_code = i64::from(status);
+    resp.headers = headers;
+    resp.body = Some(Body::Binary(body));
+    resp.is_base64_encoded = true;
+    resp
+}
+
 /// An error in Sentry's API shape: `{"detail": "..."}`.
 pub fn error(status: u16, detail: &str) -> Response {
     json(status, &serde_json::json!({ "detail": detail }))

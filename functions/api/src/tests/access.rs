@@ -14,8 +14,9 @@ fn fill(route_path: &str, w: &World, foreign: bool, caller_email: &str) -> Strin
             "{org}" => if foreign { "other" } else { "acme" }.to_owned(),
             "{project}" => "web".to_owned(),
             "{issue_id}" => if foreign { w.foreign_issue } else { w.issue_ids[0] }.to_string(),
-            // Event 0 is of acme's first issue; event 3 of other's.
-            "{event_id}" => format!("{:032}", if foreign { 3 } else { 0 }),
+            // Event 1 is of acme's first issue (with an attachment); event 3 of other's.
+            "{event_id}" => format!("{:032}", if foreign { 3 } else { 1 }),
+            "{attachment_id}" => "0".to_owned(),
             "{key_id}" => if foreign { OTHER_KEY } else { ACME_KEY }.to_owned(),
             "{member_id}" => if foreign { "olaf@other.test" } else { caller_email }.to_owned(),
             "{filter_id}" => "localhost".to_owned(),

@@ -1,0 +1,190 @@
+// The web app in Debian's Chromium (driven by playwright-core, never a downloaded browser)
+// against the local stack, as a person triages with it:
+//   sign in → find the issue a real SDK sent → open it → read the stack trace → resolve it →
+//   see it leave the unresolved stream;
+// and on the way: no script from event data ever runs (the issue's title, message, tags and
+// frame names carry HTML/JS), no page error happens, and screenshots of the main pages are
+// written to OUT_DIR.
+//   node flow.mjs WEB_URL EMAIL PASSWORD TAG OUT_DIR
+// Prints one JSON line of findings; exits non-zero when a step cannot be done.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const [web, email, password, tag, outDir] = process.argv.slice(2);
+if (!outDir) {
+  console.error('usage: node flow.mjs WEB_URL EMAIL PASSWORD TAG OUT_DIR');
+  process.exit(64);
+}
+mkdirSync(outDir, { recursive: true });
+
+const found = { pageErrors: [], dialogs: [], consoleErrors: [], screens: [] };
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+const page = await context.newPage();
+page.on('pageerror', (e) => found.pageErrors.push(String(e)));
+page.on('dialog', async (d) => {
+  // confirm() of a deliberate action is accepted; anything else (an alert from event data) is a finding.
+  if (d.type() === 'confirm') await d.accept();
+  else {
+    found.dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss();
+  }
+});
+page.on('console', (m) => {
+  if (m.type() === 'error') found.consoleErrors.push(m.text());
+});
+page.setDefaultTimeout(30_000);
+
+async function shot(name, p = page) {
+  const file = join(outDir, `${name}.png`);
+  await p.screenshot({ path: file, fullPage: false });
+  found.screens.push(file);
+}
+
+async function step(name, work) {
+  try {
+    await work();
+  } catch (e) {
+    await shot(`failed-${name}`).catch(() => {});
+    console.log(JSON.stringify({ ...found, failedStep: name, error: String(e) }));
+    await browser.close();
+    process.exit(1);
+  }
+}
+
+const base = web.replace(/#.*$/, '');
+const streamQuery = (q) => `${base}#/organizations/${found.org}/issues/?query=${encodeURIComponent(q)}`;
+
+await step('sign-in', async () => {
+  await page.goto(base);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await shot('sign-in');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Issues' }).waitFor();
+  found.org = new URL(page.url()).hash.split('/')[2];
+});
+
+await step('first-load', async () => {
+  // A cold load of the stream, signed in: navigation start to the first issue row.
+  const fresh = await context.newPage();
+  const t0 = Date.now();
+  await fresh.goto(`${base}#/organizations/${found.org}/issues/`);
+  await fresh.locator('ol.issues li, .empty').first().waitFor();
+  found.firstLoadMs = Date.now() - t0;
+  found.firstLoadRequests = await fresh.evaluate(() =>
+    performance.getEntriesByType('resource').map((e) => `${Math.round(e.startTime)}+${Math.round(e.duration)}ms ${e.name.replace(/^.*\/(api\/0\/)?/, '')}`),
+  );
+  await fresh.close();
+});
+
+await step('find-issue', async () => {
+  const search = page.getByRole('searchbox', { name: 'Search issues' });
+  await search.fill(`is:unresolved "${tag}"`);
+  await search.press('Enter');
+  await page.locator('ol.issues li').first().waitFor();
+  found.streamTitles = await page.locator('ol.issues .issue-title').allTextContents();
+  await shot('stream');
+});
+
+await step('suggestions', async () => {
+  const search = page.getByRole('searchbox', { name: 'Search issues' });
+  await search.fill('lev');
+  await page.getByRole('option', { name: /level:/ }).waitFor();
+  await search.press('Tab');
+  found.afterTab = await search.inputValue();
+  await page.getByRole('option', { name: /error/ }).first().waitFor();
+  found.levelOptions = await page.getByRole('option').allTextContents();
+  await search.press('Escape');
+});
+
+await step('open-issue', async () => {
+  await page.goto(streamQuery(`is:unresolved "${tag}"`));
+  const link = page.locator('ol.issues .issue-title').filter({ hasText: `hostile ${tag}` }).first();
+  await link.waitFor();
+  const t0 = Date.now();
+  await link.click();
+  await page.locator('.issue-page h1').waitFor();
+  found.routeChangeMs = Date.now() - t0;
+  await page.locator('ol.frames').first().waitFor();
+  found.issueTitle = await page.locator('.issue-page h1').textContent();
+  found.frames = await page.locator('ol.frames .frame-fn').allTextContents();
+  found.errorLine = await page.locator('ol.context li.error-line').first().textContent();
+  found.tagPills = await page.locator('ul.pills li').allTextContents();
+  found.breadcrumbs = await page.locator('.crumbs-timeline li').allTextContents();
+  await page.locator('.tag-dist').first().waitFor();
+  await page.locator('.bar-chart').waitFor();
+  await page.getByText('Attachments').waitFor();
+  found.attachments = await page.locator('ul.attachments a').allTextContents();
+  await shot('issue');
+  await page.getByRole('radio', { name: 'Full' }).click();
+  found.allFrames = await page.locator('ol.frames .frame-fn').allTextContents();
+  await page.locator('.grouping summary').click();
+  await page.locator('.grouping ol.components li').first().waitFor();
+  found.groupedBy = await page.locator('.grouping strong').textContent();
+  found.issueUrl = page.url();
+});
+
+await step('older-event', async () => {
+  await page.getByRole('link', { name: '← Older' }).click();
+  await page.waitForURL(/\/events\/[0-9a-f]{32}\/$/);
+  await page.locator('ol.frames').first().waitFor();
+  found.olderEventUrl = page.url();
+  await page.getByRole('link', { name: 'Newer →' }).waitFor();
+});
+
+await step('resolve', async () => {
+  await page.goto(found.issueUrl);
+  await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+  await page.locator('.issue-meta .status-resolved').waitFor();
+  found.statusAfterResolve = await page.locator('.issue-meta .status').textContent();
+  await page.goto(streamQuery(`is:unresolved "${tag}"`));
+  await page.locator('ol.issues li, .empty').first().waitFor();
+  found.unresolvedAfter = await page.locator('ol.issues .issue-title').allTextContents();
+  await page.goto(streamQuery(`is:resolved "${tag}"`));
+  await page.locator('ol.issues li, .empty').first().waitFor();
+  found.resolvedAfter = await page.locator('ol.issues .issue-title').allTextContents();
+});
+
+await step('settings', async () => {
+  await page.goto(`${base}#/settings/${found.org}/projects/${process.env.ERRATA_PROJECT || 'demo'}/keys/`);
+  await page.locator('code.dsn').first().waitFor();
+  found.dsn = await page.locator('code.dsn').first().textContent();
+  await shot('settings-keys');
+  await page.goto(`${base}#/settings/${found.org}/projects/${process.env.ERRATA_PROJECT || 'demo'}/alerts/`);
+  await page.locator('ul.rules li').first().waitFor();
+  await shot('settings-alerts');
+  await page.goto(`${base}#/organizations/${found.org}/releases/`);
+  await page.locator('table.table tbody tr, .empty').first().waitFor();
+  await shot('releases');
+});
+
+await step('phone', async () => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await phone.addCookies(await context.cookies());
+  const p = await phone.newPage();
+  await p.goto(streamQuery(`"${tag}"`));
+  await p.locator('ol.issues li').first().waitFor();
+  // How far the widest visible element reaches past the screen's right edge.
+  found.phoneOverflow = await p.evaluate(() =>
+    Math.max(
+      document.documentElement.scrollWidth - window.innerWidth,
+      ...[...document.querySelectorAll('header *, main *')]
+        .filter((e) => e.getClientRects().length > 0 && !e.closest('.issue-title, .culprit, .short-id'))
+        .map((e) => Math.round(e.getBoundingClientRect().right - window.innerWidth)),
+    ),
+  );
+  await shot('stream-phone', p);
+  await phone.close();
+});
+
+await step('sign-out', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+});
+
+found.xss = await page.evaluate(() => window.__xss ?? null);
+console.log(JSON.stringify(found));
+await browser.close();
