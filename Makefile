@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, â€¦
 	@bash localstack/up.sh
@@ -31,3 +31,8 @@ bench:         ## benchmarks: ingest and processor (one core, in process), SDKâ†
 bench-api:     ## API latency with 10,000 issues in a project, and event-store query latency (~10 min)
 	@bash localstack/up.sh >/dev/null
 	tests/.venv/bin/python -u scripts/bench_api.py 10000 100
+
+bench-web:     ## web app: cold load of the issue stream and route changes in Chromium (p50/p95)
+	@bash localstack/up.sh >/dev/null
+	@bash web/build.sh >/dev/null
+	@. .errata/local.env && node web/test/browser/bench.mjs "$$WEB" "$$LOGIN" "$$PASSWORD" 20

@@ -84,9 +84,11 @@ def post_deploy():
     for path in files:
         key = path.relative_to(dist).as_posix()
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=kind)
+        # Names are not content-hashed: browsers revalidate (ETag) instead of guessing freshness.
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=kind, CacheControl="no-cache")
     config = {"api": f"/_aws/execute-api/{out['ApiId']}", "org": os.environ.get("ERRATA_ORG", "demo"), "project": os.environ.get("ERRATA_PROJECT", "demo")}
-    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config).encode(), ContentType="application/json")
+    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config).encode(), ContentType="application/json",
+                  CacheControl="no-cache")
     print(f"ok: web app ({len(files)} files) in s3://{bucket}")
 
 

@@ -58,7 +58,8 @@ def test_triage_in_the_browser(stack, api, tmp_path):
     [issue] = wait_for_issues(api, stack, f"hostile {tag}", 1)
     api.wait_for(lambda: api.get(f"issues/{issue['id']}/").json()["count"] == "2", "both events counted")
 
-    result = run(["node", str(FLOW), stack["WEB"], stack["LOGIN"], stack["PASSWORD"], tag, str(SCREENS)], timeout=240)
+    result = run(["node", str(FLOW), stack["WEB"], stack["LOGIN"], stack["PASSWORD"], tag, str(SCREENS)], timeout=240,
+                 env={"MAILBOX_URL": stack["AWS_ENDPOINT_URL"] + "/_ministack/ses/messages"})
     found = json.loads(result.strip().splitlines()[-1])
     print(json.dumps({k: found.get(k) for k in ("firstLoadMs", "firstLoadRequests", "routeChangeMs", "phoneOverflow")}))
 
@@ -84,7 +85,10 @@ def test_triage_in_the_browser(stack, api, tmp_path):
     assert not any(tag in t for t in found["unresolvedAfter"]), found["unresolvedAfter"]
     assert any(tag in t for t in found["resolvedAfter"]), found["resolvedAfter"]
     assert found["dsn"].startswith("http://") and stack["KEY"] in found["dsn"]
+    # An invitation sent from the members page is accepted from its e-mail.
+    assert found["inviteLink"].startswith(stack["WEB"] + "#/accept-invite/"), found["inviteLink"]
+    assert found["inviteeHeader"] == f"web-{tag}@example.test"
     # Readable on a phone: nothing wider than the screen.
     assert found["phoneOverflow"] <= 0, found["phoneOverflow"]
-    for name in ("sign-in", "stream", "issue", "settings-keys", "settings-alerts", "releases", "stream-phone"):
+    for name in ("sign-in", "stream", "issue", "settings-keys", "settings-alerts", "settings-members", "accept-invite", "releases", "stream-phone"):
         assert (SCREENS / f"{name}.png").stat().st_size > 5000, name

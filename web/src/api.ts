@@ -117,6 +117,13 @@ export class Api {
     return this.cache.get(this.url(path, query)) as T | undefined;
   }
 
+  /** Remembers an answer another request already carried (an issue from a list page), so
+   * its own page shows it at once while it loads the fresh one. */
+  seed(path: string, value: unknown): void {
+    const url = this.url(path);
+    if (!this.cache.has(url)) this.cache.set(url, value);
+  }
+
   /** Forget every cached answer (after a change, so no page shows the old state). */
   invalidate(): void {
     this.cache.clear();

@@ -83,6 +83,16 @@ function App({ config, api }: { config: Config; api: Api }) {
       </Layout>
     );
   }
+  if (!app.me.organizations.some((o) => o.slug === org)) {
+    return (
+      <Layout app={app} org={undefined} route={route}>
+        <ErrorBox error={new ApiError(404, `You are not a member of an organization called “${org}”.`)} />
+        <p>
+          <a href="#/">Go to your issues</a>
+        </p>
+      </Layout>
+    );
+  }
   let page;
   switch (route.name) {
     case 'home':
@@ -210,15 +220,18 @@ async function boot(): Promise<void> {
   const root = document.getElementById('app')!;
   let config: Config;
   try {
-    const resp = await fetch('config.json', { cache: 'no-cache' });
+    // Preloaded by index.html; served with Cache-Control: no-cache, so a deploy's new one is seen.
+    const resp = await fetch('config.json');
     if (!resp.ok) throw new Error(`config.json answered ${resp.status}`);
     config = (await resp.json()) as Config;
   } catch (e) {
+    root.replaceChildren();
     render(<main class="narrow"><ErrorBox error={new Error(`The app's config.json could not be read (${String(e)}). It is written when the stack is deployed.`)} /></main>, root);
     return;
   }
   const api = new Api(config.api);
   prefetch(api, config, parse(location.hash));
+  root.replaceChildren();
   render(<App config={config} api={api} />, root);
 }
 

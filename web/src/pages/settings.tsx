@@ -105,19 +105,28 @@ function Members({ org, role }: { org: string; role: string }) {
                   m.role
                 )}
               </td>
-              <td class="row-actions">
+              <td>
+                <div class="row-actions">
                 {(role !== 'member' || m.email === app.me.email) && (
                   <button
                     type="button"
                     class="danger small"
                     onClick={async () => {
-                      if (!confirm(`Remove ${m.email} from ${org}?`)) return;
-                      if (await attempt(app, () => app.api.del(`${path}${enc(m.id)}/`), `Removed ${m.email}`)) members.reload();
+                      const self = m.email === app.me.email;
+                      if (!confirm(self ? `Leave ${org}?` : `Remove ${m.email} from ${org}?`)) return;
+                      if (!(await attempt(app, () => app.api.del(`${path}${enc(m.id)}/`), self ? `You left ${org}` : `Removed ${m.email}`))) return;
+                      if (self) {
+                        await app.refreshMe();
+                        location.hash = '#/';
+                      } else {
+                        members.reload();
+                      }
                     }}
                   >
                     {m.email === app.me.email ? 'Leave' : 'Remove'}
                   </button>
                 )}
+                </div>
               </td>
             </tr>
           ))}

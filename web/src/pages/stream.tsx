@@ -22,7 +22,7 @@ const SORTS: [string, string][] = [
 export function streamRequest(org: string, project: string, params: Params) {
   return {
     path: `projects/${encodeURIComponent(org)}/${encodeURIComponent(project)}/issues/`,
-    q: { query: params.query ?? DEFAULT_QUERY, sort: params.sort ?? 'date', cursor: params.cursor, limit: PAGE, statsPeriod: '24h' },
+    q: { query: params.query ?? DEFAULT_QUERY, sort: params.sort ?? 'date', cursor: params.cursor, limit: PAGE },
   };
 }
 
@@ -41,7 +41,15 @@ function ProjectStream({ org, project, projects, params }: { org: string; projec
   const { path, q } = streamRequest(org, project.slug, params);
   const { query, sort, cursor } = q;
   const key = `${path}|${query}|${sort}|${cursor ?? ''}`;
-  const list = useLoad<Page<Issue>>(key, () => app.api.page(path, q), () => app.api.cached(path, q));
+  const plain = useLoad<Page<Issue>>(key, () => app.api.page(path, q), () => app.api.cached(path, q));
+  // The page first, as the issue store answers it; then the same page with its 24-hour
+  // sparklines, which come from the event store and may take longer.
+  const qs = { ...q, statsPeriod: '24h' };
+  const withStats = useLoad<Page<Issue>>(plain.data ? `${key}|24h` : null, () => app.api.page(path, qs), () => app.api.cached(path, qs));
+  const list = withStats.data ? withStats : plain;
+  useEffect(() => {
+    for (const issue of plain.data?.items ?? []) app.api.seed(`issues/${encodeURIComponent(issue.id)}/`, issue);
+  }, [plain.data]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [focus, setFocus] = useState(-1);
   const cursors = useRef<Record<string, string[]>>({});
@@ -55,10 +63,10 @@ function ProjectStream({ org, project, projects, params }: { org: string; projec
 
   // Sparklines still being computed: ask again shortly.
   useEffect(() => {
-    if (!list.data?.pending) return;
-    const t = setTimeout(list.reload, 1500);
+    if (!withStats.data?.pending) return;
+    const t = setTimeout(withStats.reload, 1500);
     return () => clearTimeout(t);
-  }, [list.data]);
+  }, [withStats.data]);
   useEffect(() => {
     setSelected(new Set());
     setFocus(-1);
@@ -106,7 +114,8 @@ function ProjectStream({ org, project, projects, params }: { org: string; projec
     const ok = await attempt(app, () => app.api.put(path, body, { id: ids }), `${done} ${ids.length} issue${ids.length === 1 ? '' : 's'}`);
     if (ok) {
       setSelected(new Set());
-      list.reload();
+      plain.reload();
+      withStats.reload();
     }
   };
 
@@ -206,7 +215,7 @@ function ProjectStream({ org, project, projects, params }: { org: string; projec
       ) : issues.length === 0 ? (
         <NoIssues org={org} project={project} query={query} />
       ) : (
-        <ol class={`issues${list.loading ? ' stale' : ''}`} aria-busy={list.loading}>
+        <ol class={`issues${plain.loading ? ' stale' : ''}`} aria-busy={plain.loading}>
           {issues.map((issue, i) => (
             <li key={issue.id} data-row={i} class={`${selected.has(issue.id) ? 'selected' : ''}${focus === i ? ' focused' : ''}`}>
               <input type="checkbox" aria-label={`Select ${issue.shortId}`} checked={selected.has(issue.id)} onChange={() => toggle(issue.id)} />

@@ -47,7 +47,8 @@ async function step(name, work) {
   try {
     await work();
   } catch (e) {
-    await shot(`failed-${name}`).catch(() => {});
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    for (const [i, p] of pages.entries()) await shot(`failed-${name}-${i}`, p).catch(() => {});
     console.log(JSON.stringify({ ...found, failedStep: name, error: String(e) }));
     await browser.close();
     process.exit(1);
@@ -86,6 +87,7 @@ await step('find-issue', async () => {
   await search.press('Enter');
   await page.locator('ol.issues li').first().waitFor();
   found.streamTitles = await page.locator('ol.issues .issue-title').allTextContents();
+  await page.locator('ol.issues svg.sparkline polyline').first().waitFor();
   await shot('stream');
 });
 
@@ -159,6 +161,42 @@ await step('settings', async () => {
   await page.goto(`${base}#/organizations/${found.org}/releases/`);
   await page.locator('table.table tbody tr, .empty').first().waitFor();
   await shot('releases');
+});
+
+await step('invite', async () => {
+  // The owner invites someone from the members page; the invitee follows the e-mailed link,
+  // chooses a password, lands in the organization, then leaves it again.
+  const invitee = `web-${tag}@example.test`;
+  await page.goto(`${base}#/settings/${found.org}/members/`);
+  await page.getByLabel('E-mail address').fill(invitee);
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await page.locator('table.table tr', { hasText: invitee }).getByText('invited').waitFor();
+  await shot('settings-members');
+  let link;
+  for (let i = 0; i < 100 && !link; i++) {
+    const box = await (await fetch(process.env.MAILBOX_URL)).json();
+    const mails = Object.values(box.messages).flat().filter((m) => JSON.stringify(m.To).includes(invitee));
+    link = mails.map((m) => /https?:\/\/[^\s"<>]*accept-invite\/[A-Za-z0-9_-]+/.exec(JSON.stringify(m))?.[0]).find(Boolean);
+    if (!link) await new Promise((r) => setTimeout(r, 300));
+  }
+  if (!link) throw new Error(`no invitation mail for ${invitee}`);
+  found.inviteLink = link;
+  const other = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const p = await other.newPage();
+  p.on('pageerror', (e) => found.pageErrors.push(String(e)));
+  await p.goto(link);
+  await p.getByRole('heading', { name: /^Join / }).waitFor();
+  await p.getByLabel('Your name').fill('Web Tester');
+  await p.getByLabel(/Choose a password/).fill('a long enough password');
+  await shot('accept-invite', p);
+  await p.getByRole('button', { name: 'Accept invitation' }).click();
+  await p.getByRole('heading', { name: 'Issues' }).waitFor();
+  found.inviteeHeader = await p.locator('header .email').textContent();
+  p.on('dialog', (d) => d.accept());
+  await p.goto(`${base}#/settings/${found.org}/members/`);
+  await p.locator('table.table tr', { hasText: invitee }).getByRole('button', { name: 'Leave' }).click();
+  await p.getByText('You are not a member of any organization yet').waitFor();
+  await other.close();
 });
 
 await step('phone', async () => {
