@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web demo screens
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
 	@bash localstack/up.sh
@@ -36,3 +36,11 @@ bench-web:     ## web app: cold load of the issue stream and route changes in Ch
 	@bash localstack/up.sh >/dev/null
 	@bash web/build.sh >/dev/null
 	@. .errata/local.env && node web/test/browser/bench.mjs "$$WEB" "$$LOGIN" "$$PASSWORD" 20
+
+demo:          ## send a realistic set of errors to the local DSN with the real Python SDK
+	@bash localstack/up.sh >/dev/null
+	@bash tests/install.sh >/dev/null
+	@. .errata/local.env && tests/.venv/bin/python scripts/demo_events.py "$$DSN"
+
+screens:       ## the README's screenshots (docs/screens/) of the demo data, in Chromium
+	@. .errata/local.env && node web/test/browser/screens.mjs "$$WEB" "$$LOGIN" "$$PASSWORD" docs/screens
