@@ -63,6 +63,7 @@ def test_triage_in_the_browser(stack, api, tmp_path):
     found = json.loads(result.strip().splitlines()[-1])
     print(json.dumps({k: found.get(k) for k in ("firstLoadMs", "firstLoadRequests", "routeChangeMs", "phoneOverflow")}))
 
+    assert "already set up" in found["setupAnswer"], found["setupAnswer"]
     # Nothing from the event ran: no script, no alert, no page error.
     assert found["xss"] is None and found["dialogs"] == [] and found["pageErrors"] == [], found
     # …and all of it is on the page as text.

@@ -116,7 +116,8 @@ pub async fn attachment(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let key = a.get("key").and_then(Value::as_str).ok_or_else(ApiError::not_found)?;
     let bytes = deps.events.get(key).await?.ok_or_else(ApiError::not_found)?;
     let name = a.get("name").and_then(Value::as_str).unwrap_or("attachment");
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let resp = http::bytes(200, "application/octet-stream", bytes);
     let resp = http::with_header(resp, "content-disposition", &format!("attachment; filename=\"{safe}\""));
     Ok(http::with_header(resp, "x-content-type-options", "nosniff"))

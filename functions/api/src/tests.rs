@@ -525,7 +525,10 @@ async fn event_attachments_are_listed_and_downloaded_as_files() {
     let (status, list, _) = call(&w, &base, "", Some(TOKEN)).await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list[0]["name"], "page <1>.html");
-    assert_eq!((list[0]["id"].clone(), list[0]["size"].clone(), list[0]["mimetype"].clone()), (json!("0"), json!(25), json!("text/html")));
+    assert_eq!(
+        (list[0]["id"].clone(), list[0]["size"].clone(), list[0]["mimetype"].clone()),
+        (json!("0"), json!(25), json!("text/html"))
+    );
     let (status, meta, _) = call(&w, &format!("{base}0/"), "", Some(TOKEN)).await;
     assert_eq!((status, meta["name"].clone()), (200, json!("page <1>.html")));
 
@@ -543,9 +546,11 @@ async fn event_attachments_are_listed_and_downloaded_as_files() {
 
     let (status, _, _) = call(&w, &format!("{base}1/"), "", Some(TOKEN)).await;
     assert_eq!(status, 404);
-    let (status, list, _) = call(&w, &format!("/api/0/projects/acme/web/events/{:032}/attachments/", 0), "", Some(TOKEN)).await;
+    let (status, list, _) =
+        call(&w, &format!("/api/0/projects/acme/web/events/{:032}/attachments/", 0), "", Some(TOKEN)).await;
     assert_eq!((status, list), (200, json!([])));
     // Another organization's event is not found through this project.
-    let (status, _, _) = call(&w, &format!("/api/0/projects/acme/web/events/{:032}/attachments/", 3), "", Some(TOKEN)).await;
+    let (status, _, _) =
+        call(&w, &format!("/api/0/projects/acme/web/events/{:032}/attachments/", 3), "", Some(TOKEN)).await;
     assert_eq!(status, 404);
 }
