@@ -47,28 +47,21 @@ pub fn path(req: &Request) -> String {
 /// A response with a JSON body.
 pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
     let body = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    let mut resp = Response::default();
-    resp.status_code = i64::from(status);
-    resp.headers = headers;
-    resp.body = Some(Body::Text(body));
-    resp.is_base64_encoded = false;
-    resp
+    response(status, HeaderValue::from_static("application/json"), Body::Text(body))
 }
 
 /// A response with a binary body (API Gateway decodes the base64).
 pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        "content-type",
-        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
+    let kind = HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    response(status, kind, Body::Binary(body))
+}
+
+fn response(status: u16, content_type: HeaderValue, body: Body) -> Response {
     let mut resp = Response::default();
     resp.status_code = i64::from(status);
-    resp.headers = headers;
-    resp.body = Some(Body::Binary(body));
-    resp.is_base64_encoded = true;
+    resp.headers.insert("content-type", content_type);
+    resp.is_base64_encoded = matches!(body, Body::Binary(_));
+    resp.body = Some(body);
     resp
 }
 

@@ -2,19 +2,15 @@
 // stream (a new tab, signed in: navigation to the first issue row), and route changes
 // (stream → issue page → back to the stream) inside the app. Prints p50/p95 of each.
 //   node bench.mjs WEB_URL EMAIL PASSWORD [N=20]
-import { chromium } from 'playwright-core';
+import { launch, signIn } from './session.mjs';
 
 const [web, email, password, n = '20'] = process.argv.slice(2);
 const runs = Number(n);
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 const page = await context.newPage();
 const base = web.replace(/#.*$/, '');
-await page.goto(base);
-await page.getByLabel('E-mail').fill(email);
-await page.getByLabel('Password').fill(password);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.getByRole('heading', { name: 'Issues' }).waitFor();
+await signIn(page, base, email, password);
 const stream = page.url();
 
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];

@@ -9,9 +9,8 @@
 // Prints one JSON line of findings; exits non-zero when a step cannot be done.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, signIn } from './session.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const [web, email, password, tag, outDir] = process.argv.slice(2);
 if (!outDir) {
   console.error('usage: node flow.mjs WEB_URL EMAIL PASSWORD TAG OUT_DIR');
@@ -20,7 +19,7 @@ if (!outDir) {
 mkdirSync(outDir, { recursive: true });
 
 const found = { pageErrors: [], dialogs: [], consoleErrors: [], screens: [] };
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 const page = await context.newPage();
 page.on('pageerror', (e) => found.pageErrors.push(String(e)));
@@ -71,12 +70,9 @@ await step('setup-once', async () => {
 
 await step('sign-in', async () => {
   await page.goto(base);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await shot('sign-in');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Issues' }).waitFor();
-  found.org = new URL(page.url()).hash.split('/')[2];
+  found.org = await signIn(page, base, email, password);
 });
 
 await step('first-load', async () => {

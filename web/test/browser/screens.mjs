@@ -3,20 +3,15 @@
 //   node screens.mjs WEB_URL EMAIL PASSWORD OUT_DIR [QUERY]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, signIn } from './session.mjs';
 
 const [web, email, password, out, query = 'is:unresolved release:shop@1.5.0'] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 const page = await context.newPage();
 const base = web.replace(/#.*$/, '');
-await page.goto(base);
-await page.getByLabel('E-mail').fill(email);
-await page.getByLabel('Password').fill(password);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.getByRole('heading', { name: 'Issues' }).waitFor();
-const org = new URL(page.url()).hash.split('/')[2];
+const org = await signIn(page, base, email, password);
 const project = process.env.ERRATA_PROJECT || 'demo';
 const stream = `${base}#/organizations/${org}/issues/?project=${project}&query=${encodeURIComponent(query)}`;
 const shot = (name, p = page) => p.screenshot({ path: join(out, `${name}.png`) });
