@@ -86,6 +86,9 @@ def test_triage_in_the_browser(stack, api, tmp_path):
     assert not any(tag in t for t in found["unresolvedAfter"]), found["unresolvedAfter"]
     assert any(tag in t for t in found["resolvedAfter"]), found["resolvedAfter"]
     assert found["dsn"].startswith("http://") and stack["KEY"] in found["dsn"]
+    # Settings forms answer with the API's own validation, and save.
+    assert "line 1" in found["badRuleNotice"].lower(), found["badRuleNotice"]
+    assert "more than 5 events in 60 minutes" in found["ruleText"], found["ruleText"]
     # An invitation sent from the members page is accepted from its e-mail.
     assert found["inviteLink"].startswith(stack["WEB"] + "#/accept-invite/"), found["inviteLink"]
     assert found["inviteeHeader"] == f"web-{tag}@example.test"

@@ -170,6 +170,34 @@ await step('settings', async () => {
   await shot('releases');
 });
 
+await step('settings-forms', async () => {
+  const project = process.env.ERRATA_PROJECT || 'demo';
+  // A fingerprint rule that does not parse is refused with the API's reason; nothing is saved.
+  await page.goto(`${base}#/settings/${found.org}/projects/${project}/general/`);
+  const rules = page.getByLabel(/Fingerprint rules/);
+  await rules.waitFor();
+  const before = await rules.inputValue();
+  await rules.fill('this is not a rule');
+  await page.getByRole('button', { name: 'Save' }).click();
+  found.badRuleNotice = await page.locator('.notice-error').first().textContent();
+  await rules.fill(before);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.notice-ok', { hasText: 'Saved' }).first().waitFor();
+  // An alert rule made in the editor, muted, then deleted.
+  const name = `web rule ${tag}`;
+  await page.goto(`${base}#/settings/${found.org}/projects/${project}/alerts/new/`);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel(/An issue has more than/).fill('5');
+  await page.getByRole('button', { name: 'Create rule' }).click();
+  const row = page.locator('ul.rules li', { hasText: name });
+  await row.waitFor();
+  found.ruleText = await row.locator('p').textContent();
+  await row.getByRole('button', { name: 'Mute' }).click();
+  await row.getByText('muted', { exact: true }).waitFor();
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await row.waitFor({ state: 'detached' });
+});
+
 await step('invite', async () => {
   // The owner invites someone from the members page; the invitee follows the e-mailed link,
   // chooses a password, lands in the organization, then leaves it again.
