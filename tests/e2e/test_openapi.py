@@ -123,8 +123,11 @@ def route_table():
     text = ROUTER.read_text()
     table = text[text.index("pub const ROUTES"):]
     table = table[: table.index("\n];")]
-    rows = re.findall(r'r\("(\w+)", "([^"]+)", (Public|User|[OPI]\((?:M|Admin|Owner)\)), "([^"]*)", Op::(\w+)\)', table)
-    assert len(rows) == table.count('r("'), "every line of ROUTES was understood"
+    # rustfmt may spread a long entry over several lines.
+    rows = re.findall(
+        r'\br\(\s*"(\w+)",\s*"([^"]+)",\s*(Public|User|[OPI]\((?:M|Admin|Owner)\)),\s*"([^"]*)",\s*Op::(\w+),?\s*\)', table
+    )
+    assert len(rows) == len(re.findall(r"\br\(", table)), "every entry of ROUTES was understood"
     return rows
 
 
