@@ -31,7 +31,8 @@ echo "ok: aws-cdk $(cd infra/cdk && npx cdk --version 2>/dev/null | cut -d' ' -f
 
 step 5 "cdk deploy (stack '$ERRATA_STACK')"
 ARCH=$(uname -m); case "$ARCH" in aarch64|arm64) ARCH=arm64 ;; *) ARCH=x86_64 ;; esac
-CONTEXT=(-c arch="$ARCH" -c lambdaDir="$ERRATA_STATE/lambda" -c stackName="$ERRATA_STACK" -c destroyData=true)
+# deployWeb=false: post-deploy (stack.py) uploads the web app and its local config.json itself.
+CONTEXT=(-c arch="$ARCH" -c lambdaDir="$ERRATA_STATE/lambda" -c stackName="$ERRATA_STACK" -c destroyData=true -c deployWeb=false)
 (
   cd infra/cdk
   if ! "$VENV/bin/python" "$ERRATA_ROOT/localstack/stack.py" has-stack CDKToolkit; then

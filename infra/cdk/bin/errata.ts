@@ -1,31 +1,62 @@
-// The CDK app. Context (-c key=value):
-//   lambdaDir  directory with errata-<fn>/bootstrap[.zip] per function, as cargo lambda writes
-//              them (default: $CARGO_TARGET_DIR/lambda, else <repo>/target/lambda)
-//   arch       arm64 (default, AWS) or x86_64 (a local emulator on an x86 host)
-//   sender     SES sender address;  webUrl  where the web app is served
-//   publicUrl  base URL of ingest for DSNs (default: the HTTP API endpoint)
-//   alarmEmail where alarms are e-mailed (DLQ depth, function errors)
-//   stackName  default "errata"
+// The CDK app: `make up` deploys it to the local emulator, `cdk deploy` to AWS (docs/deploy.md).
+// Context (-c key=value), all optional:
+//   lambdaDir       directory with errata-<fn>/bootstrap[.zip] per function, as cargo lambda writes
+//                   them (default: $CARGO_TARGET_DIR/lambda, else <repo>/target/lambda)
+//   arch            arm64 (default, AWS) or x86_64 (a local emulator on an x86 host)
+//   stackName       default "errata"
+//   sender          SES sender address (AWS e-mails it a verification link)
+//   domainName, certificateArn   a custom domain for the web app (ACM certificate in us-east-1)
+//   webDir          the built web app to deploy (default <repo>/web/dist when built);
+//                   deployWeb=false skips it (the local emulator gets the app from localstack/stack.py)
+//   cdn             false: no CloudFront distribution
+//   webOrg, webProject   what the web app opens first
+//   webUrl          where the web app is served (default: the distribution's URL)
+//   publicUrl       base URL of ingest for DSNs (default: the HTTP API endpoint)
+//   alarmEmail      where alarms are e-mailed (DLQ depth, function errors)
+//   retentionDays   days events are kept (default 90);  destroyData=true  delete data with the stack
+//   apiRateLimit, apiBurstLimit   HTTP API throttling (default 1000/s, burst 2000)
+//   maxReceiveCount receives before a message goes to its DLQ (default 5)
+//   <fn>Memory, <fn>ReservedConcurrency   per function, e.g. processorMemory=1024
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { FUNCTIONS, FunctionName, FunctionSettings } from '../lib/errata.js';
 import { ErrataStack } from '../lib/errata-stack.js';
 
 const app = new App();
 const ctx = (k: string) => app.node.tryGetContext(k) as string | undefined;
+const num = (k: string) => (ctx(k) === undefined ? undefined : Number(ctx(k)));
 const arch = ctx('arch') ?? 'arm64';
 if (arch !== 'arm64' && arch !== 'x86_64') throw new Error(`arch must be arm64 or x86_64, not ${arch}`);
+const repo = path.join(import.meta.dirname, '../../..');
+const builtWeb = path.join(repo, 'web', 'dist');
+const webDir = ctx('deployWeb') === 'false' ? undefined : (ctx('webDir') ?? (fs.existsSync(path.join(builtWeb, 'index.html')) ? builtWeb : undefined));
+const functions: Partial<Record<FunctionName, FunctionSettings>> = {};
+for (const fn of FUNCTIONS) {
+  const memorySize = num(`${fn}Memory`);
+  const reservedConcurrency = num(`${fn}ReservedConcurrency`);
+  if (memorySize !== undefined || reservedConcurrency !== undefined) functions[fn] = { memorySize, reservedConcurrency };
+}
+const rate = num('apiRateLimit');
+const burst = num('apiBurstLimit');
 
 new ErrataStack(app, ctx('stackName') ?? 'errata', {
-  lambdaDir: path.resolve(
-    ctx('lambdaDir') ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(import.meta.dirname, '../../../target'), 'lambda'),
-  ),
+  lambdaDir: path.resolve(ctx('lambdaDir') ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target'), 'lambda')),
   architecture: arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+  functions,
   senderEmail: ctx('sender'),
+  cdn: ctx('cdn') !== 'false',
+  domainName: ctx('domainName'),
+  certificateArn: ctx('certificateArn'),
+  webAssetsDir: webDir,
+  webDefaults: { org: ctx('webOrg'), project: ctx('webProject') },
   webUrl: ctx('webUrl'),
   publicUrl: ctx('publicUrl'),
   alarmEmail: ctx('alarmEmail'),
-  retentionDays: ctx('retentionDays') ? Number(ctx('retentionDays')) : undefined,
+  retentionDays: num('retentionDays'),
+  apiThrottle: rate !== undefined || burst !== undefined ? { rateLimit: rate ?? 1000, burstLimit: burst ?? 2000 } : undefined,
+  maxReceiveCount: num('maxReceiveCount'),
   dataRemovalPolicy: ctx('destroyData') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

@@ -1,17 +1,11 @@
-import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { Errata } from './errata.js';
+import { Errata, ErrataProps } from './errata.js';
 
-export interface ErrataStackProps extends StackProps {
+export interface ErrataStackProps extends StackProps, ErrataProps {
   readonly lambdaDir: string;
   readonly architecture: lambda.Architecture;
-  readonly senderEmail?: string;
-  readonly webUrl?: string;
-  readonly publicUrl?: string;
-  readonly alarmEmail?: string;
-  readonly retentionDays?: number;
-  readonly dataRemovalPolicy?: RemovalPolicy;
 }
 
 /** The stack `make up` deploys locally and `cdk deploy` deploys to AWS. */
@@ -22,6 +16,9 @@ export class ErrataStack extends Stack {
     super(scope, id, props);
     const errata = (this.errata = new Errata(this, 'Errata', props));
     const outputs: Record<string, string> = {
+      // What a team needs: the base of its DSNs and where people sign in.
+      DsnBaseUrl: errata.dsnBaseUrl,
+      WebUrl: errata.webUrl,
       ApiId: errata.api.apiId,
       ApiEndpoint: errata.api.apiEndpoint,
       DirectoryTable: errata.tables.directory.tableName,
@@ -39,6 +36,7 @@ export class ErrataStack extends Stack {
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
     };
+    if (errata.distribution) outputs.WebDistribution = errata.distribution.distributionId;
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
 }

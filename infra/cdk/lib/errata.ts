@@ -3,10 +3,13 @@
 // and least-privilege IAM (every grant below is the only access a function gets).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aspects, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as athena from 'aws-cdk-lib/aws-athena';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -19,11 +22,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CheckovSkips, DEPLOYMENT_HANDLER_SKIPS, skip } from './checkov.js';
 
 /** The Parquet event table's columns: the processor writes exactly these (one file for both). */
 const eventColumns: { name: string; type: string }[] = JSON.parse(
@@ -33,24 +38,68 @@ const eventColumns: { name: string; type: string }[] = JSON.parse(
 export const FUNCTIONS = ['ingest', 'processor', 'symbolicator', 'api', 'notifier'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
+export const QUEUES = ['envelopes', 'symbolication', 'notifications'] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+/** Per-function overrides of the defaults below. */
+export interface FunctionSettings {
+  readonly memorySize?: number;
+  readonly timeout?: Duration;
+  /** Reserved concurrency: a ceiling (and a guarantee) for this function. Default: none. */
+  readonly reservedConcurrency?: number;
+}
+
 export interface ErrataProps {
-  /** Directory holding `errata-<name>/bootstrap` for each function (cargo-lambda's layout). */
+  /** Directory holding `errata-<name>/bootstrap[.zip]` for each function (cargo-lambda's layout). */
   readonly lambdaDir: string;
-  /** arm64 on AWS; the host's architecture for a local emulator. */
+  /** arm64 on AWS (default); the host's architecture for a local emulator. */
   readonly architecture?: lambda.Architecture;
-  /** Days events are kept (event index TTL, event bucket lifecycle). */
+  /** Memory, timeout and reserved concurrency per function. */
+  readonly functions?: Partial<Record<FunctionName, FunctionSettings>>;
+  /** Days events are kept (event index TTL, event bucket lifecycle). Default 90. */
   readonly retentionDays?: number;
-  /** The address alert e-mail comes from; becomes an SES identity. */
+  /** How long function and API access logs are kept. Default one month. */
+  readonly logRetention?: logs.RetentionDays;
+  /** The address alert and invitation e-mail comes from; becomes an SES identity (AWS e-mails it a verification link). */
   readonly senderEmail?: string;
-  /** Where the web app is served, for links in API responses and e-mails. */
+  /** Serve the web app through CloudFront (S3 with origin access control, `/api/0/*` to the API). Default true. */
+  readonly cdn?: boolean;
+  /** A custom domain for the web app (and its API), with an ACM certificate for it in us-east-1. */
+  readonly domainName?: string;
+  readonly certificateArn?: string;
+  /** A WAF web ACL (ARN) for the distribution. */
+  readonly webAclId?: string;
+  /** The built web app (`web/dist`) to deploy to the bucket, with its `config.json`. */
+  readonly webAssetsDir?: string;
+  /** The organization and project the web app opens first. */
+  readonly webDefaults?: { readonly org?: string; readonly project?: string };
+  /** Where the web app is served, for links in API answers and e-mails. Default: the CDN's URL. */
   readonly webUrl?: string;
   /** Public base URL of ingest, for DSNs (a custom domain); default: the HTTP API's endpoint. */
   readonly publicUrl?: string;
+  /** Requests per second (steady, burst) the HTTP API accepts before answering 429. */
+  readonly apiThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Receives before a message moves to its dead-letter queue. Default 5. */
+  readonly maxReceiveCount?: number;
+  /** Visibility timeout per queue. Default six times the consumer's timeout. */
+  readonly queueVisibility?: Partial<Record<QueueName, Duration>>;
   /** Where alarms (a message in a dead-letter queue, function errors) are e-mailed, if anywhere. */
   readonly alarmEmail?: string;
   /** Removal policy of data (tables, buckets). RETAIN for production. */
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
+
+/** What a function gets unless `functions` says otherwise. */
+export const FUNCTION_DEFAULTS: Record<FunctionName, { memorySize: number; timeoutSeconds: number }> = {
+  ingest: { memorySize: 256, timeoutSeconds: 10 },
+  processor: { memorySize: 512, timeoutSeconds: 30 },
+  symbolicator: { memorySize: 1024, timeoutSeconds: 60 },
+  api: { memorySize: 512, timeoutSeconds: 29 },
+  notifier: { memorySize: 256, timeoutSeconds: 30 },
+};
+
+/** Which function consumes which queue (its timeout sets the queue's default visibility). */
+const CONSUMER: Record<QueueName, FunctionName> = { envelopes: 'processor', symbolication: 'symbolicator', notifications: 'notifier' };
 
 /**
  * A function's code: `errata-<name>/bootstrap.zip` as `cargo lambda build --output-format zip`
@@ -69,8 +118,14 @@ export class Errata extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly functions: Record<FunctionName, lambda.Function>;
   readonly tables: { directory: dynamodb.Table; issues: dynamodb.Table; events: dynamodb.Table; quotas: dynamodb.Table };
-  readonly buckets: { raw: s3.Bucket; events: s3.Bucket; debugFiles: s3.Bucket; web: s3.Bucket };
-  readonly queues: Record<'envelopes' | 'symbolication' | 'notifications', { queue: sqs.Queue; dlq: sqs.Queue }>;
+  readonly buckets: { raw: s3.Bucket; events: s3.Bucket; debugFiles: s3.Bucket; web: s3.Bucket; accessLogs: s3.Bucket };
+  readonly queues: Record<QueueName, { queue: sqs.Queue; dlq: sqs.Queue }>;
+  /** The web app's CloudFront distribution (absent with `cdn: false`). */
+  readonly distribution?: cloudfront.Distribution;
+  /** The web app's address (`https://…/`), or '' without a CDN or `webUrl`. */
+  readonly webUrl: string;
+  /** The base of DSNs: a custom ingest URL, or the HTTP API's endpoint. */
+  readonly dsnBaseUrl: string;
   /** Alarms publish here; subscribe a pager or chat to it. */
   readonly alarmTopic: sns.Topic;
   /** The Parquet event store as Athena sees it. */
@@ -78,25 +133,55 @@ export class Errata extends Construct {
 
   constructor(scope: Construct, id: string, props: ErrataProps) {
     super(scope, id);
+    // S3 server access logs are allowed by a bucket policy, not a legacy ACL, whatever the
+    // app's own flags (this must be set before any resource is added).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const retentionDays = props.retentionDays ?? 90;
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    Aspects.of(this).add(new CheckovSkips());
 
     // --- storage -------------------------------------------------------------------------
+    // Every bucket: SSE-S3, no public access, TLS only, server access logs to one log bucket.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy,
+    });
+    skip(accessLogs.node.defaultChild as s3.CfnBucket,
+      { id: 'CKV_AWS_18', comment: 'This is the access-log bucket itself.' },
+      { id: 'CKV_AWS_21', comment: 'Access logs are written once and expire after 90 days; versions would add nothing.' });
     const bucket = (name: string, extra: Partial<s3.BucketProps> = {}) =>
       new s3.Bucket(this, name, {
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: `${name}/`,
         removalPolicy,
         ...extra,
       });
+    // Uploaded debug files and the web app's files are kept with their earlier versions a month.
+    const versioned = { versioned: true, lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }] };
+    const unversioned = (why: string) => (b: s3.Bucket) => {
+      skip(b.node.defaultChild as s3.CfnBucket, { id: 'CKV_AWS_21', comment: why });
+      return b;
+    };
     this.buckets = {
       // Envelopes too large for an SQS message wait here until processed (claim check).
-      raw: bucket('RawPayloads', { lifecycleRules: [{ expiration: Duration.days(14) }] }),
-      events: bucket('EventData', { lifecycleRules: [{ expiration: Duration.days(retentionDays) }] }),
-      debugFiles: bucket('DebugFiles'),
-      web: bucket('WebApp'),
+      raw: unversioned('Claim-check payloads live minutes and expire after 14 days; versions would only keep deleted data.')(
+        bucket('RawPayloads', { lifecycleRules: [{ expiration: Duration.days(14) }] }),
+      ),
+      events: unversioned('Compaction rewrites the Parquet files hourly and retention deletes them: versions would keep every deleted byte.')(
+        bucket('EventData', { lifecycleRules: [{ expiration: Duration.days(retentionDays) }] }),
+      ),
+      debugFiles: bucket('DebugFiles', versioned),
+      web: bucket('WebApp', versioned),
+      accessLogs,
     };
 
     const table = (name: string, sortKey: boolean, ttl?: string) =>
@@ -131,6 +216,12 @@ export class Errata extends Construct {
     const quotas = table('Quotas', false, 'expires_at');
     this.tables = { directory, issues, events, quotas };
 
+    const fnSettings = (name: FunctionName) => ({
+      memorySize: props.functions?.[name]?.memorySize ?? FUNCTION_DEFAULTS[name].memorySize,
+      timeout: props.functions?.[name]?.timeout ?? Duration.seconds(FUNCTION_DEFAULTS[name].timeoutSeconds),
+      reservedConcurrency: props.functions?.[name]?.reservedConcurrency,
+    });
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
     const queue = (name: string, visibility: Duration) => {
       const dlq = new sqs.Queue(this, `${name}Dlq`, {
         retentionPeriod: Duration.days(14),
@@ -142,15 +233,16 @@ export class Errata extends Construct {
         retentionPeriod: Duration.days(4),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
+        deadLetterQueue: { queue: dlq, maxReceiveCount },
       });
       return { queue: q, dlq };
     };
     // Visibility is six times the consumer's timeout, as AWS advises for Lambda consumers.
+    const visibility = (q: QueueName) => props.queueVisibility?.[q] ?? Duration.seconds(6 * fnSettings(CONSUMER[q]).timeout.toSeconds());
     this.queues = {
-      envelopes: queue('Envelopes', Duration.seconds(180)),
-      symbolication: queue('Symbolication', Duration.seconds(360)),
-      notifications: queue('Notifications', Duration.seconds(180)),
+      envelopes: queue('Envelopes', visibility('envelopes')),
+      symbolication: queue('Symbolication', visibility('symbolication')),
+      notifications: queue('Notifications', visibility('notifications')),
     };
 
     // --- event store: Parquet on S3, Glue table, Athena workgroup --------------------------
@@ -202,7 +294,7 @@ export class Errata extends Construct {
         },
       },
     });
-    eventsTable.addDependency(glueDb);
+    eventsTable.addResourceDependency(glueDb);
     this.eventStore = { database: glueDb.ref, table: 'events', workGroup: workGroup.ref };
 
     // --- e-mail ------------------------------------------------------------------------
@@ -236,7 +328,6 @@ export class Errata extends Construct {
         RETENTION_DAYS: common.RETENTION_DAYS,
         QUOTAS_TABLE: quotas.tableName,
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
-        WEB_URL: props.webUrl ?? '',
         RUST_LOG: common.RUST_LOG,
       },
       symbolicator: { RUST_LOG: common.RUST_LOG },
@@ -245,7 +336,6 @@ export class Errata extends Construct {
         ISSUES_TABLE: common.ISSUES_TABLE,
         EVENTS_TABLE: common.EVENTS_TABLE,
         EVENTS_BUCKET: common.EVENTS_BUCKET,
-        WEB_URL: props.webUrl ?? '',
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
         ATHENA_DATABASE: glueDb.ref,
         ATHENA_WORKGROUP: workGroup.ref,
@@ -259,23 +349,18 @@ export class Errata extends Construct {
         RUST_LOG: common.RUST_LOG,
       },
     };
-    const settings: Record<FunctionName, { memory: number; timeout: number }> = {
-      ingest: { memory: 256, timeout: 10 },
-      processor: { memory: 512, timeout: 30 },
-      symbolicator: { memory: 1024, timeout: 60 },
-      api: { memory: 512, timeout: 29 },
-      notifier: { memory: 256, timeout: 30 },
-    };
     const fns = {} as Record<FunctionName, lambda.Function>;
     for (const name of FUNCTIONS) {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      const tuned = fnSettings(name);
       fns[name] = new lambda.Function(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
         runtime: lambda.Runtime.PROVIDED_AL2023,
         handler: 'bootstrap',
         architecture,
         code: lambdaCode(props.lambdaDir, name),
-        memorySize: settings[name].memory,
-        timeout: Duration.seconds(settings[name].timeout),
+        memorySize: tuned.memorySize,
+        timeout: tuned.timeout,
+        reservedConcurrentExecutions: tuned.reservedConcurrency,
         environment: env[name],
         logGroup,
         description: `Errata ${name}`,
@@ -366,8 +451,106 @@ export class Errata extends Construct {
       (route.node.defaultChild as apigwv2.CfnRoute).routeKey = `POST /api/{project_id}/${endpoint}/`;
     }
     this.api.addRoutes({ path: '/api/0/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration: new HttpLambdaIntegration('ApiIntegration', fns.api) });
+    // Throttling (429 above it) and one JSON access-log line per request. The path is logged,
+    // never the query string, which can carry a DSN key.
+    const apiLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const stage = this.api.defaultStage!.node.defaultChild as apigwv2.CfnStage;
+    const throttle = props.apiThrottle ?? { rateLimit: 1000, burstLimit: 2000 };
+    stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
+    stage.accessLogSettings = {
+      destinationArn: apiLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        time: '$context.requestTime',
+        method: '$context.httpMethod',
+        path: '$context.path',
+        status: '$context.status',
+        bytes: '$context.responseLength',
+        latencyMs: '$context.responseLatency',
+        integrationMs: '$context.integrationLatency',
+        error: '$context.integrationErrorMessage',
+      }),
+    };
     // The base of the DSNs the API hands out: a custom domain when there is one.
-    fns.api.addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
+    this.dsnBaseUrl = props.publicUrl ?? this.api.apiEndpoint;
+    fns.api.addEnvironment('PUBLIC_URL', this.dsnBaseUrl);
+
+    // --- web app: S3 behind CloudFront (origin access control), the API under /api/0/ -----
+    // One origin for the app and its API keeps the session cookie (SameSite=Strict) first-party.
+    if (props.cdn ?? true) {
+      const certificate = props.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn) : undefined;
+      if (!!props.domainName !== !!certificate) throw new Error('domainName and certificateArn go together');
+      const headers = new cloudfront.ResponseHeadersPolicy(this, 'WebHeaders', {
+        securityHeadersBehavior: {
+          strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+          contentTypeOptions: { override: true },
+          frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+          referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+        },
+      });
+      const apiHost = Fn.select(2, Fn.split('/', this.api.apiEndpoint));
+      const distribution = new cloudfront.Distribution(this, 'Web', {
+        comment: 'Errata web app and its API',
+        defaultRootObject: 'index.html',
+        defaultBehavior: {
+          origin: origins.S3BucketOrigin.withOriginAccessControl(this.buckets.web),
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+          responseHeadersPolicy: headers,
+        },
+        additionalBehaviors: {
+          '/api/0/*': {
+            origin: new origins.HttpOrigin(apiHost, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY }),
+            viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+            cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+            originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            responseHeadersPolicy: headers,
+          },
+        },
+        domainNames: props.domainName ? [props.domainName] : undefined,
+        certificate,
+        minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+        priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+        httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+        webAclId: props.webAclId,
+      });
+      if (!certificate) {
+        skip(distribution.node.defaultChild as cloudfront.CfnDistribution,
+          { id: 'CKV2_AWS_42', comment: 'No custom domain given: the default *.cloudfront.net certificate serves the app.' },
+          { id: 'CKV_AWS_174', comment: 'The default certificate cannot set a minimum TLS version; with domainName and certificateArn it is TLS 1.2.' });
+      }
+      this.distribution = distribution;
+    }
+    const host = props.domainName ?? this.distribution?.distributionDomainName;
+    this.webUrl = props.webUrl ?? (host ? `https://${host}/` : '');
+    // Links in API answers and e-mails: the app's routes follow the `#`.
+    const links = props.webUrl ?? (host ? `https://${host}/#` : '');
+    fns.api.addEnvironment('WEB_URL', links);
+    fns.processor.addEnvironment('WEB_URL', links);
+
+    if (props.webAssetsDir) {
+      // The built app and its runtime config; CloudFront forgets its copies on each deploy.
+      new s3deploy.BucketDeployment(this, 'WebDeployment', {
+        destinationBucket: this.buckets.web,
+        sources: [
+          s3deploy.Source.asset(props.webAssetsDir),
+          s3deploy.Source.jsonData('config.json', {
+            api: this.distribution ? '' : this.api.apiEndpoint,
+            ...props.webDefaults,
+          }),
+        ],
+        cacheControl: [s3deploy.CacheControl.noCache()],
+        distribution: this.distribution,
+        distributionPaths: this.distribution ? ['/*'] : undefined,
+        memoryLimit: 256,
+      });
+      // Its handler is a stack-level singleton, outside this construct.
+      for (const child of Stack.of(this).node.children) {
+        if (child.node.id.startsWith('Custom::CDKBucketDeployment')) Aspects.of(child).add(new CheckovSkips(DEPLOYMENT_HANDLER_SKIPS));
+      }
+    }
 
     // --- alarms ----------------------------------------------------------------------------
     // Anything in a dead-letter queue is work that failed five times: someone should look.

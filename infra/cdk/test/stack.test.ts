@@ -4,20 +4,20 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ErrataStack } from '../lib/errata-stack.js';
-import { FUNCTIONS, INGEST_ENDPOINTS } from '../lib/errata.js';
+import { ErrataProps, FUNCTIONS, INGEST_ENDPOINTS } from '../lib/errata.js';
 
-function synth(architecture = lambda.Architecture.ARM_64): Template {
+function synth(architecture = lambda.Architecture.ARM_64, extra: Partial<ErrataProps> = {}): Template {
   const lambdaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'errata-synth-'));
   for (const fn of FUNCTIONS) {
     fs.mkdirSync(path.join(lambdaDir, `errata-${fn}`));
     fs.writeFileSync(path.join(lambdaDir, `errata-${fn}`, 'bootstrap'), `#!/bin/sh\necho ${fn}\n`);
   }
   const app = new App();
-  const stack = new ErrataStack(app, 'test', { lambdaDir, architecture, senderEmail: 'alerts@example.org' });
+  const stack = new ErrataStack(app, 'test', { lambdaDir, architecture, senderEmail: 'alerts@example.org', ...extra });
   return Template.fromStack(stack);
 }
 
@@ -87,17 +87,107 @@ test('tables: on-demand, encrypted, point-in-time recovery, the indexes the code
   assert.equal(tables.filter((t) => t.Properties.TimeToLiveSpecification?.AttributeName === 'expires_at').length, 3, 'events, quotas, sessions and invitations expire');
 });
 
-test('buckets: private, encrypted, TLS only', () => {
-  const buckets = Object.values(resources('AWS::S3::Bucket'));
-  assert.equal(buckets.length, 4);
-  for (const b of buckets) {
+test('buckets: private, encrypted, TLS only, access-logged; uploads and the app versioned', () => {
+  const buckets = resources('AWS::S3::Bucket');
+  assert.equal(Object.keys(buckets).length, 5);
+  for (const b of Object.values(buckets)) {
     assert.deepEqual(b.Properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     assert.ok(b.Properties.BucketEncryption);
   }
+  const [logsId] = Object.keys(buckets).filter((id) => id.startsWith('ErrataAccessLogs'));
+  for (const [id, b] of Object.entries(buckets)) {
+    if (id === logsId) continue;
+    assert.deepEqual(b.Properties.LoggingConfiguration.DestinationBucketName, { Ref: logsId }, id);
+    const versioned = /WebApp|DebugFiles/.test(id);
+    assert.equal(b.Properties.VersioningConfiguration?.Status === 'Enabled', versioned, id);
+  }
   const policies = Object.values(resources('AWS::S3::BucketPolicy'));
-  assert.equal(policies.length, 4);
+  assert.equal(policies.length, 5);
   for (const p of policies) {
     assert.ok(p.Properties.PolicyDocument.Statement.some((s: { Effect: string; Condition?: { Bool?: Record<string, string> } }) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'));
+  }
+});
+
+test('CloudFront serves the app from S3 through origin access control and /api/0/* from the API, uncached', () => {
+  const [dist] = Object.values(resources('AWS::CloudFront::Distribution')) as any[];
+  const config = dist.Properties.DistributionConfig;
+  assert.equal(config.DefaultRootObject, 'index.html');
+  assert.equal(config.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
+  assert.ok(config.DefaultCacheBehavior.ResponseHeadersPolicyId, 'security headers');
+  const s3Origin = config.Origins.find((o: any) => o.S3OriginConfig);
+  assert.ok(s3Origin.OriginAccessControlId, 'origin access control, no public bucket');
+  const [api] = config.CacheBehaviors;
+  assert.equal(api.PathPattern, '/api/0/*');
+  assert.deepEqual(api.AllowedMethods.sort(), ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
+  assert.equal(api.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', 'CachingDisabled');
+  assert.equal(api.OriginRequestPolicyId, 'b689b0a8-53d0-40ab-baf2-68738e2966ac', 'AllViewerExceptHostHeader: cookies and queries reach the API');
+  template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+  // Links in answers and e-mails point at the distribution; the outputs say where to go.
+  const fns = resources('AWS::Lambda::Function');
+  const apiFn = Object.entries(fns).find(([id]) => id.startsWith('ErrataApiFunction'))![1];
+  assert.match(JSON.stringify(apiFn.Properties.Environment.Variables.WEB_URL), /DomainName/);
+  const outputs = template.toJSON().Outputs;
+  assert.ok(outputs.DsnBaseUrl && outputs.WebUrl && outputs.WebDistribution);
+  // Without a CDN there is no distribution and no web URL unless given.
+  const bare = synth(lambda.Architecture.ARM_64, { cdn: false });
+  bare.resourceCountIs('AWS::CloudFront::Distribution', 0);
+});
+
+test('a custom domain needs its certificate and gets TLS 1.2', () => {
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { domainName: 'errata.example.org' }), /certificateArn/);
+  const t = synth(lambda.Architecture.ARM_64, { domainName: 'errata.example.org', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' });
+  const [dist] = Object.values(t.findResources('AWS::CloudFront::Distribution')) as any[];
+  assert.deepEqual(dist.Properties.DistributionConfig.Aliases, ['errata.example.org']);
+  assert.equal(dist.Properties.DistributionConfig.ViewerCertificate.MinimumProtocolVersion, 'TLSv1.2_2021');
+  assert.ok(!JSON.stringify(dist.Metadata).includes('CKV_AWS_174'), 'no TLS finding to skip');
+});
+
+test('the built web app is deployed with its config.json when given', () => {
+  const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'errata-web-'));
+  fs.writeFileSync(path.join(webDir, 'index.html'), '<!doctype html>');
+  const t = synth(lambda.Architecture.ARM_64, { webAssetsDir: webDir, webDefaults: { org: 'acme' } });
+  const [deployment] = Object.values(t.findResources('Custom::CDKBucketDeployment')) as any[];
+  assert.equal(deployment.Properties.SourceObjectKeys.length, 2, 'the app and config.json');
+  assert.deepEqual(deployment.Properties.DistributionPaths, ['/*']);
+  template.resourceCountIs('Custom::CDKBucketDeployment', 0);
+});
+
+test('HTTP API: throttled, one JSON access-log line per request without query strings', () => {
+  const [stage] = Object.values(resources('AWS::ApiGatewayV2::Stage')) as any[];
+  assert.deepEqual(stage.Properties.DefaultRouteSettings, { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 });
+  const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
+  assert.equal(format.path, '$context.path');
+  assert.ok(!JSON.stringify(format).includes('querystring'), 'DSN keys can ride in query strings');
+  assert.ok(stage.Properties.AccessLogSettings.DestinationArn);
+});
+
+test('inputs: memory, reserved concurrency, queue visibility and receives, retention, throttling', () => {
+  const t = synth(lambda.Architecture.ARM_64, {
+    functions: { processor: { memorySize: 1024, reservedConcurrency: 20, timeout: Duration.seconds(60) } },
+    queueVisibility: { notifications: Duration.seconds(90) },
+    maxReceiveCount: 3,
+    retentionDays: 30,
+    apiThrottle: { rateLimit: 50, burstLimit: 100 },
+  });
+  const fns = t.findResources('AWS::Lambda::Function');
+  const processor = Object.entries(fns).find(([id]) => id.startsWith('ErrataProcessorFunction'))![1];
+  assert.equal(processor.Properties.MemorySize, 1024);
+  assert.equal(processor.Properties.ReservedConcurrentExecutions, 20);
+  assert.equal(processor.Properties.Environment.Variables.RETENTION_DAYS, '30');
+  const queues = t.findResources('AWS::SQS::Queue');
+  const byId = (prefix: string) => Object.entries(queues).find(([id]) => id.startsWith(prefix) && !id.includes('Dlq'))![1].Properties;
+  assert.equal(byId('ErrataEnvelopes').VisibilityTimeout, 360, 'six times the processor\'s 60 s');
+  assert.equal(byId('ErrataNotifications').VisibilityTimeout, 90);
+  assert.equal(byId('ErrataEnvelopes').RedrivePolicy.maxReceiveCount, 3);
+  const [stage] = Object.values(t.findResources('AWS::ApiGatewayV2::Stage')) as any[];
+  assert.deepEqual(stage.Properties.DefaultRouteSettings, { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+  const events = Object.entries(t.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('ErrataEventData'))![1];
+  assert.equal(events.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays, 30);
+});
+
+test('every accepted checkov finding says why', () => {
+  for (const [id, r] of Object.entries(template.toJSON().Resources) as [string, any][]) {
+    for (const s of r.Metadata?.checkov?.skip ?? []) assert.ok(s.id && s.comment.length > 20, `${id} ${s.id}`);
   }
 });
 
