@@ -27,7 +27,7 @@ for layer in $LAYERS; do
     cargo test --workspace --all-features
     ;;
   infra)
-    banner "Infra: CDK synth tests, cfn-lint"
+    banner "Infra: CDK synth tests, cfn-lint, checkov, Terraform parse and parity"
     bash infra/cdk/install.sh
     (cd infra/cdk && npm test)
     # cfn-lint on the synthesized template, from a pinned venv. W3005 (a DependsOn that a GetAtt
@@ -45,6 +45,12 @@ for layer in $LAYERS; do
     # (infra/cdk/lib/checkov.ts). --skip-download: no calls to Prisma Cloud.
     infra/.venv/bin/checkov -f .errata/errata.template.json --framework cloudformation --compact --quiet --skip-download
     echo "ok: checkov (CloudFormation)"
+    # Terraform itself is not installed here: its HCL parses, checkov passes, and it declares
+    # what the CDK template declares.
+    infra/.venv/bin/python -c 'import glob, hcl2, sys; fs = sorted(glob.glob("infra/terraform/**/*.tf", recursive=True)); [hcl2.load(open(f)) for f in fs]; print(f"ok: {len(fs)} Terraform files parse")'
+    infra/.venv/bin/checkov -d infra/terraform --framework terraform --compact --quiet --skip-download
+    echo "ok: checkov (Terraform)"
+    infra/.venv/bin/python infra/terraform/tests/parity.py .errata/errata.template.json infra/terraform
     ;;
   web)
     banner "Web: unit tests"

@@ -483,7 +483,7 @@ export class Errata extends Construct {
       if (!!props.domainName !== !!certificate) throw new Error('domainName and certificateArn go together');
       const headers = new cloudfront.ResponseHeadersPolicy(this, 'WebHeaders', {
         securityHeadersBehavior: {
-          strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+          strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, preload: true, override: true },
           contentTypeOptions: { override: true },
           frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
           referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },

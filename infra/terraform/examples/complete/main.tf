@@ -1,0 +1,65 @@
+# Errata in a team's AWS account, every input set. Build first: `make package` writes the zips
+# to target/lambda/errata-<fn>/bootstrap.zip and the web app to web/dist.
+
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.60.0, < 7.0.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  type        = string
+  description = "The region to deploy into."
+  default     = "eu-west-1"
+}
+
+variable "artifacts" {
+  type        = string
+  description = "Where `make package` put the function zips (errata-<fn>/bootstrap.zip)."
+  default     = "../../../../target/lambda"
+}
+
+module "errata" {
+  source = "../.."
+
+  name_prefix = "errata"
+  lambda_zips = { for fn in ["ingest", "processor", "symbolicator", "api", "notifier"] : fn => "${var.artifacts}/errata-${fn}/bootstrap.zip" }
+  architecture = "arm64"
+  functions = {
+    processor = { memory_size = 1024, reserved_concurrency = 50 }
+  }
+  retention_days     = 90
+  log_retention_days = 30
+  sender_email       = "errata@example.com"
+
+  cdn             = true
+  domain_name     = "errata.example.com"
+  certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  web_dir         = "../../../../web/dist"
+  web_defaults    = { org = "acme" }
+
+  api_throttle             = { rate_limit = 500, burst_limit = 1000 }
+  max_receive_count        = 5
+  queue_visibility_seconds = { notifications = 120 }
+  alarm_email              = "oncall@example.com"
+  force_destroy            = false
+  tags                     = { app = "errata" }
+}
+
+output "dsn_base_url" {
+  description = "The base of the DSNs."
+  value       = module.errata.dsn_base_url
+}
+
+output "web_url" {
+  description = "Where people sign in."
+  value       = module.errata.web_url
+}

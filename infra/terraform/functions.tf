@@ -1,0 +1,119 @@
+# The five functions: provided.al2023, the prebuilt zips, logs kept var.log_retention_days,
+# the environment each one reads (a function missing a variable fails at cold start).
+
+locals {
+  environment = {
+    ingest = {
+      DIRECTORY_TABLE    = aws_dynamodb_table.directory.name
+      QUOTAS_TABLE       = aws_dynamodb_table.quotas.name
+      RAW_BUCKET         = aws_s3_bucket.raw.id
+      ENVELOPE_QUEUE_URL = aws_sqs_queue.queue["envelopes"].url
+      RUST_LOG           = "info"
+    }
+    processor = {
+      DIRECTORY_TABLE  = aws_dynamodb_table.directory.name
+      ISSUES_TABLE     = aws_dynamodb_table.issues.name
+      EVENTS_TABLE     = aws_dynamodb_table.events.name
+      RAW_BUCKET       = aws_s3_bucket.raw.id
+      EVENTS_BUCKET    = aws_s3_bucket.events.id
+      RETENTION_DAYS   = tostring(var.retention_days)
+      QUOTAS_TABLE     = aws_dynamodb_table.quotas.name
+      NOTIFY_QUEUE_URL = aws_sqs_queue.queue["notifications"].url
+      WEB_URL          = local.links
+      RUST_LOG         = "info"
+    }
+    symbolicator = {
+      RUST_LOG = "info"
+    }
+    api = {
+      DIRECTORY_TABLE  = aws_dynamodb_table.directory.name
+      ISSUES_TABLE     = aws_dynamodb_table.issues.name
+      EVENTS_TABLE     = aws_dynamodb_table.events.name
+      EVENTS_BUCKET    = aws_s3_bucket.events.id
+      NOTIFY_QUEUE_URL = aws_sqs_queue.queue["notifications"].url
+      ATHENA_DATABASE  = aws_glue_catalog_database.events.name
+      ATHENA_WORKGROUP = aws_athena_workgroup.events.name
+      PUBLIC_URL       = local.dsn_base
+      WEB_URL          = local.links
+      RUST_LOG         = "info"
+    }
+    notifier = {
+      SENDER_EMAIL   = var.sender_email
+      ISSUES_TABLE   = aws_dynamodb_table.issues.name
+      EVENTS_TABLE   = aws_dynamodb_table.events.name
+      RETENTION_DAYS = tostring(var.retention_days)
+      RUST_LOG       = "info"
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts log data at rest by default; a customer-managed key is optional.
+  #checkov:skip=CKV_AWS_338:Function logs are for debugging; var.log_retention_days (default 30) keeps costs down.
+  for_each          = toset(local.function_names)
+  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "fn" {
+  #checkov:skip=CKV_AWS_117:No VPC: the functions reach only AWS APIs; a VPC would add NAT cost and cold-start time and protect nothing.
+  #checkov:skip=CKV_AWS_173:Environment variables hold resource names only (no secrets); Lambda encrypts them at rest with its AWS-managed key.
+  #checkov:skip=CKV_AWS_116:Queue consumers have their DLQ on the source queue (redrive policy); the HTTP functions are invoked synchronously.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is an input (functions.<name>.reserved_concurrency), unset by default: an account must keep 100 unreserved.
+  #checkov:skip=CKV_AWS_272:Code signing is not used: the zips are built from this repository by the deploying team.
+  #checkov:skip=CKV_AWS_50:X-Ray tracing is optional; each function logs one line per request with its duration.
+  for_each                       = toset(local.function_names)
+  function_name                  = "${var.name_prefix}-${each.key}"
+  description                    = "Errata ${each.key}"
+  role                           = aws_iam_role.fn[each.key].arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.lambda_zips[each.key]
+  source_code_hash               = filebase64sha256(var.lambda_zips[each.key])
+  memory_size                    = local.function_settings[each.key].memory_size
+  timeout                        = local.function_settings[each.key].timeout
+  reserved_concurrent_executions = local.function_settings[each.key].reserved_concurrency
+
+  environment {
+    variables = local.environment[each.key]
+  }
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.function[each.key].name
+  }
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy_attachment.logs]
+}
+
+# SQS consumers report per-message failures, so one bad message never fails its batch.
+resource "aws_lambda_event_source_mapping" "queue" {
+  for_each                = local.queues
+  event_source_arn        = aws_sqs_queue.queue[each.key].arn
+  function_name           = aws_lambda_function.fn[each.value.consumer].arn
+  batch_size              = each.value.batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+}
+
+# Compaction of the Parquet event store: hourly, today's and yesterday's partitions.
+resource "aws_cloudwatch_event_rule" "compaction" {
+  name                = "${var.name_prefix}-compaction"
+  description         = "Errata: compact the Parquet event store"
+  schedule_expression = "rate(1 hour)"
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "compaction" {
+  rule  = aws_cloudwatch_event_rule.compaction.name
+  arn   = aws_lambda_function.fn["processor"].arn
+  input = jsonencode({ compact = {} })
+}
+
+resource "aws_lambda_permission" "compaction" {
+  statement_id  = "CompactionSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.fn["processor"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.compaction.arn
+}

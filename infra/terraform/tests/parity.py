@@ -1,0 +1,301 @@
+"""The Terraform module and the synthesized CDK template declare the same Errata: functions,
+their environment variables (and what each points at), queues and dead-letter queues, tables
+(keys, indexes, TTL), buckets (versioning, access logs) and IAM actions per function, resource
+by resource. Terraform cannot run here, so this reads both statically: the CDK template as JSON,
+the module's HCL with python-hcl2 (resolving the module's own `local.*` lists).
+
+    python parity.py TEMPLATE.json TERRAFORM_DIR
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import hcl2
+
+FUNCTIONS = {"ingest", "processor", "symbolicator", "api", "notifier"}
+
+# --- the CDK side --------------------------------------------------------------------------
+
+CDK_IDS = [
+    (r"^Errata(Directory|Issues|Events|Quotas)[0-9A-F]{8}$", lambda m: f"table:{m[1].lower()}"),
+    (r"^Errata(RawPayloads|EventData|DebugFiles|WebApp|AccessLogs)[0-9A-F]{8}$",
+     lambda m: "bucket:" + {"RawPayloads": "raw", "EventData": "events", "DebugFiles": "debug_files", "WebApp": "web", "AccessLogs": "access_logs"}[m[1]]),
+    (r"^Errata(Envelopes|Symbolication|Notifications)(Dlq)?[0-9A-F]{8}$", lambda m: f"{'dlq' if m[2] else 'queue'}:{m[1].lower()}"),
+    (r"^ErrataAthenaWorkGroup", lambda m: "athena"),
+    (r"^ErrataGlueDatabase", lambda m: "glue"),
+    (r"^ErrataSenderIdentity", lambda m: "ses"),
+    (r"^ErrataWeb[0-9A-F]{8}$", lambda m: "web"),
+    (r"^ErrataHttpApi[0-9A-F]{8}$", lambda m: "api"),
+]
+
+
+def cdk_name(logical_id):
+    for pattern, name in CDK_IDS:
+        m = re.match(pattern, logical_id)
+        if m:
+            return name(m)
+    return None
+
+
+def cdk_refs(value):
+    """Logical ids a template value refers to, in order."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return [value["Ref"]]
+        if "Fn::GetAtt" in value:
+            return [value["Fn::GetAtt"][0]]
+        return [r for v in value.values() for r in cdk_refs(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in cdk_refs(v)]
+    return []
+
+
+def cdk_literal_tail(value):
+    """The literal text after the last reference of a Fn::Join (`/index/*`, `/events`)."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        parts = value["Fn::Join"][1]
+        tail = ""
+        for p in reversed(parts):
+            if isinstance(p, str):
+                tail = p + tail
+            else:
+                break
+        return tail
+    return ""
+
+
+def arn_kind(text):
+    """`athena:workgroup`, `glue:catalog`… from the literal text of an ARN."""
+    m = re.search(r":(athena|glue|ses):[^:]*:[^:]*:(\w+)", text)
+    return f"{m[1]}:{m[2]}" if m else None
+
+
+def cdk_resource_key(res):
+    literal = json.dumps(res)
+    kind = arn_kind(" ".join(p for p in res["Fn::Join"][1] if isinstance(p, str))) if isinstance(res, dict) and "Fn::Join" in res else None
+    names = [n for n in map(cdk_name, cdk_refs(res)) if n]
+    tail = cdk_literal_tail(res)
+    if kind:
+        return kind + (tail if tail.startswith("/") else "")
+    if names:
+        return names[0] + tail
+    return literal
+
+
+def cdk_value_kind(value):
+    if isinstance(value, str):
+        return "literal"
+    names = [n for n in map(cdk_name, cdk_refs(value)) if n]
+    return names[0] if names else "unknown"
+
+
+def cdk_model(template):
+    res = template["Resources"]
+    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}}
+    for lid, r in res.items():
+        props = r.get("Properties", {})
+        if r["Type"] == "AWS::Lambda::Function" and str(props.get("Description", "")).startswith("Errata "):
+            fn = props["Description"].split()[1]
+            role = props["Role"]["Fn::GetAtt"][0]
+            model["functions"][fn] = role
+            for key, value in props["Environment"]["Variables"].items():
+                model["env"].add((fn, key, cdk_value_kind(value)))
+            for arn in res[role]["Properties"].get("ManagedPolicyArns", []):
+                model["managed"].add((fn, json.dumps(arn).split("policy/")[-1].strip('"]} ')))
+    for lid, r in res.items():
+        if r["Type"] != "AWS::IAM::Policy":
+            continue
+        for fn, role in model["functions"].items():
+            if any(x.get("Ref") == role for x in r["Properties"]["Roles"]):
+                for st in r["Properties"]["PolicyDocument"]["Statement"]:
+                    actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+                    resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                    for a in actions:
+                        for rr in resources:
+                            model["iam"].add((fn, a, cdk_resource_key(rr)))
+    for lid, r in res.items():
+        name = cdk_name(lid)
+        props = r.get("Properties", {})
+        if r["Type"] == "AWS::SQS::Queue" and name:
+            redrive = props.get("RedrivePolicy")
+            model["queues"][name] = (
+                (cdk_name(cdk_refs(redrive["deadLetterTargetArn"])[0]), redrive["maxReceiveCount"]) if redrive else None
+            )
+        if r["Type"] == "AWS::DynamoDB::Table" and name:
+            keys = {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]}
+            gsis = sorted(
+                (g["IndexName"], tuple(k["AttributeName"] for k in g["KeySchema"])) for g in props.get("GlobalSecondaryIndexes", [])
+            )
+            ttl = props.get("TimeToLiveSpecification", {}).get("AttributeName")
+            model["tables"][name] = (keys.get("HASH"), keys.get("RANGE"), tuple(gsis), ttl)
+        if r["Type"] == "AWS::S3::Bucket" and name:
+            versioned = props.get("VersioningConfiguration", {}).get("Status") == "Enabled"
+            logged = "LoggingConfiguration" in props
+            model["buckets"][name] = (versioned, logged)
+    return model
+
+
+# --- the Terraform side ----------------------------------------------------------------------
+
+
+def one(value):
+    """python-hcl2 wraps each attribute's value in a one-element list."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def load_hcl(directory):
+    blocks = {"resource": [], "data": [], "locals": {}}
+    for path in sorted(Path(directory).glob("*.tf")):
+        with open(path) as fh:
+            doc = hcl2.load(fh)
+        for res in doc.get("resource", []):
+            blocks["resource"].append(res)
+        for data in doc.get("data", []):
+            blocks["data"].append(data)
+        for loc in doc.get("locals", []):
+            blocks["locals"].update({k: one(v) for k, v in loc.items()})
+    return blocks
+
+
+def resources_of(blocks, rtype, kind="resource"):
+    out = {}
+    for block in blocks[kind]:
+        for t, named in block.items():
+            if t == rtype:
+                out.update(named)
+    return out
+
+
+def strip(s):
+    return s[2:-1] if isinstance(s, str) and s.startswith("${") and s.endswith("}") else s
+
+
+def resolve(value, loc):
+    """A value with `${local.x}` lists spliced in."""
+    if isinstance(value, str):
+        inner = strip(value)
+        if isinstance(inner, str) and re.fullmatch(r"local\.\w+", inner):
+            return resolve(loc[inner.split(".")[1]], loc)
+        return value
+    if isinstance(value, list):
+        out = []
+        for v in value:
+            r = resolve(v, loc)
+            out.extend(r if isinstance(r, list) else [r])
+        return out
+    return value
+
+
+TF_REFS = [
+    (r"aws_dynamodb_table\.(\w+)", lambda m: f"table:{m[1]}"),
+    (r"aws_s3_bucket\.(\w+)", lambda m: f"bucket:{m[1]}"),
+    (r'aws_sqs_queue\.queue\["(\w+)"\]', lambda m: f"queue:{m[1]}"),
+    (r'aws_sqs_queue\.dlq\["(\w+)"\]', lambda m: f"dlq:{m[1]}"),
+    (r"aws_athena_workgroup\.", lambda m: "athena"),
+    (r"aws_glue_catalog_database\.", lambda m: "glue"),
+    (r"aws_sesv2_email_identity\.", lambda m: "ses"),
+    (r"local\.links", lambda m: "web"),
+    (r"local\.dsn_base", lambda m: "api"),
+]
+
+
+def tf_name(text):
+    for pattern, name in TF_REFS:
+        m = re.search(pattern, text)
+        if m:
+            return name(m)
+    return None
+
+
+def tf_resource_key(text):
+    kind = arn_kind(text)
+    tail = re.sub(r".*\}", "", text) if "}" in text else ""
+    if kind:
+        return kind + (tail if tail.startswith("/") else "")
+    name = tf_name(text)
+    return (name + tail) if name else text
+
+
+def tf_model(directory):
+    blocks = load_hcl(directory)
+    loc = blocks["locals"]
+    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}}
+    for fn in loc["function_names"]:
+        model["functions"][fn] = fn
+    for fn, variables in loc["environment"].items():
+        for key, value in variables.items():
+            value = one(value)
+            name = tf_name(value) if isinstance(value, str) and "${" in value else None
+            model["env"].add((fn, key, name or "literal"))
+    attach = resources_of(blocks, "aws_iam_role_policy_attachment")["logs"]
+    for fn in loc["function_names"]:
+        model["managed"].add((fn, one(attach["policy_arn"]).split("policy/")[-1]))
+    docs = resources_of(blocks, "aws_iam_policy_document", "data")
+    for fn, ref in loc["function_policies"].items():
+        doc = docs[re.search(r"aws_iam_policy_document\.(\w+)\.json", one(ref))[1]]
+        for st in doc.get("statement", []):
+            actions = resolve(one(st["actions"]), loc)
+            resources = resolve(one(st["resources"]), loc)
+            for a in actions:
+                for r in resources:
+                    model["iam"].add((fn, a, tf_resource_key(r)))
+    max_receive = 5  # var.max_receive_count's default, as the construct's
+    for q in loc["queues"]:
+        model["queues"][f"queue:{q}"] = (f"dlq:{q}", max_receive)
+        model["queues"][f"dlq:{q}"] = None
+    for name, t in resources_of(blocks, "aws_dynamodb_table").items():
+        gsis = sorted(
+            (one(g["name"]), tuple(one(x) for x in (g.get("hash_key"), g.get("range_key")) if x))
+            for g in t.get("global_secondary_index", [])
+        )
+        ttl = one(t["ttl"][0]["attribute_name"]) if t.get("ttl") else None
+        model["tables"][f"table:{name}"] = (one(t["hash_key"]), one(t.get("range_key")), tuple(gsis), ttl)
+    versioned = set(resources_of(blocks, "aws_s3_bucket_versioning"))
+    logged = set(resources_of(blocks, "aws_s3_bucket_logging"))
+    for name in resources_of(blocks, "aws_s3_bucket"):
+        model["buckets"][f"bucket:{name}"] = (name in versioned, name in logged)
+    return model
+
+
+# --- the comparison ------------------------------------------------------------------------
+
+
+def differences(cdk, tf):
+    out = []
+    for part in ("functions", "env", "iam", "managed", "queues", "tables", "buckets"):
+        a, b = cdk[part], tf[part]
+        if isinstance(a, dict):
+            if set(a) != set(b):
+                out.append(f"{part}: only in CDK {sorted(set(a) - set(b))}, only in Terraform {sorted(set(b) - set(a))}")
+            for k in set(a) & set(b):
+                if part != "functions" and a[k] != b[k]:
+                    out.append(f"{part} {k}: CDK {a[k]} vs Terraform {b[k]}")
+        elif a != b:
+            out.append(f"{part}: only in CDK {sorted(a - b)}; only in Terraform {sorted(b - a)}")
+    return out
+
+
+def main():
+    template = json.loads(Path(sys.argv[1]).read_text())
+    cdk, tf = cdk_model(template), tf_model(sys.argv[2])
+    # Nothing vacuous: both sides declare the whole stack.
+    assert set(cdk["functions"]) == FUNCTIONS, cdk["functions"]
+    assert len(cdk["iam"]) > 100 and len(cdk["env"]) > 30 and len(cdk["tables"]) == 4 and len(cdk["queues"]) == 6, cdk
+    diff = differences(cdk, tf)
+    if diff:
+        print("Terraform and CDK differ:\n  " + "\n  ".join(diff))
+        sys.exit(1)
+    # And a difference would be seen: drop one grant from the Terraform side.
+    tf["iam"].discard(next(iter(sorted(tf["iam"]))))
+    assert differences(cdk, tf), "a missing grant must show"
+    print(
+        f"ok: Terraform = CDK: {len(cdk['functions'])} functions, {len(cdk['env'])} environment variables, "
+        f"{len(cdk['queues'])} queues, {len(cdk['tables'])} tables, {len(cdk['buckets'])} buckets, "
+        f"{len(cdk['iam'])} (function, action, resource) grants"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+# Inputs of the Errata module. The same inputs as the CDK construct (infra/cdk/lib/errata.ts).
+
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every resource name (tables, buckets, queues, functions). Lower-case letters, digits and hyphens."
+  default     = "errata"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2 to 31 lower-case letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "lambda_zips" {
+  type        = map(string)
+  description = "Path of each function's prebuilt zip (`cargo lambda build --release --arm64 --output-format zip`, or `make package`), keyed by function: ingest, processor, symbolicator, api, notifier."
+
+  validation {
+    condition     = length(setsubtract(["ingest", "processor", "symbolicator", "api", "notifier"], keys(var.lambda_zips))) == 0
+    error_message = "lambda_zips needs a zip for each of ingest, processor, symbolicator, api and notifier."
+  }
+}
+
+variable "architecture" {
+  type        = string
+  description = "Lambda architecture the zips were built for: arm64 (cheaper, default) or x86_64."
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "functions" {
+  type = map(object({
+    memory_size          = optional(number)
+    timeout              = optional(number)
+    reserved_concurrency = optional(number)
+  }))
+  description = "Per-function overrides of memory (MB), timeout (seconds) and reserved concurrency, keyed by function name. Unset: the defaults in locals.tf."
+  default     = {}
+}
+
+variable "retention_days" {
+  type        = number
+  description = "Days events are kept: the event index's TTL and the event bucket's lifecycle."
+  default     = 90
+
+  validation {
+    condition     = var.retention_days >= 1 && var.retention_days <= 3650
+    error_message = "retention_days must be 1 to 3650."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days function logs and API access logs are kept (a CloudWatch Logs retention value)."
+  default     = 30
+}
+
+variable "sender_email" {
+  type        = string
+  description = "Address alert and invitation e-mail comes from. It becomes an SES identity; AWS e-mails it a verification link (see docs/deploy.md for the SES sandbox)."
+}
+
+variable "cdn" {
+  type        = bool
+  description = "Serve the web app through CloudFront (S3 with origin access control, /api/0/* to the API)."
+  default     = true
+}
+
+variable "domain_name" {
+  type        = string
+  description = "A custom domain for the web app and its API (point a CNAME or alias at the distribution). Needs certificate_arn."
+  default     = null
+}
+
+variable "certificate_arn" {
+  type        = string
+  description = "ACM certificate for domain_name, in us-east-1 (CloudFront's region)."
+  default     = null
+}
+
+variable "web_acl_id" {
+  type        = string
+  description = "ARN of a WAF web ACL to attach to the distribution, if any."
+  default     = null
+}
+
+variable "web_dir" {
+  type        = string
+  description = "The built web app (web/dist from `make package`) to upload with its config.json; null to upload it yourself."
+  default     = null
+}
+
+variable "web_defaults" {
+  type = object({
+    org     = optional(string)
+    project = optional(string)
+  })
+  description = "The organization and project the web app opens first (written into config.json)."
+  default     = {}
+}
+
+variable "web_url" {
+  type        = string
+  description = "Where the web app is served, for links in API answers and e-mails. Default: the distribution's URL."
+  default     = null
+}
+
+variable "public_url" {
+  type        = string
+  description = "Base URL of ingest for DSNs (a custom API domain). Default: the HTTP API's endpoint."
+  default     = null
+}
+
+variable "api_throttle" {
+  type = object({
+    rate_limit  = number
+    burst_limit = number
+  })
+  description = "Requests per second (steady and burst) the HTTP API accepts before answering 429."
+  default     = { rate_limit = 1000, burst_limit = 2000 }
+}
+
+variable "max_receive_count" {
+  type        = number
+  description = "Receives before a message moves to its dead-letter queue."
+  default     = 5
+}
+
+variable "queue_visibility_seconds" {
+  type        = map(number)
+  description = "Visibility timeout per queue (envelopes, symbolication, notifications). Default: six times the consuming function's timeout."
+  default     = {}
+}
+
+variable "alarm_email" {
+  type        = string
+  description = "Where alarms (a message in a dead-letter queue, function errors) are e-mailed; null for none (the SNS topic is an output)."
+  default     = null
+}
+
+variable "force_destroy" {
+  type        = bool
+  description = "Let `terraform destroy` delete buckets with objects in them (data is lost). Keep false in production."
+  default     = false
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags for every resource that takes them."
+  default     = {}
+}
