@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web demo screens
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web demo screens package
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
 	@bash localstack/up.sh
@@ -18,6 +18,9 @@ lint:          ## rustfmt + clippy, warnings are errors
 
 build:         ## the Lambda binaries for the local stack
 	@bash localstack/build.sh
+
+package:       ## release artifacts for AWS: arm64 Lambda zips (cargo lambda) and the web app (docs/deploy.md)
+	@bash scripts/package.sh
 
 fuzz:          ## fuzz every target for FUZZ_SECONDS (default 15) each
 	@bash scripts/fuzz.sh

@@ -33,6 +33,8 @@ step 5 "cdk deploy (stack '$ERRATA_STACK')"
 ARCH=$(uname -m); case "$ARCH" in aarch64|arm64) ARCH=arm64 ;; *) ARCH=x86_64 ;; esac
 # deployWeb=false: post-deploy (stack.py) uploads the web app and its local config.json itself.
 CONTEXT=(-c arch="$ARCH" -c lambdaDir="$ERRATA_STATE/lambda" -c stackName="$ERRATA_STACK" -c destroyData=true -c deployWeb=false)
+# LocalStack's community edition has no CloudFront: the distribution is left out there.
+[ "$ERRATA_EMULATOR" = localstack ] && CONTEXT+=(-c cdn=false)
 (
   cd infra/cdk
   if ! "$VENV/bin/python" "$ERRATA_ROOT/localstack/stack.py" has-stack CDKToolkit; then

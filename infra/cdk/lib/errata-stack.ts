@@ -18,7 +18,6 @@ export class ErrataStack extends Stack {
     const outputs: Record<string, string> = {
       // What a team needs: the base of its DSNs and where people sign in.
       DsnBaseUrl: errata.dsnBaseUrl,
-      WebUrl: errata.webUrl,
       ApiId: errata.api.apiId,
       ApiEndpoint: errata.api.apiEndpoint,
       DirectoryTable: errata.tables.directory.tableName,
@@ -36,6 +35,7 @@ export class ErrataStack extends Stack {
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
     };
+    if (errata.webUrl) outputs.WebUrl = errata.webUrl;
     if (errata.distribution) outputs.WebDistribution = errata.distribution.distributionId;
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

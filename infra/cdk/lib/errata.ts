@@ -511,7 +511,7 @@ export class Errata extends Construct {
         },
         domainNames: props.domainName ? [props.domainName] : undefined,
         certificate,
-        minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+        minimumProtocolVersion: certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
         priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
         httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
         webAclId: props.webAclId,

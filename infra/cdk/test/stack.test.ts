@@ -131,6 +131,7 @@ test('CloudFront serves the app from S3 through origin access control and /api/0
   // Without a CDN there is no distribution and no web URL unless given.
   const bare = synth(lambda.Architecture.ARM_64, { cdn: false });
   bare.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  assert.ok(!bare.toJSON().Outputs.WebUrl, 'no web URL to print');
 });
 
 test('a custom domain needs its certificate and gets TLS 1.2', () => {

@@ -146,7 +146,7 @@ def one(value):
 
 
 def load_hcl(directory):
-    blocks = {"resource": [], "data": [], "locals": {}}
+    blocks = {"resource": [], "data": [], "locals": {}, "variable": {}}
     for path in sorted(Path(directory).glob("*.tf")):
         with open(path) as fh:
             doc = hcl2.load(fh)
@@ -154,6 +154,8 @@ def load_hcl(directory):
             blocks["resource"].append(res)
         for data in doc.get("data", []):
             blocks["data"].append(data)
+        for var in doc.get("variable", []):
+            blocks["variable"].update(var)
         for loc in doc.get("locals", []):
             blocks["locals"].update({k: one(v) for k, v in loc.items()})
     return blocks
@@ -241,7 +243,7 @@ def tf_model(directory):
             for a in actions:
                 for r in resources:
                     model["iam"].add((fn, a, tf_resource_key(r)))
-    max_receive = 5  # var.max_receive_count's default, as the construct's
+    max_receive = one(blocks["variable"]["max_receive_count"]["default"])
     for q in loc["queues"]:
         model["queues"][f"queue:{q}"] = (f"dlq:{q}", max_receive)
         model["queues"][f"dlq:{q}"] = None
