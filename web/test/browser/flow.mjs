@@ -160,7 +160,7 @@ await step('resolve', async () => {
 await step('settings', async () => {
   await page.goto(`${base}#/settings/${found.org}/projects/${process.env.ERRATA_PROJECT || 'demo'}/keys/`);
   await page.locator('code.dsn').first().waitFor();
-  found.dsn = await page.locator('code.dsn').first().textContent();
+  found.dsns = await page.locator('code.dsn').allTextContents();
   await shot('settings-keys');
   await page.goto(`${base}#/settings/${found.org}/projects/${process.env.ERRATA_PROJECT || 'demo'}/alerts/`);
   await page.locator('ul.rules li').first().waitFor();
