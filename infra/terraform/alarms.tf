@@ -45,31 +45,33 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   endpoint  = var.alarm_email
 }
 
-resource "aws_cloudwatch_metric_alarm" "dlq" {
-  for_each            = local.queues
-  alarm_name          = "${var.name_prefix}-${each.key}-dlq"
-  alarm_description   = "Messages in the ${each.key} dead-letter queue: they failed ${var.max_receive_count} times and wait for a look (and a redrive)."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.dlq[each.key].name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
+locals {
+  alarms = merge(
+    { for q in keys(local.queues) : "${q}-dlq" => {
+      description = "Messages in the ${q} dead-letter queue: they failed ${var.max_receive_count} times and wait for a look (and a redrive)."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = aws_sqs_queue.dlq[q].name }
+      statistic   = "Maximum"
+    } },
+    { for fn in local.function_names : "${fn}-errors" => {
+      description = "The ${fn} function failed invocations in the last 5 minutes."
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      dimensions  = { FunctionName = aws_lambda_function.fn[fn].function_name }
+      statistic   = "Sum"
+    } },
+  )
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  for_each            = toset(local.function_names)
-  alarm_name          = "${var.name_prefix}-${each.key}-errors"
-  alarm_description   = "The ${each.key} function failed invocations in the last 5 minutes."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.fn[each.key].function_name }
-  statistic           = "Sum"
+resource "aws_cloudwatch_metric_alarm" "all" {
+  for_each            = local.alarms
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
   period              = 300
   evaluation_periods  = 1
   threshold           = 1

@@ -29,8 +29,9 @@ locals {
       DIRECTORY_TABLE  = aws_dynamodb_table.directory.name
       ISSUES_TABLE     = aws_dynamodb_table.issues.name
       EVENTS_TABLE     = aws_dynamodb_table.events.name
-      EVENTS_BUCKET    = aws_s3_bucket.events.id
-      NOTIFY_QUEUE_URL = aws_sqs_queue.queue["notifications"].url
+      EVENTS_BUCKET      = aws_s3_bucket.events.id
+      DEBUG_FILES_BUCKET = aws_s3_bucket.debug_files.id
+      NOTIFY_QUEUE_URL   = aws_sqs_queue.queue["notifications"].url
       ATHENA_DATABASE  = aws_glue_catalog_database.events.name
       ATHENA_WORKGROUP = aws_athena_workgroup.events.name
       PUBLIC_URL       = local.dsn_base

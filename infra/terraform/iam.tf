@@ -212,6 +212,22 @@ data "aws_iam_policy_document" "api" {
     actions   = local.bucket_read
     resources = [aws_s3_bucket.events.arn, "${aws_s3_bucket.events.arn}/*"]
   }
+  # Debug file uploads: chunks in, assembled files out, deletions.
+  statement {
+    sid       = "DebugFilesRead"
+    actions   = local.bucket_read
+    resources = [aws_s3_bucket.debug_files.arn, "${aws_s3_bucket.debug_files.arn}/*"]
+  }
+  statement {
+    sid       = "DebugFilesPut"
+    actions   = local.bucket_put
+    resources = ["${aws_s3_bucket.debug_files.arn}/*"]
+  }
+  statement {
+    sid       = "DebugFilesDelete"
+    actions   = ["s3:DeleteObject*"]
+    resources = ["${aws_s3_bucket.debug_files.arn}/*"]
+  }
 }
 
 data "aws_iam_policy_document" "notifier" {

@@ -173,6 +173,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "events" {
 
 resource "aws_s3_bucket_lifecycle_configuration" "debug_files" {
   bucket = aws_s3_bucket.debug_files.id
+  # Upload chunks are only needed until their file is assembled.
+  rule {
+    id     = "chunks"
+    status = "Enabled"
+    filter {
+      prefix = "chunks/"
+    }
+    expiration {
+      days = 1
+    }
+  }
   rule {
     id     = "old-versions"
     status = "Enabled"

@@ -95,5 +95,5 @@ def test_triage_in_the_browser(stack, api, tmp_path):
     assert found["inviteeHeader"] == f"web-{tag}@example.test"
     # Readable on a phone: nothing wider than the screen.
     assert found["phoneOverflow"] <= 0, found["phoneOverflow"]
-    for name in ("sign-in", "stream", "issue", "settings-keys", "settings-alerts", "settings-members", "accept-invite", "releases", "stream-phone"):
+    for name in ("sign-in", "stream", "issue", "settings-keys", "settings-alerts", "settings-debug-files", "settings-members", "accept-invite", "releases", "stream-phone"):
         assert (SCREENS / f"{name}.png").stat().st_size > 5000, name

@@ -36,7 +36,8 @@ pub struct Caller {
 
 impl Caller {
     /// Whether the credential allows `scope` (`x:admin` includes `x:write`, which includes
-    /// `x:read`). An empty `scope` needs nothing.
+    /// `x:read`; `project:write` also includes `project:releases`, uploads for a project's
+    /// releases and debug files). An empty `scope` needs nothing.
     pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
         let Via::Token { scopes } = &self.via else { return Ok(()) };
         if scope.is_empty() || scopes.is_empty() || scopes.iter().any(|s| scope_includes(s, scope)) {
@@ -54,6 +55,11 @@ fn scope_includes(granted: &str, needed: &str) -> bool {
         "admin" => 3,
         _ => 0,
     };
+    if (granted == needed && crate::account::SCOPES.contains(&needed))
+        || (needed == "project:releases" && matches!(granted, "project:write" | "project:admin"))
+    {
+        return true;
+    }
     match (granted.split_once(':'), needed.split_once(':')) {
         (Some((g, gl)), Some((n, nl))) => g == n && rank(gl) >= rank(nl) && rank(nl) > 0,
         _ => granted == needed,
@@ -140,6 +146,10 @@ mod tests {
         assert!(scope_includes("event:write", "event:read"));
         assert!(!scope_includes("event:read", "event:write"));
         assert!(!scope_includes("project:admin", "event:read"));
+        assert!(scope_includes("project:write", "project:releases"));
+        assert!(scope_includes("project:releases", "project:releases"));
+        assert!(!scope_includes("project:read", "project:releases"));
+        assert!(!scope_includes("project:releases", "project:write"));
         assert!(!scope_includes("event:bogus", "event:bogus"));
     }
 

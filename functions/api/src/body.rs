@@ -17,6 +17,17 @@ pub struct Body {
 impl Body {
     /// The request's JSON object; unknown keys are a 400 that names them.
     pub fn parse(req: &Request, allowed: &[&str]) -> Result<Body, ApiError> {
+        let body = Body { fields: Self::object_of(req)?, prefix: String::new() };
+        body.check_keys(allowed)?;
+        Ok(body)
+    }
+
+    /// The request's JSON object whatever its keys (a map keyed by checksums, say).
+    pub fn parse_any(req: &Request) -> Result<Value, ApiError> {
+        Ok(Value::Object(Self::object_of(req)?))
+    }
+
+    fn object_of(req: &Request) -> Result<Map<String, Value>, ApiError> {
         let bytes = http::body_bytes(req).map_err(|_| ApiError::new(400, "The body is not valid base64."))?;
         if bytes.len() > MAX_BODY {
             return Err(ApiError::new(413, format!("The body is larger than {MAX_BODY} bytes.")));
@@ -28,9 +39,7 @@ impl Body {
                 .map_err(|e| ApiError::new(400, format!("The body is not valid JSON: {e}")))?
         };
         let Value::Object(fields) = value else { return Err(ApiError::new(400, "The body must be a JSON object.")) };
-        let body = Body { fields, prefix: String::new() };
-        body.check_keys(allowed)?;
-        Ok(body)
+        Ok(fields)
     }
 
     fn check_keys(&self, allowed: &[&str]) -> Result<(), ApiError> {

@@ -5,6 +5,7 @@
 mod account;
 mod auth;
 mod body;
+mod difs;
 mod events;
 mod eventsql;
 mod issue_list;
@@ -31,6 +32,8 @@ pub struct Deps {
     pub issues: Arc<dyn IssueStore>,
     pub health: Arc<dyn ReleaseHealth>,
     pub events: Arc<dyn BlobStore>,
+    /// Uploaded debug files and their chunks.
+    pub debug_files: Arc<dyn BlobStore>,
     /// Alert rules, and the record of notifications sent.
     pub rules: Arc<dyn RuleStore>,
     pub notifications: Arc<dyn NotificationLog>,
@@ -191,6 +194,11 @@ async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {
         Op::Releases => stats::releases(deps, ctx).await,
         Op::Environments => stats::environments(deps, ctx).await,
         Op::ProjectTags => stats::project_tags(deps, ctx).await,
+        Op::ChunkUploadOptions => difs::options(deps, ctx).await,
+        Op::ChunkUpload => difs::upload(deps, ctx).await,
+        Op::AssembleDifs => difs::assemble(deps, ctx).await,
+        Op::ListDebugFiles => difs::list(deps, ctx).await,
+        Op::DeleteDebugFiles => difs::delete(deps, ctx).await,
         Op::ProjectEvent => events::of_project(deps, ctx).await,
         Op::EventAttachments => events::attachments(deps, ctx).await,
         Op::EventAttachment => events::attachment(deps, ctx).await,

@@ -13,6 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let issues_table = env("ISSUES_TABLE")?;
     let events_table = env("EVENTS_TABLE")?;
     let events_bucket = env("EVENTS_BUCKET")?;
+    let debug_files_bucket = env("DEBUG_FILES_BUCKET")?;
     let notify_queue = env("NOTIFY_QUEUE_URL")?;
     let athena_database = env("ATHENA_DATABASE")?;
     let athena_workgroup = env("ATHENA_WORKGROUP")?;
@@ -28,6 +29,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         issues: store.clone(),
         health: store,
         events: Arc::new(S3Blobs::new(&aws, events_bucket)),
+        debug_files: Arc::new(S3Blobs::new(&aws, debug_files_bucket)),
         queries: Arc::new(AthenaQueries::new(&aws, athena_database, athena_workgroup)),
         outbox: Arc::new(SqsOutbox::new(&aws, notify_queue)),
         web_url,

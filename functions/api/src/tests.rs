@@ -158,6 +158,7 @@ async fn world() -> World {
             issues,
             health,
             events,
+            debug_files: Arc::new(MemoryBlobs::default()),
             queries: queries.clone(),
             rules: rules.clone(),
             notifications: Arc::new(errata_testkit::MemoryNotificationLog::default()),
@@ -516,6 +517,7 @@ async fn user_reports_per_issue_and_project() {
 }
 
 mod access;
+mod difs;
 mod search;
 
 #[tokio::test]

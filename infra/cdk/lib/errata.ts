@@ -179,7 +179,11 @@ export class Errata extends Construct {
       events: unversioned('Compaction rewrites the Parquet files hourly and retention deletes them: versions would keep every deleted byte.')(
         bucket('EventData', { lifecycleRules: [{ expiration: Duration.days(retentionDays) }] }),
       ),
-      debugFiles: bucket('DebugFiles', versioned),
+      // Upload chunks are only needed until their file is assembled.
+      debugFiles: bucket('DebugFiles', {
+        ...versioned,
+        lifecycleRules: [...versioned.lifecycleRules, { prefix: 'chunks/', expiration: Duration.days(1) }],
+      }),
       web: bucket('WebApp', versioned),
       accessLogs,
     };
@@ -336,6 +340,7 @@ export class Errata extends Construct {
         ISSUES_TABLE: common.ISSUES_TABLE,
         EVENTS_TABLE: common.EVENTS_TABLE,
         EVENTS_BUCKET: common.EVENTS_BUCKET,
+        DEBUG_FILES_BUCKET: this.buckets.debugFiles.bucketName,
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
         ATHENA_DATABASE: glueDb.ref,
         ATHENA_WORKGROUP: workGroup.ref,
@@ -411,6 +416,10 @@ export class Errata extends Construct {
     issues.grant(fns.api, 'dynamodb:UpdateItem'); // status changes (resolve, ignore…)
     events.grantReadData(fns.api);
     this.buckets.events.grantRead(fns.api);
+    // Debug file uploads: chunks in, assembled files out, deletions.
+    this.buckets.debugFiles.grantRead(fns.api);
+    this.buckets.debugFiles.grantPut(fns.api);
+    this.buckets.debugFiles.grantDelete(fns.api);
 
     // The notifier records each notification on its issue ("notified at").
     issues.grant(fns.notifier, 'dynamodb:PutItem');

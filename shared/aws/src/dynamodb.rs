@@ -415,6 +415,31 @@ impl Directory for DynamoDirectory {
         self.delete(format!("PROJECT#{}", key.project_id), &format!("KEY#{}", key.public_key)).await
     }
 
+    async fn put_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()> {
+        let data = serde_json::to_string(file).map_err(|e| StoreError::permanent(e.to_string()))?;
+        let item = HashMap::from([("data".into(), s(&data))]);
+        self.put(item, format!("PROJECT#{}", file.project_id), &format!("DIF#{}#{}", file.debug_id, file.id)).await
+    }
+
+    async fn debug_files(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::DebugFile>> {
+        self.list(format!("PROJECT#{project_id}"), "DIF#")
+            .await?
+            .iter()
+            .map(|item| {
+                let data = item
+                    .get("data")
+                    .and_then(|v| v.as_s().ok())
+                    .ok_or_else(|| StoreError::permanent("debug file without data"))?;
+                serde_json::from_str(data)
+                    .map_err(|e| StoreError::permanent(format!("unreadable debug file record: {e}")))
+            })
+            .collect()
+    }
+
+    async fn delete_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()> {
+        self.delete(format!("PROJECT#{}", file.project_id), &format!("DIF#{}#{}", file.debug_id, file.id)).await
+    }
+
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {
         self.list(format!("USER#{email}"), "TOKEN#").await?.iter().map(token_from).collect()
     }

@@ -2,6 +2,7 @@
 //! and how secrets are made and checked. Pure code: no AWS, no Lambda, no I/O.
 
 pub mod alerts;
+pub mod difs;
 pub mod filters;
 pub mod fingerprinting;
 pub mod grouping;

@@ -63,6 +63,10 @@ pub trait Directory: Send + Sync {
     async fn org_projects(&self, org: &str) -> StoreResult<Vec<Project>>;
     async fn project_keys(&self, project_id: u64) -> StoreResult<Vec<ProjectKey>>;
     async fn delete_project_key(&self, key: &ProjectKey) -> StoreResult<()>;
+    /// Debug files of a project (assembled uploads), by debug id then id.
+    async fn put_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()>;
+    async fn debug_files(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::DebugFile>>;
+    async fn delete_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()>;
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>>;
     async fn delete_api_token(&self, token: &ApiToken) -> StoreResult<()>;
 

@@ -37,6 +37,7 @@ pub struct MemoryDirectory {
     sessions: Mutex<HashMap<String, Session>>,
     invites: Mutex<HashMap<String, Invite>>,
     setup_claimed: Mutex<bool>,
+    debug_files: Mutex<BTreeMap<(u64, String, String), errata_domain::difs::DebugFile>>,
 }
 
 #[async_trait]
@@ -133,6 +134,22 @@ impl Directory for MemoryDirectory {
     }
     async fn delete_project_key(&self, key: &ProjectKey) -> StoreResult<()> {
         lock(&self.keys).remove(&key.public_key);
+        Ok(())
+    }
+
+    async fn put_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()> {
+        let key = (file.project_id, file.debug_id.clone(), file.id.clone());
+        lock(&self.debug_files).insert(key, file.clone());
+        Ok(())
+    }
+
+    async fn debug_files(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::DebugFile>> {
+        let files = lock(&self.debug_files);
+        Ok(files.iter().filter(|((p, _, _), _)| *p == project_id).map(|(_, f)| f.clone()).collect())
+    }
+
+    async fn delete_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()> {
+        lock(&self.debug_files).remove(&(file.project_id, file.debug_id.clone(), file.id.clone()));
         Ok(())
     }
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {

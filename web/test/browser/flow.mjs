@@ -165,6 +165,10 @@ await step('settings', async () => {
   await page.goto(`${base}#/settings/${found.org}/projects/${process.env.ERRATA_PROJECT || 'demo'}/alerts/`);
   await page.locator('ul.rules li').first().waitFor();
   await shot('settings-alerts');
+  await page.goto(`${base}#/settings/${found.org}/projects/${process.env.ERRATA_PROJECT || 'demo'}/debug-files/`);
+  await page.getByRole('heading', { name: 'Upload with sentry-cli' }).waitFor();
+  await page.locator('table.table tbody tr, .empty').first().waitFor();
+  await shot('settings-debug-files');
   await page.goto(`${base}#/organizations/${found.org}/releases/`);
   await page.locator('table.table tbody tr, .empty').first().waitFor();
   await shot('releases');
