@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { render } from 'preact-render-to-string';
 import { Api } from '../src/api.js';
 import { EventView } from '../src/pages/issue.js';
-import { ruleBody, ruleForm } from '../src/pages/settings.js';
+import { ruleBody, ruleForm } from '../src/pages/alert-rules.js';
 import { SearchBar } from '../src/pages/stream.js';
 import type { Event, Issue, Rule } from '../src/types.js';
 import { AppContext, KeyValues, LevelBadge, Sparkline, type App } from '../src/ui.js';

@@ -71,3 +71,6 @@ export function ProjectPicker({ projects, selected, onPick }: { projects: Projec
     </select>
   );
 }
+
+/** A path segment, percent-encoded. */
+export const enc = encodeURIComponent;
