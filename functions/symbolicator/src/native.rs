@@ -64,8 +64,10 @@ mod tests {
 
     /// A C program compiled here with debug info, and the address of its `divide` function
     /// as its own symbol table says.
-    fn compiled() -> (Vec<u8>, String, u64) {
-        let dir = std::env::temp_dir().join(format!("errata-native-{}", std::process::id()));
+    pub(crate) fn compiled_fixture() -> (Vec<u8>, String, u64) {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("errata-native-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let source = dir.join("divide.c");
         std::fs::write(&source, "static int divide(int a, int b) {\n  return a / b;\n}\nint main(int argc, char **argv) { return divide(argc, argc - 1); }\n").unwrap();
@@ -89,7 +91,7 @@ mod tests {
 
     #[test]
     fn looks_up_function_file_and_line_of_an_address() {
-        let (data, debug_id, address) = compiled();
+        let (data, debug_id, address) = compiled_fixture();
         let cache = build_symcache(&data, &debug_id).unwrap();
         // A few bytes into the function: its body, on line 1 or 2 of the file.
         let found = lookup(&cache, address + 4).unwrap();
@@ -106,5 +108,169 @@ mod tests {
         assert_eq!(demangle("_ZN4core9panicking5panic17h0123456789abcdefE", Language::Rust), "core::panicking::panic");
         assert_eq!(demangle("_ZN3foo3barEv", Language::Cpp), "foo::bar");
         assert_eq!(demangle("main", Language::C), "main");
+    }
+}
+
+/// A loaded module of the crashed process, from the event's `debug_meta.images`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub debug_id: String,
+    pub image_addr: u64,
+    pub image_size: u64,
+}
+
+fn address(value: &serde_json::Value) -> Option<u64> {
+    match value {
+        serde_json::Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).ok(),
+        serde_json::Value::Number(n) => n.as_u64(),
+        _ => None,
+    }
+}
+
+/// The event's images that name a debug id.
+pub fn images(event: &serde_json::Value) -> Vec<Image> {
+    let list = event.pointer("/debug_meta/images").and_then(serde_json::Value::as_array);
+    list.into_iter()
+        .flatten()
+        .filter_map(|i| {
+            Some(Image {
+                debug_id: i.get("debug_id").and_then(serde_json::Value::as_str)?.to_ascii_lowercase(),
+                image_addr: address(i.get("image_addr")?)?,
+                image_size: i.get("image_size").and_then(address).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// The stack traces of an event (exceptions and threads), as JSON pointers.
+fn stacktraces(event: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (list, field) in [("/exception/values", "stacktrace"), ("/threads/values", "stacktrace")] {
+        if let Some(values) = event.pointer(list).and_then(serde_json::Value::as_array) {
+            for (i, v) in values.iter().enumerate() {
+                if v.get(field).is_some() {
+                    out.push(format!("{list}/{i}/{field}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether the event has native frames no symbolicator has looked at yet.
+pub fn needs_symbols(event: &serde_json::Value) -> bool {
+    !images(event).is_empty()
+        && stacktraces(event).iter().any(|p| {
+            event.pointer(&format!("{p}/frames")).and_then(serde_json::Value::as_array).is_some_and(|frames| {
+                frames.iter().any(|f| f.get("instruction_addr").is_some() && f.get("symbolicator_status").is_none())
+            })
+        })
+}
+
+/// Symbolicates every native frame in place: each becomes its (inlined) source frames, marked
+/// `symbolicator_status: symbolicated`; frames outside any image or without a debug file stay
+/// as they were, marked `unknown_image` or `missing`. The frames as sent are kept as
+/// `raw_stacktrace`. `symcache` gives the SymCache of a debug id, if there is a debug file.
+pub fn symbolicate(event: &mut serde_json::Value, symcache: &mut dyn FnMut(&str) -> Option<Vec<u8>>) {
+    let images = images(event);
+    for pointer in stacktraces(event) {
+        let Some(stacktrace) = event.pointer_mut(&pointer) else { continue };
+        let Some(frames) = stacktrace.get("frames").and_then(serde_json::Value::as_array).cloned() else { continue };
+        let mut out = Vec::with_capacity(frames.len());
+        let mut changed = false;
+        for frame in &frames {
+            let Some(addr) = frame.get("instruction_addr").and_then(address) else {
+                out.push(frame.clone());
+                continue;
+            };
+            let mut marked = frame.clone();
+            let image = images
+                .iter()
+                .find(|i| addr >= i.image_addr && (i.image_size == 0 || addr < i.image_addr + i.image_size));
+            let Some(image) = image else {
+                marked["symbolicator_status"] = "unknown_image".into();
+                out.push(marked);
+                continue;
+            };
+            let found = symcache(&image.debug_id)
+                .and_then(|cache| lookup(&cache, addr - image.image_addr).ok())
+                .unwrap_or_default();
+            if found.is_empty() {
+                marked["symbolicator_status"] = "missing".into();
+                out.push(marked);
+                continue;
+            }
+            changed = true;
+            // symbolic lists the innermost (inlined) location first; a stack trace ends with it.
+            for loc in found.iter().rev() {
+                let mut f = frame.clone();
+                f["function"] = loc.function.clone().into();
+                f["raw_function"] = loc.raw_function.clone().into();
+                if let Some(path) = &loc.file {
+                    f["abs_path"] = path.clone().into();
+                    f["filename"] = path.rsplit('/').next().unwrap_or(path).to_owned().into();
+                }
+                f["lineno"] = loc.line.into();
+                f["symbolicator_status"] = "symbolicated".into();
+                out.push(f);
+            }
+        }
+        if changed {
+            stacktrace["frames"] = out.into();
+            let raw = serde_json::json!({ "frames": frames });
+            // The exception (or thread) keeps the frames as sent, for the raw view.
+            let parent = pointer.trim_end_matches("/stacktrace").to_owned();
+            if let Some(owner) = event.pointer_mut(&parent) {
+                owner["raw_stacktrace"] = raw;
+            }
+        } else if let Some(st) = event.pointer_mut(&pointer) {
+            st["frames"] = out.into();
+        }
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn frames_become_source_frames_and_keep_their_raw_form() {
+        let (data, debug_id, address) = tests::compiled_fixture();
+        let cache = build_symcache(&data, &debug_id).unwrap();
+        let base = 0x5555_0000_0000u64;
+        let mut event = json!({
+            "exception": {"values": [{"type": "SIGFPE", "stacktrace": {"frames": [
+                {"instruction_addr": "0x10", "function": "outside"},
+                {"instruction_addr": format!("{:#x}", base + address + 4)}
+            ]}}]},
+            "debug_meta": {"images": [{"type": "elf", "debug_id": debug_id.to_uppercase(), "image_addr": format!("{base:#x}"), "image_size": 1 << 20}]}
+        });
+        assert!(needs_symbols(&event));
+        let mut asked = Vec::new();
+        symbolicate(&mut event, &mut |id| {
+            asked.push(id.to_owned());
+            Some(cache.clone())
+        });
+        assert_eq!(asked, vec![debug_id.to_ascii_lowercase()]);
+        let frames = event.pointer("/exception/values/0/stacktrace/frames").unwrap().as_array().unwrap();
+        assert_eq!(frames[0]["symbolicator_status"], "unknown_image");
+        let last = frames.last().unwrap();
+        assert_eq!(
+            (last["function"].clone(), last["symbolicator_status"].clone()),
+            (json!("divide"), json!("symbolicated"))
+        );
+        assert_eq!(last["filename"], "divide.c");
+        assert!(event.pointer("/exception/values/0/raw_stacktrace/frames/1/instruction_addr").is_some());
+        assert!(!needs_symbols(&event), "looked at once");
+
+        // Without a debug file the frame stays as sent, marked missing.
+        let mut other = json!({
+            "exception": {"values": [{"stacktrace": {"frames": [{"instruction_addr": format!("{:#x}", base + 8)}]}}]},
+            "debug_meta": {"images": [{"debug_id": debug_id, "image_addr": format!("{base:#x}"), "image_size": 4096}]}
+        });
+        symbolicate(&mut other, &mut |_| None);
+        assert_eq!(other.pointer("/exception/values/0/stacktrace/frames/0/symbolicator_status").unwrap(), "missing");
+        assert!(other.pointer("/exception/values/0/raw_stacktrace").is_none());
     }
 }
