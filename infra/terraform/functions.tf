@@ -21,9 +21,14 @@ locals {
       NOTIFY_QUEUE_URL = aws_sqs_queue.queue["notifications"].url
       WEB_URL          = local.links
       RUST_LOG         = "info"
+      # Native events to symbolicate.
+      SYMBOLICATION_QUEUE_URL = aws_sqs_queue.queue["symbolication"].url
     }
     symbolicator = {
-      RUST_LOG = "info"
+      DIRECTORY_TABLE    = aws_dynamodb_table.directory.name
+      DEBUG_FILES_BUCKET = aws_s3_bucket.debug_files.id
+      ENVELOPE_QUEUE_URL = aws_sqs_queue.queue["envelopes"].url
+      RUST_LOG           = "info"
     }
     api = {
       DIRECTORY_TABLE  = aws_dynamodb_table.directory.name

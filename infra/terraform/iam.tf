@@ -99,6 +99,11 @@ data "aws_iam_policy_document" "processor" {
     resources = [aws_sqs_queue.queue["notifications"].arn]
   }
   statement {
+    sid       = "NativeEventsToSymbolicate"
+    actions   = local.queue_send
+    resources = [aws_sqs_queue.queue["symbolication"].arn]
+  }
+  statement {
     sid       = "EventBodies"
     actions   = local.bucket_put
     resources = ["${aws_s3_bucket.events.arn}/*"]
@@ -137,6 +142,33 @@ data "aws_iam_policy_document" "processor" {
 }
 
 data "aws_iam_policy_document" "symbolicator" {
+  # The project's debug files; SymCaches are kept beside them.
+  statement {
+    sid       = "DirectoryRead"
+    actions   = local.table_read
+    resources = [aws_dynamodb_table.directory.arn]
+  }
+  statement {
+    sid       = "DirectoryStream"
+    actions   = local.table_stream
+    resources = [aws_dynamodb_table.directory.arn]
+  }
+  statement {
+    sid       = "DebugFilesRead"
+    actions   = local.bucket_read
+    resources = [aws_s3_bucket.debug_files.arn, "${aws_s3_bucket.debug_files.arn}/*"]
+  }
+  statement {
+    sid       = "SymCaches"
+    actions   = local.bucket_put
+    resources = ["${aws_s3_bucket.debug_files.arn}/symcaches/*"]
+  }
+  # Symbolicated events go back to the processor.
+  statement {
+    sid       = "Envelopes"
+    actions   = local.queue_send
+    resources = [aws_sqs_queue.queue["envelopes"].arn]
+  }
   statement {
     sid       = "SymbolicationConsume"
     actions   = local.queue_consume

@@ -82,3 +82,51 @@ def test_sentry_cli_uploads_debug_files(stack, api, tmp_path):
         resp = api.session.delete(f"{api.base}/{path}", params={"id": listed["id"]}, json={}, timeout=30)
         assert resp.status_code == 204, resp.text
         assert api.get(path, query=dif_id).json() == []
+
+
+NATIVE_APP = """
+import sys, sentry_sdk
+dsn, tag, debug_id, image_addr, image_size, addr, code_file = sys.argv[1:8]
+sentry_sdk.init(dsn=dsn, release="native@" + tag)
+print(sentry_sdk.capture_event({
+    "platform": "native",
+    "level": "fatal",
+    "exception": {"values": [{"type": "SIGFPE", "value": "integer divide by zero " + tag,
+                              "mechanism": {"type": "signalhandler", "handled": False},
+                              "stacktrace": {"frames": [{"instruction_addr": addr}]}}]},
+    "debug_meta": {"images": [{"type": "elf", "debug_id": debug_id, "image_addr": image_addr,
+                               "image_size": int(image_size), "code_file": code_file}]},
+}))
+sentry_sdk.flush(timeout=10)
+"""
+
+
+def test_native_frames_are_symbolicated_with_the_uploaded_file(stack, api, tmp_path):
+    import sys
+
+    from helpers import wait_for_issues
+
+    tag = new_tag()
+    [c_binary, _] = build(tmp_path, tag)
+    dif_id = debug_id(c_binary)
+    run([str(CLI), "debug-files", "upload", str(c_binary)], env=cli_env(stack), timeout=180)
+    # The address of `divide` from the binary's own symbol table (PIE: relative to its load
+    # address), a few bytes in, as if the process had the image at image_addr.
+    nm = run(["nm", str(c_binary)])
+    divide = int(next(line.split()[0] for line in nm.splitlines() if line.endswith(" divide")), 16)
+    image_addr = 0x5555_5555_0000
+    addr = hex(image_addr + divide + 4)
+    out = subprocess.run(
+        [sys.executable, "-c", NATIVE_APP, stack["DSN"], tag, dif_id, hex(image_addr), str(1 << 20), addr, str(c_binary)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    [issue] = wait_for_issues(api, stack, f"integer divide by zero {tag}", 1, timeout=90)
+    event = api.get(f"issues/{issue['id']}/events/latest/").json()
+    [exception] = [e for e in event["entries"] if e["type"] == "exception"]
+    value = exception["data"]["values"][0]
+    frame = value["stacktrace"]["frames"][-1]
+    assert (frame["function"], frame["filename"], frame["lineNo"]) == ("divide", "divide.c", 3), frame
+    assert frame["instructionAddr"] == addr
+    # The frames as sent are kept for the raw view.
+    assert value["rawStacktrace"]["frames"][-1]["instructionAddr"] == addr

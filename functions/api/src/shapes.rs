@@ -283,17 +283,20 @@ fn tags_of(event: &Value) -> Value {
     Value::Array(pairs.into_iter().map(|(key, value)| json!({ "key": key, "value": value })).collect())
 }
 
-fn exception_json(exc: &Value) -> Value {
-    let frames: Vec<Value> = exc
-        .pointer("/stacktrace/frames")
+/// A stack trace in Sentry's shape, or null.
+fn stacktrace_json(stacktrace: Option<&Value>) -> Value {
+    let Some(stacktrace) = stacktrace else { return Value::Null };
+    let frames: Vec<Value> = stacktrace
+        .get("frames")
         .and_then(Value::as_array)
-        .map(|frames| frames.iter().map(frame_json).collect())
+        .map(|f| f.iter().map(frame_json).collect())
         .unwrap_or_default();
-    let stacktrace = if exc.get("stacktrace").is_some() {
-        json!({ "frames": frames, "framesOmitted": null, "hasSystemFrames": frames.iter().any(|f| f["inApp"] == json!(false)) })
-    } else {
-        Value::Null
-    };
+    let has_system_frames = frames.iter().any(|f| f["inApp"] == json!(false));
+    json!({ "frames": frames, "framesOmitted": null, "hasSystemFrames": has_system_frames })
+}
+
+fn exception_json(exc: &Value) -> Value {
+    let stacktrace = stacktrace_json(exc.get("stacktrace"));
     json!({
         "type": exc.get("type").cloned().unwrap_or(Value::Null),
         "value": exc.get("value").cloned().unwrap_or(Value::Null),
@@ -301,7 +304,8 @@ fn exception_json(exc: &Value) -> Value {
         "mechanism": exc.get("mechanism").cloned().unwrap_or(Value::Null),
         "threadId": exc.get("thread_id").cloned().unwrap_or(Value::Null),
         "stacktrace": stacktrace,
-        "rawStacktrace": null,
+        // The frames as the SDK sent them, when symbolication replaced them.
+        "rawStacktrace": stacktrace_json(exc.get("raw_stacktrace")),
     })
 }
 
@@ -341,6 +345,11 @@ fn frame_json(frame: &Value) -> Value {
         out.insert(api.to_owned(), get(wire));
     }
     out.insert("inApp".into(), json!(frame.get("in_app").and_then(Value::as_bool).unwrap_or(false)));
+    // Native frames the symbolicator looked at: `symbolicated`, or `missing` (no debug file)…
+    if let Some(status) = frame.get("symbolicator_status").and_then(Value::as_str) {
+        out.insert("symbolicatorStatus".into(), json!(status));
+        out.insert("symbolicated".into(), json!(status == "symbolicated"));
+    }
     out.insert("context".into(), Value::Array(context));
     Value::Object(out)
 }

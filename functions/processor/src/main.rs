@@ -1,6 +1,8 @@
 //! The processor Lambda: wiring only.
 
-use errata_aws::{load_config, DynamoAlertState, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsOutbox};
+use errata_aws::{
+    load_config, DynamoAlertState, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsEnvelopeQueue, SqsOutbox,
+};
 use errata_processor::alerting::Alerting;
 use errata_processor::{handle, Deps};
 use errata_runtime::env;
@@ -22,6 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
     let quotas_table = env("QUOTAS_TABLE")?;
     let notify_queue = env("NOTIFY_QUEUE_URL")?;
+    let symbolication_queue = env("SYMBOLICATION_QUEUE_URL")?;
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days));
@@ -33,6 +36,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Arc::new(S3Blobs::new(&aws, events_bucket)),
         directory.clone(),
     )
+    .with_symbolication(Arc::new(SqsEnvelopeQueue::new(&aws, symbolication_queue)))
     .with_alerting(Alerting {
         rules: directory,
         state: Arc::new(DynamoAlertState::new(&aws, quotas_table)),

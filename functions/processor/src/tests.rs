@@ -515,3 +515,42 @@ async fn a_rule_fires_once_per_issue_and_interval() {
     process(&w.deps, &queued(&envelope(&format!("{:032x}", 3), "OtherError", "b"))).await.unwrap();
     assert_eq!(outbox.notices().len(), 2);
 }
+
+#[tokio::test]
+async fn native_events_go_to_the_symbolicator_once_and_come_back_to_be_stored() {
+    let mut w = world();
+    let queue = Arc::new(errata_testkit::MemoryQueue::default());
+    w.deps = w.deps.with_symbolication(queue.clone());
+    let event = serde_json::json!({
+        "event_id": "a".repeat(32),
+        "timestamp": 1_795_000_000.0,
+        "platform": "native",
+        "exception": {"values": [{"type": "SIGSEGV", "stacktrace": {"frames": [{"instruction_addr": "0x1010"}]}}]},
+        "debug_meta": {"images": [{"type": "elf", "debug_id": "b6a9f2a3-c8d9-4f1e-8d2c-7b0a4e5f6a7b", "image_addr": "0x1000", "image_size": 4096}]},
+    });
+    let payload = serde_json::to_vec(&event).unwrap();
+    let mut bytes = format!("{{}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
+    bytes.extend(payload);
+    process(&w.deps, &queued(&bytes)).await.unwrap();
+    assert!(w.issues.project_issues(3).await.unwrap().is_empty(), "held for symbols, not stored yet");
+    let [handed] = queue.messages().try_into().unwrap();
+    assert_eq!((handed.project_id, handed.received_ms), (3, 1_795_000_100_000));
+
+    // The symbolicator's answer (frames marked) is stored, and not handed over again.
+    let QueuedPayload::Inline(b64) = &handed.payload else { panic!("inline") };
+    let back = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    assert!(back.contains("SIGSEGV"));
+    let marked = back.replace(
+        "\"instruction_addr\":\"0x1010\"",
+        "\"instruction_addr\":\"0x1010\",\"symbolicator_status\":\"missing\"",
+    );
+    let marked = {
+        // The envelope's item length changes with the added field.
+        let mut lines = marked.splitn(3, '\n');
+        let (head, _, body) = (lines.next().unwrap(), lines.next().unwrap(), lines.next().unwrap().trim_end());
+        format!("{head}\n{{\"type\":\"event\",\"length\":{}}}\n{body}", body.len())
+    };
+    process(&w.deps, &queued(marked.as_bytes())).await.unwrap();
+    assert_eq!(queue.messages().len(), 1);
+    assert_eq!(w.issues.project_issues(3).await.unwrap().len(), 1);
+}

@@ -111,61 +111,8 @@ mod tests {
     }
 }
 
-/// A loaded module of the crashed process, from the event's `debug_meta.images`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Image {
-    pub debug_id: String,
-    pub image_addr: u64,
-    pub image_size: u64,
-}
-
-fn address(value: &serde_json::Value) -> Option<u64> {
-    match value {
-        serde_json::Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).ok(),
-        serde_json::Value::Number(n) => n.as_u64(),
-        _ => None,
-    }
-}
-
-/// The event's images that name a debug id.
-pub fn images(event: &serde_json::Value) -> Vec<Image> {
-    let list = event.pointer("/debug_meta/images").and_then(serde_json::Value::as_array);
-    list.into_iter()
-        .flatten()
-        .filter_map(|i| {
-            Some(Image {
-                debug_id: i.get("debug_id").and_then(serde_json::Value::as_str)?.to_ascii_lowercase(),
-                image_addr: address(i.get("image_addr")?)?,
-                image_size: i.get("image_size").and_then(address).unwrap_or(0),
-            })
-        })
-        .collect()
-}
-
-/// The stack traces of an event (exceptions and threads), as JSON pointers.
-fn stacktraces(event: &serde_json::Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for (list, field) in [("/exception/values", "stacktrace"), ("/threads/values", "stacktrace")] {
-        if let Some(values) = event.pointer(list).and_then(serde_json::Value::as_array) {
-            for (i, v) in values.iter().enumerate() {
-                if v.get(field).is_some() {
-                    out.push(format!("{list}/{i}/{field}"));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Whether the event has native frames no symbolicator has looked at yet.
-pub fn needs_symbols(event: &serde_json::Value) -> bool {
-    !images(event).is_empty()
-        && stacktraces(event).iter().any(|p| {
-            event.pointer(&format!("{p}/frames")).and_then(serde_json::Value::as_array).is_some_and(|frames| {
-                frames.iter().any(|f| f.get("instruction_addr").is_some() && f.get("symbolicator_status").is_none())
-            })
-        })
-}
+use errata_domain::symbols::{address, stacktraces};
+pub use errata_domain::symbols::{images, needs_symbols, Image};
 
 /// Symbolicates every native frame in place: each becomes its (inlined) source frames, marked
 /// `symbolicator_status: symbolicated`; frames outside any image or without a debug file stay

@@ -332,9 +332,15 @@ export class Errata extends Construct {
         RETENTION_DAYS: common.RETENTION_DAYS,
         QUOTAS_TABLE: quotas.tableName,
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
+        SYMBOLICATION_QUEUE_URL: this.queues.symbolication.queue.queueUrl,
         RUST_LOG: common.RUST_LOG,
       },
-      symbolicator: { RUST_LOG: common.RUST_LOG },
+      symbolicator: {
+        DIRECTORY_TABLE: common.DIRECTORY_TABLE,
+        DEBUG_FILES_BUCKET: this.buckets.debugFiles.bucketName,
+        ENVELOPE_QUEUE_URL: this.queues.envelopes.queue.queueUrl,
+        RUST_LOG: common.RUST_LOG,
+      },
       api: {
         DIRECTORY_TABLE: common.DIRECTORY_TABLE,
         ISSUES_TABLE: common.ISSUES_TABLE,
@@ -386,6 +392,14 @@ export class Errata extends Construct {
     // Alert throttles and window counters (expiring items in the quotas table), and notices.
     quotas.grant(fns.processor, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     this.queues.notifications.queue.grantSendMessages(fns.processor);
+    this.queues.symbolication.queue.grantSendMessages(fns.processor); // native events to symbolicate
+
+    // The symbolicator reads the project's debug files, keeps their SymCaches beside them,
+    // and hands symbolicated events back to the processor.
+    directory.grantReadData(fns.symbolicator);
+    this.buckets.debugFiles.grantRead(fns.symbolicator);
+    this.buckets.debugFiles.grantPut(fns.symbolicator, 'symcaches/*');
+    this.queues.envelopes.queue.grantSendMessages(fns.symbolicator);
     this.buckets.events.grantPut(fns.processor);
     issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
     events.grantWriteData(fns.processor);

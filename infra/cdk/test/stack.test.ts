@@ -237,8 +237,13 @@ test('least privilege: each function gets only what its code calls', () => {
   const apiWrites = statementsOf('Api').filter((s) => [s.Action].flat().some((a: string) => /^s3:(Put|Delete)/.test(a)));
   assert.ok(apiWrites.length > 0);
   for (const s of apiWrites) assert.match(JSON.stringify(s.Resource), /\/athena-results\/\*"|ErrataDebugFiles/, 'only query results and debug files');
-  // Consumers not built yet may only consume their queue.
-  assert.ok(actionsOf('Symbolicator').every((a) => a.startsWith('sqs:')), `${actionsOf('Symbolicator')}`);
+  // The symbolicator reads debug files and writes only SymCaches, and hands events back.
+  const symbolicator = actionsOf('Symbolicator');
+  assert.ok(symbolicator.includes('sqs:SendMessage') && symbolicator.includes('dynamodb:Query') && symbolicator.includes('s3:GetObject*'));
+  assert.ok(!symbolicator.some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^s3:Delete/.test(a)), `${symbolicator}`);
+  for (const s of statementsOf('Symbolicator').filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:Put')))) {
+    assert.match(JSON.stringify(s.Resource), /\/symcaches\/\*"/);
+  }
   // The notifier consumes its queue and sends mail, nothing else.
   assert.ok(actionsOf('Notifier').every((a) => a.startsWith('sqs:') || a === 'ses:SendEmail' || a === 'dynamodb:PutItem'), `${actionsOf('Notifier')}`);
   assert.ok(actionsOf('Notifier').includes('ses:SendEmail'));

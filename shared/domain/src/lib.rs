@@ -16,6 +16,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod status;
 pub mod summary;
+pub mod symbols;
 pub mod tags;
 pub mod tenancy;
 
