@@ -9,6 +9,7 @@ mod feedback;
 mod normalize;
 mod rows;
 mod security;
+mod symbolication;
 
 use alerting::AlertFacts;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -485,7 +486,9 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
             event["attachments"] = serde_json::to_value(&attachments).unwrap_or_default();
         }
         if let Some(queue) = &deps.symbolication {
-            if errata_domain::symbols::needs_symbols(&event) && hand_over(queue.as_ref(), queued, &event).await? {
+            if errata_domain::symbols::needs_symbols(&event)
+                && symbolication::hand_over(queue.as_ref(), queued, &event).await?
+            {
                 continue;
             }
         }
@@ -495,38 +498,6 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
         }
     }
     Ok(Expanded { prepared, feedback, outcomes })
-}
-
-/// The largest event handed to the symbolicator inline (an SQS message holds 256 KiB, base64
-/// takes a third more); larger ones are stored as sent.
-const MAX_HANDOVER: usize = 180 * 1024;
-
-/// Sends an event to the symbolication queue as a one-event envelope; false when it is too
-/// large to, so it is stored unsymbolicated.
-async fn hand_over(
-    queue: &dyn errata_ports::EnvelopeQueue,
-    queued: &QueuedEnvelope,
-    event: &Value,
-) -> Result<bool, ProcessError> {
-    let payload = serde_json::to_vec(event).map_err(|e| ProcessError::Invalid(e.to_string()))?;
-    if payload.len() > MAX_HANDOVER {
-        tracing::warn!(bytes = payload.len(), "event too large to symbolicate; stored as sent");
-        return Ok(false);
-    }
-    let header = json!({ "event_id": event.get("event_id").cloned().unwrap_or(Value::Null) });
-    let mut bytes = serde_json::to_vec(&header).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes.extend(serde_json::to_vec(&json!({ "type": "event", "length": payload.len() })).unwrap_or_default());
-    bytes.push(b'\n');
-    bytes.extend(payload);
-    let handed = QueuedEnvelope {
-        project_id: queued.project_id,
-        received_ms: queued.received_ms,
-        client_ip: queued.client_ip.clone(),
-        payload: QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(bytes)),
-    };
-    queue.send(&handed).await?;
-    Ok(true)
 }
 
 /// What preparing an event needs to know of its envelope and project.

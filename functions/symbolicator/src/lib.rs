@@ -95,7 +95,7 @@ pub async fn handle(deps: &Deps, queued: &QueuedEnvelope) -> Result<(), Error> {
         }
         native::symbolicate(event, &mut |id| caches.get(id).cloned());
     }
-    let back = envelope_of(&events);
+    let back = Envelope::of_events(&events).to_bytes();
     let queued = QueuedEnvelope {
         project_id: queued.project_id,
         received_ms: queued.received_ms,
@@ -104,21 +104,4 @@ pub async fn handle(deps: &Deps, queued: &QueuedEnvelope) -> Result<(), Error> {
     };
     deps.envelopes.send(&queued).await?;
     Ok(())
-}
-
-/// An envelope holding these events (what the processor hands over and takes back).
-pub fn envelope_of(events: &[Value]) -> Vec<u8> {
-    let id = events.first().and_then(|e| e.get("event_id")).cloned().unwrap_or(Value::Null);
-    let mut out = serde_json::to_vec(&serde_json::json!({ "event_id": id })).unwrap_or_default();
-    out.push(b'\n');
-    for event in events {
-        let payload = serde_json::to_vec(event).unwrap_or_default();
-        out.extend(
-            serde_json::to_vec(&serde_json::json!({ "type": "event", "length": payload.len() })).unwrap_or_default(),
-        );
-        out.push(b'\n');
-        out.extend(payload);
-        out.push(b'\n');
-    }
-    out
 }

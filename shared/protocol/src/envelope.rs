@@ -108,6 +108,20 @@ impl Envelope {
         Ok(Envelope { header, items })
     }
 
+    /// An envelope carrying these events as `event` items (the processor and the symbolicator
+    /// hand events to each other this way); its id is the first event's.
+    pub fn of_events(events: &[Value]) -> Envelope {
+        let event_id = events.first().and_then(|e| e.get("event_id")).and_then(Value::as_str).map(str::to_owned);
+        let items = events
+            .iter()
+            .map(|e| Item {
+                header: ItemHeader { ty: "event".into(), ..ItemHeader::default() },
+                payload: serde_json::to_vec(e).unwrap_or_default(),
+            })
+            .collect();
+        Envelope { header: EnvelopeHeader { event_id, ..EnvelopeHeader::default() }, items }
+    }
+
     /// Serializes the envelope with explicit lengths, the form every reader accepts.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = serde_json::to_vec(&self.header).unwrap_or_default();
