@@ -26,11 +26,11 @@ const MAX_REQUEST_SIZE: u64 = 3 * CHUNK_SIZE + 256 * 1024;
 /// The largest file assembled (it is read into memory once).
 pub const MAX_FILE_SIZE: u64 = 128 * CHUNK_SIZE;
 
-fn is_sha1(s: &str) -> bool {
+pub(crate) fn is_sha1(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn sha1_hex(data: &[u8]) -> String {
+pub(crate) fn sha1_hex(data: &[u8]) -> String {
     hex::encode(Sha1::digest(data))
 }
 
@@ -54,7 +54,7 @@ pub async fn options(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
             "concurrency": 4,
             "hashAlgorithm": "sha1",
             "compression": ["gzip"],
-            "accept": ["debug_files"],
+            "accept": ["debug_files", "sources", "artifact_bundles"],
         }),
     ))
 }
@@ -141,17 +141,7 @@ pub async fn assemble(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         let name = request.get("name").and_then(Value::as_str).filter(|n| !n.is_empty() && n.len() <= 1024);
         let name =
             name.ok_or_else(|| ApiError::new(400, format!("{checksum}: `name` (1 to 1024 characters) is required.")))?;
-        let chunks: Vec<String> = match request.get("chunks") {
-            Some(Value::Array(list)) => list
-                .iter()
-                .map(|c| c.as_str().filter(|c| is_sha1(c)).map(str::to_ascii_lowercase))
-                .collect::<Option<_>>()
-                .ok_or_else(|| ApiError::new(400, format!("{checksum}: `chunks` are SHA-1 checksums.")))?,
-            _ => return Err(ApiError::new(400, format!("{checksum}: `chunks` (a list of SHA-1s) is required."))),
-        };
-        if chunks.is_empty() || chunks.len() as u64 > MAX_FILE_SIZE / CHUNK_SIZE {
-            return Err(ApiError::new(400, format!("{checksum}: 1 to {} chunks.", MAX_FILE_SIZE / CHUNK_SIZE)));
-        }
+        let chunks = chunk_list(request.get("chunks"), &checksum)?;
         let done: Vec<&DebugFile> = known.iter().filter(|f| f.sha1 == checksum).collect();
         let answer = if let Some(first) = done.first() {
             state("ok", &[], None, Some(first))
@@ -175,27 +165,11 @@ async fn assemble_one(
     name: &str,
     chunks: &[String],
 ) -> Result<Value, ApiError> {
-    let mut missing = Vec::new();
-    for c in chunks {
-        if deps.debug_files.get_range(&chunk_key(org, c), 0, 1).await?.is_none() && !missing.contains(c) {
-            missing.push(c.clone());
-        }
-    }
-    if !missing.is_empty() {
-        return Ok(state("not_found", &missing, None, None));
-    }
-    let mut data = Vec::new();
-    for c in chunks {
-        let chunk = deps
-            .debug_files
-            .get(&chunk_key(org, c))
-            .await?
-            .ok_or_else(|| ApiError::new(503, "A chunk vanished; retry."))?;
-        data.extend_from_slice(&chunk);
-    }
-    if sha1_hex(&data) != checksum {
-        return Ok(state("error", &[], Some("The assembled file does not match its checksum.".into()), None));
-    }
+    let data = match gather(deps, org, checksum, chunks).await? {
+        Gathered::File(data) => data,
+        Gathered::Missing(missing) => return Ok(state("not_found", &missing, None, None)),
+        Gathered::Mismatch(detail) => return Ok(state("error", &[], Some(detail), None)),
+    };
     let objects = match read_objects(&data) {
         Ok(objects) if !objects.is_empty() => objects,
         Ok(_) => return Ok(state("error", &[], Some(format!("{name}: no object with a debug id in it.")), None)),
@@ -229,6 +203,56 @@ async fn assemble_one(
         first.get_or_insert(file);
     }
     Ok(state("ok", &[], None, first.as_ref()))
+}
+
+/// The `chunks` of an assemble request: 1 to 128 SHA-1 checksums, lower-cased.
+pub(crate) fn chunk_list(value: Option<&Value>, checksum: &str) -> Result<Vec<String>, ApiError> {
+    let chunks: Vec<String> = match value {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|c| c.as_str().filter(|c| is_sha1(c)).map(str::to_ascii_lowercase))
+            .collect::<Option<_>>()
+            .ok_or_else(|| ApiError::new(400, format!("{checksum}: `chunks` are SHA-1 checksums.")))?,
+        _ => return Err(ApiError::new(400, format!("{checksum}: `chunks` (a list of SHA-1s) is required."))),
+    };
+    if chunks.is_empty() || chunks.len() as u64 > MAX_FILE_SIZE / CHUNK_SIZE {
+        return Err(ApiError::new(400, format!("{checksum}: 1 to {} chunks.", MAX_FILE_SIZE / CHUNK_SIZE)));
+    }
+    Ok(chunks)
+}
+
+/// A file put together from the organization's uploaded chunks.
+pub(crate) enum Gathered {
+    File(Vec<u8>),
+    /// These chunks have not been uploaded (yet).
+    Missing(Vec<String>),
+    /// The chunks do not add up to the file's checksum.
+    Mismatch(String),
+}
+
+pub(crate) async fn gather(deps: &Deps, org: &str, checksum: &str, chunks: &[String]) -> Result<Gathered, ApiError> {
+    let mut missing = Vec::new();
+    for c in chunks {
+        if deps.debug_files.get_range(&chunk_key(org, c), 0, 1).await?.is_none() && !missing.contains(c) {
+            missing.push(c.clone());
+        }
+    }
+    if !missing.is_empty() {
+        return Ok(Gathered::Missing(missing));
+    }
+    let mut data = Vec::new();
+    for c in chunks {
+        let chunk = deps
+            .debug_files
+            .get(&chunk_key(org, c))
+            .await?
+            .ok_or_else(|| ApiError::new(503, "A chunk vanished; retry."))?;
+        data.extend_from_slice(&chunk);
+    }
+    if sha1_hex(&data) != checksum {
+        return Ok(Gathered::Mismatch("The assembled file does not match its checksum.".into()));
+    }
+    Ok(Gathered::File(data))
 }
 
 struct ObjectInfo {

@@ -3,6 +3,7 @@
 //! health. `router.rs` holds the route table and checks access before any handler runs.
 
 mod account;
+mod artifacts;
 mod auth;
 mod body;
 mod difs;
@@ -199,6 +200,9 @@ async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {
         Op::AssembleDifs => difs::assemble(deps, ctx).await,
         Op::ListDebugFiles => difs::list(deps, ctx).await,
         Op::DeleteDebugFiles => difs::delete(deps, ctx).await,
+        Op::AssembleArtifactBundle => artifacts::assemble(deps, ctx).await,
+        Op::ListArtifactBundles => artifacts::list(deps, ctx).await,
+        Op::DeleteArtifactBundles => artifacts::delete(deps, ctx).await,
         Op::ProjectEvent => events::of_project(deps, ctx).await,
         Op::EventAttachments => events::attachments(deps, ctx).await,
         Op::EventAttachment => events::attachment(deps, ctx).await,

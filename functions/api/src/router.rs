@@ -71,6 +71,9 @@ pub enum Op {
     AssembleDifs,
     ListDebugFiles,
     DeleteDebugFiles,
+    AssembleArtifactBundle,
+    ListArtifactBundles,
+    DeleteArtifactBundles,
     ProjectEvent,
     EventAttachments,
     EventAttachment,
@@ -164,6 +167,16 @@ pub const ROUTES: &[Route] = &[
     r("POST", "projects/{org}/{project}/files/difs/assemble", P(M), "project:releases", Op::AssembleDifs),
     r("GET", "projects/{org}/{project}/files/dsyms", P(M), "project:read", Op::ListDebugFiles),
     r("DELETE", "projects/{org}/{project}/files/dsyms", P(Admin), "project:write", Op::DeleteDebugFiles),
+    // Source-map artifact bundles, as `sentry-cli sourcemaps upload` sends them.
+    r("POST", "organizations/{org}/artifactbundle/assemble", O(M), "project:releases", Op::AssembleArtifactBundle),
+    r("GET", "projects/{org}/{project}/files/artifact-bundles", P(M), "project:read", Op::ListArtifactBundles),
+    r(
+        "DELETE",
+        "projects/{org}/{project}/files/artifact-bundles",
+        P(Admin),
+        "project:write",
+        Op::DeleteArtifactBundles,
+    ),
     r("GET", "projects/{org}/{project}/events/{event_id}", P(M), "event:read", Op::ProjectEvent),
     r("GET", "projects/{org}/{project}/events/{event_id}/attachments", P(M), "event:read", Op::EventAttachments),
     r(

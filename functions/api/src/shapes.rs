@@ -264,8 +264,33 @@ pub fn event_json(event: &Value, issue: &Issue, project: &Project) -> Value {
         "environment": event.get("environment").cloned().unwrap_or(Value::Null),
         "fingerprints": [issue.hash],
         "metadata": issue.metadata,
-        "errors": [],
+        "errors": errors_of(event),
     })
+}
+
+/// The event's processing errors (what normalization dropped, why symbolication gave up) in
+/// Sentry's shape: `type`, a `message`, and the rest as `data`.
+fn errors_of(event: &Value) -> Value {
+    let list = event.get("errors").and_then(Value::as_array);
+    Value::Array(
+        list.into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .map(|e| {
+                let ty = e.get("type").and_then(Value::as_str).unwrap_or("unknown_error");
+                let message = match ty {
+                    "invalid_data" => "Discarded invalid value",
+                    "symbolication_timeout" => "Symbolication timed out; stored unsymbolicated",
+                    "symbolication_failed" => "Symbolication failed; stored unsymbolicated",
+                    "symbolication_skipped" => "Not symbolicated",
+                    _ => "Processing error",
+                };
+                let data: serde_json::Map<String, Value> =
+                    e.iter().filter(|(k, _)| k.as_str() != "type").map(|(k, v)| (k.clone(), v.clone())).collect();
+                json!({ "type": ty, "message": message, "data": data })
+            })
+            .collect(),
+    )
 }
 
 fn message_of(event: &Value) -> Option<String> {

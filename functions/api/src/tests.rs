@@ -517,6 +517,7 @@ async fn user_reports_per_issue_and_project() {
 }
 
 mod access;
+mod artifacts;
 mod difs;
 mod search;
 

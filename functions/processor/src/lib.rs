@@ -486,10 +486,12 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
             event["attachments"] = serde_json::to_value(&attachments).unwrap_or_default();
         }
         if let Some(queue) = &deps.symbolication {
-            if errata_domain::symbols::needs_symbols(&event)
-                && symbolication::hand_over(queue.as_ref(), queued, &event).await?
-            {
-                continue;
+            if errata_domain::symbols::needs_symbols(&event) {
+                if symbolication::hand_over(queue.as_ref(), queued, &event).await? {
+                    continue;
+                }
+                let reason = "the event is too large to hand to the symbolicator; stored as sent";
+                errata_domain::symbols::give_up(&mut event, "symbolication_skipped", reason);
             }
         }
         match prepare_event(&ctx, event)? {

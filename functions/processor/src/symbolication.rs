@@ -1,4 +1,4 @@
-//! Handing error events with native frames to the symbolicator; they come back on the
+//! Handing error events with native or script frames to the symbolicator; they come back on the
 //! envelope queue with their frames marked, and are stored then.
 
 use crate::ProcessError;

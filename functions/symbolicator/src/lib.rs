@@ -1,23 +1,41 @@
-//! The symbolicator Lambda: the processor hands it error events whose native frames need
-//! symbols (as an envelope on the symbolication queue); it symbolicates them with the
-//! project's uploaded debug files (SymCaches built once and kept beside them) and hands each
-//! event back to the envelope queue, frames marked, so the processor stores it. A frame whose
-//! debug file is missing is stored as sent and marked `missing`; an event is never held back.
+//! The symbolicator Lambda: the processor hands it error events whose frames need symbols (as
+//! an envelope on the symbolication queue); it symbolicates native frames with the project's
+//! uploaded debug files and JavaScript frames with its source-map artifact bundles (caches of
+//! both built once and kept under `symcaches/`), and hands each event back to the envelope
+//! queue, frames marked, so the processor stores it.
+//!
+//! An event is never held: a frame without symbols is stored as sent and marked; an event whose
+//! symbolication keeps failing or timing out is handed back unsymbolicated on its third attempt,
+//! and one that waited more than ten minutes at once, each with the reason in its `errors`.
 
+pub mod js;
 pub mod native;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use base64::Engine;
+use errata_domain::difs::{url_candidates, ArtifactBundle};
 use errata_domain::queue::{QueuedEnvelope, QueuedPayload};
+use errata_domain::symbols::{frame_kind, give_up, rewrite_frames, script_path, sourcemap_images, FrameKind, Resolved};
+use errata_domain::Timestamp;
 use errata_ports::{BlobStore, Directory, EnvelopeQueue, StoreError};
 use errata_protocol::Envelope;
 use serde_json::Value;
+use sha1::{Digest, Sha1};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Attempts (SQS receives) after which an event that cannot be symbolicated is stored without.
+/// The queue's `maxReceiveCount` (default 5) is higher, so it comes back before the DLQ.
+pub const GIVE_UP_AFTER: u32 = 3;
+/// How long one event may take per attempt (a batch holds up to 5 within the 60 s timeout).
+pub const EVENT_BUDGET: Duration = Duration::from_secs(10);
+/// How long after ingest an event is stored whatever happens.
+pub const MAX_WAIT_MS: i64 = 10 * 60 * 1000;
 
 pub struct Deps {
     pub directory: Arc<dyn Directory>,
-    /// The debug-files bucket: uploaded files, and SymCaches under `symcaches/`.
+    /// The debug-files bucket: uploaded files and bundles, and their caches under `symcaches/`.
     pub files: Arc<dyn BlobStore>,
     /// Where symbolicated events go back to the processor.
     pub envelopes: Arc<dyn EnvelopeQueue>,
@@ -27,6 +45,8 @@ pub struct Deps {
 pub enum Error {
     /// A store failed: the message is retried.
     Store(StoreError),
+    /// Symbolication took longer than its budget: retried.
+    Timeout,
     /// The message is not what the processor sends: retrying will not help.
     Invalid(String),
 }
@@ -41,12 +61,13 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
+        let attempt = record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1);
         let result = match serde_json::from_str::<QueuedEnvelope>(record.body.as_deref().unwrap_or_default()) {
-            Ok(queued) => handle(deps, &queued).await,
+            Ok(queued) => handle(deps, &queued, attempt).await,
             Err(e) => Err(Error::Invalid(format!("not a queued envelope: {e}"))),
         };
         if let Err(e) = result {
-            tracing::error!(message_id = %id, error = ?e, "symbolication failed");
+            tracing::error!(message_id = %id, attempt, error = ?e, "symbolication failed");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);
@@ -55,8 +76,9 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     response
 }
 
-/// Symbolicates the events of one envelope and sends it back to the envelope queue.
-pub async fn handle(deps: &Deps, queued: &QueuedEnvelope) -> Result<(), Error> {
+/// Symbolicates the events of one envelope (on its `attempt`-th delivery) and sends it back to
+/// the envelope queue.
+pub async fn handle(deps: &Deps, queued: &QueuedEnvelope, attempt: u32) -> Result<(), Error> {
     let QueuedPayload::Inline(b64) = &queued.payload else {
         return Err(Error::Invalid("the processor sends events inline".into()));
     };
@@ -66,34 +88,30 @@ pub async fn handle(deps: &Deps, queued: &QueuedEnvelope) -> Result<(), Error> {
     for item in envelope.items.iter().filter(|i| i.header.ty == "event") {
         events.push(serde_json::from_slice(&item.payload).map_err(|e| Error::Invalid(e.to_string()))?);
     }
-    let files = deps.directory.debug_files(queued.project_id).await?;
+    let waited_ms = Timestamp::now().unix_millis() - queued.received_ms;
     for event in &mut events {
-        let mut caches: HashMap<String, Vec<u8>> = HashMap::new();
-        for image in native::images(event) {
-            if caches.contains_key(&image.debug_id) {
-                continue;
-            }
-            let Some(file) = files.iter().find(|f| f.debug_id == image.debug_id) else { continue };
-            let cache_key = format!("symcaches/{}/{}/{}", queued.project_id, file.sha1, image.debug_id);
-            let cache = match deps.files.get(&cache_key).await? {
-                Some(cache) => cache,
-                None => {
-                    let Some(data) = deps.files.get(&file.key).await? else { continue };
-                    match native::build_symcache(&data, &image.debug_id) {
-                        Ok(cache) => {
-                            deps.files.put(&cache_key, cache.clone(), "application/octet-stream").await?;
-                            cache
-                        }
-                        Err(e) => {
-                            tracing::warn!(debug_id = %image.debug_id, error = %e, "no SymCache");
-                            continue;
-                        }
-                    }
-                }
-            };
-            caches.insert(image.debug_id.clone(), cache);
+        if waited_ms > MAX_WAIT_MS {
+            let reason = format!("waited {} s for symbolication; stored without", waited_ms / 1000);
+            give_up(event, "symbolication_timeout", &reason);
+            continue;
         }
-        native::symbolicate(event, &mut |id| caches.get(id).cloned());
+        let outcome = tokio::time::timeout(EVENT_BUDGET, symbolicate(deps, queued.project_id, event)).await;
+        let failure = match outcome {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e,
+            Err(_) => Error::Timeout,
+        };
+        if attempt < GIVE_UP_AFTER {
+            return Err(failure);
+        }
+        let (kind, reason) = match &failure {
+            Error::Timeout => {
+                ("symbolication_timeout", format!("took longer than {} s, {attempt} times", EVENT_BUDGET.as_secs()))
+            }
+            other => ("symbolication_failed", format!("failed {attempt} times: {other:?}")),
+        };
+        tracing::warn!(attempt, reason, "storing the event unsymbolicated");
+        give_up(event, kind, &reason);
     }
     let back = Envelope::of_events(&events).to_bytes();
     let queued = QueuedEnvelope {
@@ -105,3 +123,183 @@ pub async fn handle(deps: &Deps, queued: &QueuedEnvelope) -> Result<(), Error> {
     deps.envelopes.send(&queued).await?;
     Ok(())
 }
+
+/// Symbolicates one event's native and script frames in place. Everything it needs is loaded
+/// first, so the event is changed all at once or not at all.
+pub async fn symbolicate(deps: &Deps, project_id: u64, event: &mut Value) -> Result<(), Error> {
+    let images = native::images(event);
+    let symcaches = load_symcaches(deps, project_id, &images).await?;
+    let scripts = load_scripts(deps, project_id, event).await?;
+    let parsed: HashMap<&str, (symbolic_sourcemapcache::SourceMapCache<'_>, &LoadedScript)> = scripts
+        .iter()
+        .filter_map(|(path, s)| {
+            Some((path.as_str(), (symbolic_sourcemapcache::SourceMapCache::parse(&s.cache).ok()?, s)))
+        })
+        .collect();
+    let platform = event.get("platform").and_then(Value::as_str).map(str::to_owned);
+    rewrite_frames(event, &mut |frame| {
+        if frame.get("symbolicator_status").is_some() {
+            return Resolved::Skip;
+        }
+        match frame_kind(platform.as_deref(), frame) {
+            Some(FrameKind::Native) => native::resolve(frame, &images, &|id| symcaches.get(id).map(Vec::as_slice)),
+            Some(FrameKind::Script) => {
+                let path = script_path(frame).unwrap_or_default();
+                match parsed.get(path) {
+                    Some((cache, script)) => js::resolve(frame, cache, script.found, &script.sourcemap_url),
+                    None => Resolved::Mark("missing"),
+                }
+            }
+            None => Resolved::Skip,
+        }
+    });
+    Ok(())
+}
+
+/// The SymCaches of the images whose debug files were uploaded, built and kept on first use.
+async fn load_symcaches(
+    deps: &Deps,
+    project_id: u64,
+    images: &[native::Image],
+) -> Result<HashMap<String, Vec<u8>>, Error> {
+    let mut caches = HashMap::new();
+    if images.is_empty() {
+        return Ok(caches);
+    }
+    let files = deps.directory.debug_files(project_id).await?;
+    for image in images {
+        if caches.contains_key(&image.debug_id) {
+            continue;
+        }
+        let Some(file) = files.iter().find(|f| f.debug_id == image.debug_id) else { continue };
+        let cache_key = format!("symcaches/{project_id}/{}/{}", file.sha1, image.debug_id);
+        let cache = match deps.files.get(&cache_key).await? {
+            Some(cache) => cache,
+            None => {
+                let Some(data) = deps.files.get(&file.key).await? else { continue };
+                let debug_id = image.debug_id.clone();
+                match blocking(move || native::build_symcache(&data, &debug_id)).await {
+                    Ok(cache) => {
+                        deps.files.put(&cache_key, cache.clone(), "application/octet-stream").await?;
+                        cache
+                    }
+                    Err(e) => {
+                        tracing::warn!(debug_id = %image.debug_id, error = %e, "no SymCache");
+                        continue;
+                    }
+                }
+            }
+        };
+        caches.insert(image.debug_id.clone(), cache);
+    }
+    Ok(caches)
+}
+
+/// Runs CPU-heavy work (cache builds) off the async threads, so the event's budget can stop
+/// waiting for it.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())?
+}
+
+/// A script's SourceMapCache and how it was found.
+struct LoadedScript {
+    cache: Vec<u8>,
+    found: js::Found,
+    sourcemap_url: String,
+}
+
+/// Cached SourceMapCaches start with the source map's URL: `u32` length (LE), then the URL.
+fn pack(url: &str, cache: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + url.len() + cache.len());
+    out.extend_from_slice(&(url.len() as u32).to_le_bytes());
+    out.extend_from_slice(url.as_bytes());
+    out.extend_from_slice(cache);
+    out
+}
+
+fn unpack(bytes: &[u8]) -> Option<(String, Vec<u8>)> {
+    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let url = std::str::from_utf8(bytes.get(4..4 + len)?).ok()?.to_owned();
+    // Copied, so the cache starts on an allocation's (aligned) boundary.
+    Some((url, bytes.get(4 + len..)?.to_vec()))
+}
+
+/// The SourceMapCaches of the event's script frames, by `abs_path`: by the debug id the event's
+/// `debug_meta` gives the script, else from the bundles of the event's release (and dist).
+async fn load_scripts(deps: &Deps, project_id: u64, event: &Value) -> Result<HashMap<String, LoadedScript>, Error> {
+    let mut found = HashMap::new();
+    let platform = event.get("platform").and_then(Value::as_str);
+    let mut paths: Vec<String> = Vec::new();
+    for pointer in errata_domain::symbols::stacktraces(event) {
+        let frames = event.pointer(&format!("{pointer}/frames")).and_then(Value::as_array);
+        for frame in frames.into_iter().flatten() {
+            if frame.get("symbolicator_status").is_some() || frame_kind(platform, frame) != Some(FrameKind::Script) {
+                continue;
+            }
+            let path = script_path(frame).unwrap_or_default();
+            // Node's own modules have no source maps.
+            if !path.starts_with("node:") && !paths.iter().any(|p| p == path) {
+                paths.push(path.to_owned());
+            }
+        }
+    }
+    if paths.is_empty() {
+        return Ok(found);
+    }
+    let ids: HashMap<String, String> = sourcemap_images(event).into_iter().collect();
+    let release = event.get("release").and_then(Value::as_str);
+    let dist = event.get("dist").and_then(Value::as_str);
+    let mut bundles = deps.directory.artifact_bundles(project_id).await?;
+    bundles.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+    let mut fetched: HashMap<String, Arc<Vec<u8>>> = HashMap::new();
+    for path in paths {
+        let debug_id = ids.get(&path);
+        let candidates: Vec<&ArtifactBundle> = match (debug_id, release) {
+            (Some(id), _) => bundles.iter().filter(|b| b.debug_ids.contains(id)).collect(),
+            (None, Some(release)) => bundles.iter().filter(|b| b.serves_release(release, dist)).collect(),
+            (None, None) => continue,
+        };
+        for bundle in candidates {
+            let (how, name) = match debug_id {
+                Some(id) => (js::Found::DebugId, id.clone()),
+                None => (js::Found::Release, hex::encode(Sha1::digest(path.as_bytes()))),
+            };
+            let cache_key = format!("symcaches/{project_id}/sourcemaps/{}/{name}", bundle.id);
+            if let Some((sourcemap_url, cache)) = deps.files.get(&cache_key).await?.as_deref().and_then(unpack) {
+                found.insert(path.clone(), LoadedScript { cache, found: how, sourcemap_url });
+                break;
+            }
+            let data = match fetched.get(&bundle.id) {
+                Some(data) => data.clone(),
+                None => {
+                    let Some(data) = deps.files.get(&bundle.key).await? else { continue };
+                    let data = Arc::new(data);
+                    fetched.insert(bundle.id.clone(), data.clone());
+                    data
+                }
+            };
+            let (lookup_id, urls) = (debug_id.cloned(), url_candidates(&path));
+            let built = blocking(move || {
+                let script = match &lookup_id {
+                    Some(id) => js::by_debug_id(&data, id)?,
+                    None => js::by_url(&data, &urls)?,
+                };
+                script.map(|s| js::build_cache(&s).map(|cache| (s.sourcemap_url, cache))).transpose()
+            })
+            .await;
+            match built {
+                Ok(Some((sourcemap_url, cache))) => {
+                    deps.files.put(&cache_key, pack(&sourcemap_url, &cache), "application/octet-stream").await?;
+                    found.insert(path.clone(), LoadedScript { cache, found: how, sourcemap_url });
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(bundle = %bundle.id, path, error = %e, "unusable source map"),
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests;

@@ -111,45 +111,32 @@ mod tests {
     }
 }
 
-use errata_domain::symbols::{address, stacktraces};
+use errata_domain::symbols::{address, Resolved};
 pub use errata_domain::symbols::{images, needs_symbols, Image};
 
-/// Symbolicates every native frame in place: each becomes its (inlined) source frames, marked
-/// `symbolicator_status: symbolicated`; frames outside any image or without a debug file stay
-/// as they were, marked `unknown_image` or `missing`. The frames as sent are kept as
-/// `raw_stacktrace`. `symcache` gives the SymCache of a debug id, if there is a debug file.
-pub fn symbolicate(event: &mut serde_json::Value, symcache: &mut dyn FnMut(&str) -> Option<Vec<u8>>) {
-    let images = images(event);
-    for pointer in stacktraces(event) {
-        let Some(stacktrace) = event.pointer_mut(&pointer) else { continue };
-        let Some(frames) = stacktrace.get("frames").and_then(serde_json::Value::as_array).cloned() else { continue };
-        let mut out = Vec::with_capacity(frames.len());
-        let mut changed = false;
-        for frame in &frames {
-            let Some(addr) = frame.get("instruction_addr").and_then(address) else {
-                out.push(frame.clone());
-                continue;
-            };
-            let mut marked = frame.clone();
-            let image = images
-                .iter()
-                .find(|i| addr >= i.image_addr && (i.image_size == 0 || addr < i.image_addr + i.image_size));
-            let Some(image) = image else {
-                marked["symbolicator_status"] = "unknown_image".into();
-                out.push(marked);
-                continue;
-            };
-            let found = symcache(&image.debug_id)
-                .and_then(|cache| lookup(&cache, addr - image.image_addr).ok())
-                .unwrap_or_default();
-            if found.is_empty() {
-                marked["symbolicator_status"] = "missing".into();
-                out.push(marked);
-                continue;
-            }
-            changed = true;
-            // symbolic lists the innermost (inlined) location first; a stack trace ends with it.
-            for loc in found.iter().rev() {
+/// What a native frame becomes: its (inlined) source frames, marked `symbolicated`; or kept
+/// as sent, marked `unknown_image` (outside every image) or `missing` (no debug file, or no
+/// symbol at its address). `symcache` gives the SymCache of a debug id, if there is one.
+pub fn resolve<'c>(
+    frame: &serde_json::Value,
+    images: &[Image],
+    symcache: &dyn Fn(&str) -> Option<&'c [u8]>,
+) -> Resolved {
+    let Some(addr) = frame.get("instruction_addr").and_then(address) else { return Resolved::Skip };
+    let image =
+        images.iter().find(|i| addr >= i.image_addr && (i.image_size == 0 || addr < i.image_addr + i.image_size));
+    let Some(image) = image else { return Resolved::Mark("unknown_image") };
+    let found =
+        symcache(&image.debug_id).and_then(|cache| lookup(cache, addr - image.image_addr).ok()).unwrap_or_default();
+    if found.is_empty() {
+        return Resolved::Mark("missing");
+    }
+    // symbolic lists the innermost (inlined) location first; a stack trace ends with it.
+    Resolved::Frames(
+        found
+            .iter()
+            .rev()
+            .map(|loc| {
                 let mut f = frame.clone();
                 f["function"] = loc.function.clone().into();
                 f["raw_function"] = loc.raw_function.clone().into();
@@ -159,21 +146,17 @@ pub fn symbolicate(event: &mut serde_json::Value, symcache: &mut dyn FnMut(&str)
                 }
                 f["lineno"] = loc.line.into();
                 f["symbolicator_status"] = "symbolicated".into();
-                out.push(f);
-            }
-        }
-        if changed {
-            stacktrace["frames"] = out.into();
-            let raw = serde_json::json!({ "frames": frames });
-            // The exception (or thread) keeps the frames as sent, for the raw view.
-            let parent = pointer.trim_end_matches("/stacktrace").to_owned();
-            if let Some(owner) = event.pointer_mut(&parent) {
-                owner["raw_stacktrace"] = raw;
-            }
-        } else if let Some(st) = event.pointer_mut(&pointer) {
-            st["frames"] = out.into();
-        }
-    }
+                f
+            })
+            .collect(),
+    )
+}
+
+/// Symbolicates every native frame of the event in place (see [`resolve`]); the frames as sent
+/// are kept as `raw_stacktrace`.
+pub fn symbolicate<'c>(event: &mut serde_json::Value, symcache: &dyn Fn(&str) -> Option<&'c [u8]>) {
+    let images = images(event);
+    errata_domain::symbols::rewrite_frames(event, &mut |frame| resolve(frame, &images, symcache));
 }
 
 #[cfg(test)]
@@ -194,12 +177,12 @@ mod event_tests {
             "debug_meta": {"images": [{"type": "elf", "debug_id": debug_id.to_uppercase(), "image_addr": format!("{base:#x}"), "image_size": 1 << 20}]}
         });
         assert!(needs_symbols(&event));
-        let mut asked = Vec::new();
-        symbolicate(&mut event, &mut |id| {
-            asked.push(id.to_owned());
-            Some(cache.clone())
+        let asked = std::cell::RefCell::new(Vec::new());
+        symbolicate(&mut event, &|id| {
+            asked.borrow_mut().push(id.to_owned());
+            Some(cache.as_slice())
         });
-        assert_eq!(asked, vec![debug_id.to_ascii_lowercase()]);
+        assert_eq!(asked.into_inner(), vec![debug_id.to_ascii_lowercase()]);
         let frames = event.pointer("/exception/values/0/stacktrace/frames").unwrap().as_array().unwrap();
         assert_eq!(frames[0]["symbolicator_status"], "unknown_image");
         let last = frames.last().unwrap();
@@ -216,7 +199,7 @@ mod event_tests {
             "exception": {"values": [{"stacktrace": {"frames": [{"instruction_addr": format!("{:#x}", base + 8)}]}}]},
             "debug_meta": {"images": [{"debug_id": debug_id, "image_addr": format!("{base:#x}"), "image_size": 4096}]}
         });
-        symbolicate(&mut other, &mut |_| None);
+        symbolicate(&mut other, &|_| None);
         assert_eq!(other.pointer("/exception/values/0/stacktrace/frames/0/symbolicator_status").unwrap(), "missing");
         assert!(other.pointer("/exception/values/0/raw_stacktrace").is_none());
     }

@@ -141,6 +141,28 @@ impl DynamoDirectory {
         Ok(items)
     }
 
+    /// Writes a record kept whole as JSON in the item's `data` attribute.
+    async fn put_record<T: serde::Serialize + Sync>(&self, pk: String, sk: &str, record: &T) -> StoreResult<()> {
+        let data = serde_json::to_string(record).map_err(|e| StoreError::permanent(e.to_string()))?;
+        self.put(HashMap::from([("data".into(), s(&data))]), pk, sk).await
+    }
+
+    /// The records `put_record` wrote in partition `pk` below `prefix`.
+    async fn records<T: serde::de::DeserializeOwned>(&self, pk: String, prefix: &str) -> StoreResult<Vec<T>> {
+        self.list(pk, prefix)
+            .await?
+            .iter()
+            .map(|item| {
+                let data = item
+                    .get("data")
+                    .and_then(|v| v.as_s().ok())
+                    .ok_or_else(|| StoreError::permanent(format!("{prefix} record without data")))?;
+                serde_json::from_str(data)
+                    .map_err(|e| StoreError::permanent(format!("unreadable {prefix} record: {e}")))
+            })
+            .collect()
+    }
+
     async fn next_project_id(&self) -> StoreResult<u64> {
         let out = self
             .client
@@ -416,28 +438,28 @@ impl Directory for DynamoDirectory {
     }
 
     async fn put_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()> {
-        let data = serde_json::to_string(file).map_err(|e| StoreError::permanent(e.to_string()))?;
-        let item = HashMap::from([("data".into(), s(&data))]);
-        self.put(item, format!("PROJECT#{}", file.project_id), &format!("DIF#{}#{}", file.debug_id, file.id)).await
+        self.put_record(format!("PROJECT#{}", file.project_id), &format!("DIF#{}#{}", file.debug_id, file.id), file)
+            .await
     }
 
     async fn debug_files(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::DebugFile>> {
-        self.list(format!("PROJECT#{project_id}"), "DIF#")
-            .await?
-            .iter()
-            .map(|item| {
-                let data = item
-                    .get("data")
-                    .and_then(|v| v.as_s().ok())
-                    .ok_or_else(|| StoreError::permanent("debug file without data"))?;
-                serde_json::from_str(data)
-                    .map_err(|e| StoreError::permanent(format!("unreadable debug file record: {e}")))
-            })
-            .collect()
+        self.records(format!("PROJECT#{project_id}"), "DIF#").await
     }
 
     async fn delete_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()> {
         self.delete(format!("PROJECT#{}", file.project_id), &format!("DIF#{}#{}", file.debug_id, file.id)).await
+    }
+
+    async fn put_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()> {
+        self.put_record(format!("PROJECT#{}", bundle.project_id), &format!("BUNDLE#{}", bundle.id), bundle).await
+    }
+
+    async fn artifact_bundles(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::ArtifactBundle>> {
+        self.records(format!("PROJECT#{project_id}"), "BUNDLE#").await
+    }
+
+    async fn delete_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()> {
+        self.delete(format!("PROJECT#{}", bundle.project_id), &format!("BUNDLE#{}", bundle.id)).await
     }
 
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {

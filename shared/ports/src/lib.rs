@@ -67,6 +67,10 @@ pub trait Directory: Send + Sync {
     async fn put_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()>;
     async fn debug_files(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::DebugFile>>;
     async fn delete_debug_file(&self, file: &errata_domain::difs::DebugFile) -> StoreResult<()>;
+    /// Source-map artifact bundles of a project, by id.
+    async fn put_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()>;
+    async fn artifact_bundles(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::ArtifactBundle>>;
+    async fn delete_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()>;
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>>;
     async fn delete_api_token(&self, token: &ApiToken) -> StoreResult<()>;
 

@@ -38,6 +38,7 @@ pub struct MemoryDirectory {
     invites: Mutex<HashMap<String, Invite>>,
     setup_claimed: Mutex<bool>,
     debug_files: Mutex<BTreeMap<(u64, String, String), errata_domain::difs::DebugFile>>,
+    bundles: Mutex<BTreeMap<(u64, String), errata_domain::difs::ArtifactBundle>>,
 }
 
 #[async_trait]
@@ -152,6 +153,21 @@ impl Directory for MemoryDirectory {
         lock(&self.debug_files).remove(&(file.project_id, file.debug_id.clone(), file.id.clone()));
         Ok(())
     }
+
+    async fn put_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()> {
+        lock(&self.bundles).insert((bundle.project_id, bundle.id.clone()), bundle.clone());
+        Ok(())
+    }
+
+    async fn artifact_bundles(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::ArtifactBundle>> {
+        let bundles = lock(&self.bundles);
+        Ok(bundles.iter().filter(|((p, _), _)| *p == project_id).map(|(_, b)| b.clone()).collect())
+    }
+
+    async fn delete_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()> {
+        lock(&self.bundles).remove(&(bundle.project_id, bundle.id.clone()));
+        Ok(())
+    }
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {
         let mut found: Vec<ApiToken> = lock(&self.tokens).values().filter(|t| t.email == email).cloned().collect();
         found.sort_by(|a, b| a.digest.cmp(&b.digest));
@@ -245,18 +261,31 @@ impl EnvelopeQueue for MemoryQueue {
     }
 }
 
+/// Objects in memory; can be told to fail reads and writes, to test error paths.
 #[derive(Default)]
 pub struct MemoryBlobs {
     pub objects: Mutex<HashMap<String, Vec<u8>>>,
+    pub fail: Mutex<bool>,
+}
+
+impl MemoryBlobs {
+    fn check(&self) -> StoreResult<()> {
+        match *lock(&self.fail) {
+            true => Err(StoreError::retryable("bucket unavailable (test)")),
+            false => Ok(()),
+        }
+    }
 }
 
 #[async_trait]
 impl BlobStore for MemoryBlobs {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> StoreResult<()> {
+        self.check()?;
         lock(&self.objects).insert(key.to_owned(), bytes);
         Ok(())
     }
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.check()?;
         Ok(lock(&self.objects).get(key).cloned())
     }
     async fn get_range(&self, key: &str, offset: u64, len: u64) -> StoreResult<Option<Vec<u8>>> {

@@ -10,12 +10,19 @@ const SYM: &str =
     "MODULE Linux x86_64 B6A9F2A3C8D94F1E8D2C7B0A4E5F6A7B0 app\nFILE 0 /src/app.c\nFUNC 1000 20 0 main\n1000 10 5 0\n";
 const DEBUG_ID: &str = "b6a9f2a3-c8d9-4f1e-8d2c-7b0a4e5f6a7b";
 
-fn sha1(data: &[u8]) -> String {
+pub(super) fn sha1(data: &[u8]) -> String {
     use sha1::Digest;
     hex::encode(sha1::Sha1::digest(data))
 }
 
-fn with_body(method: Method, path: &str, query: &str, token: &str, content_type: &str, body: Vec<u8>) -> Request {
+pub(super) fn with_body(
+    method: Method,
+    path: &str,
+    query: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Request {
     let mut req = get(path, query, Some(token));
     req.request_context.http.method = method;
     req.headers.insert("content-type", HeaderValue::from_str(content_type).unwrap());
@@ -24,7 +31,7 @@ fn with_body(method: Method, path: &str, query: &str, token: &str, content_type:
     req
 }
 
-fn multipart(parts: &[(&str, &str, Vec<u8>)]) -> (String, Vec<u8>) {
+pub(super) fn multipart(parts: &[(&str, &str, Vec<u8>)]) -> (String, Vec<u8>) {
     let boundary = "errataboundary";
     let mut body = Vec::new();
     for (field, file, data) in parts {
