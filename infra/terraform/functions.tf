@@ -21,12 +21,13 @@ locals {
       NOTIFY_QUEUE_URL = aws_sqs_queue.queue["notifications"].url
       WEB_URL          = local.links
       RUST_LOG         = "info"
-      # Native events to symbolicate.
+      # Events to symbolicate.
       SYMBOLICATION_QUEUE_URL = aws_sqs_queue.queue["symbolication"].url
     }
     symbolicator = {
       DIRECTORY_TABLE    = aws_dynamodb_table.directory.name
       DEBUG_FILES_BUCKET = aws_s3_bucket.debug_files.id
+      EVENTS_BUCKET      = aws_s3_bucket.events.id
       ENVELOPE_QUEUE_URL = aws_sqs_queue.queue["envelopes"].url
       RUST_LOG           = "info"
     }

@@ -142,7 +142,7 @@ data "aws_iam_policy_document" "processor" {
 }
 
 data "aws_iam_policy_document" "symbolicator" {
-  # The project's debug files; SymCaches are kept beside them.
+  # The project's debug files and source-map bundles; their caches are kept beside them.
   statement {
     sid       = "DirectoryRead"
     actions   = local.table_read
@@ -162,6 +162,12 @@ data "aws_iam_policy_document" "symbolicator" {
     sid       = "SymCaches"
     actions   = local.bucket_put
     resources = ["${aws_s3_bucket.debug_files.arn}/symcaches/*"]
+  }
+  # Minidumps, stored as attachments by the processor.
+  statement {
+    sid       = "Minidumps"
+    actions   = local.bucket_read
+    resources = [aws_s3_bucket.events.arn, "${aws_s3_bucket.events.arn}/attachments/*"]
   }
   # Symbolicated events go back to the processor.
   statement {

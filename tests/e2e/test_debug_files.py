@@ -1,14 +1,15 @@
 """Debug files uploaded with the real sentry-cli (`debug-files upload`) against the local stack:
 a C program and a Rust program compiled here with debug info; the CLI's chunked upload and
 assembly; the files listed by the API with the debug ids the CLI itself reads from them;
-uploading again adds nothing; deletion."""
+uploading again adds nothing; deletion. Then native symbolication with them: an event with raw
+addresses, and a real crash's minidump from the official `sentry-minidump` integration."""
 
 import json
 import re
 import shutil
 import subprocess
 
-from helpers import SDKS, new_tag, run
+from helpers import ROOT, SDKS, new_tag, run
 
 CLI = SDKS / "node" / "node_modules" / ".bin" / "sentry-cli"
 
@@ -130,3 +131,43 @@ def test_native_frames_are_symbolicated_with_the_uploaded_file(stack, api, tmp_p
     assert frame["instructionAddr"] == addr
     # The frames as sent are kept for the raw view.
     assert value["rawStacktrace"]["frames"][-1]["instructionAddr"] == addr
+
+
+def test_a_real_crash_minidump_is_walked_and_symbolicated(stack, api, tmp_path):
+    """A Rust program (built by tests/sdks/install.sh) aborts for real; the official
+    `sentry-minidump` integration's crash reporter writes a minidump of it and sends it. With the
+    program's debug file uploaded by sentry-cli, the stored event has the crashing thread's stack,
+    walked from the dump, with `explode` and `run` and their lines in crash.rs."""
+    from helpers import TARGET, wait_for_issues
+
+    crash = TARGET / "debug" / "crash"
+    assert crash.exists(), "tests/sdks/install.sh builds the crash program"
+    out = run([str(CLI), "debug-files", "upload", str(crash)], env=cli_env(stack), timeout=180)
+    assert "OK" in out or "Nothing to upload" in out, out
+    source = (ROOT / "tests" / "sdks" / "rust" / "src" / "bin" / "crash.rs").read_text().splitlines()
+    abort_line = next(i for i, line in enumerate(source, 1) if "std::process::abort()" in line)
+    explode_call = next(i for i, line in enumerate(source, 1) if line.strip() == "explode(tag);")
+
+    tag = new_tag()
+    result = subprocess.run([str(crash), stack["DSN"], tag], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0, "it crashed"
+
+    def crashed():
+        for issue in api.get(f"projects/{stack['ORG']}/{stack['PROJECT']}/issues/", query=f"release:native-crash@{tag}").json():
+            return issue
+        return None
+
+    issue = api.wait_for(crashed, "the crash's issue", timeout=120)
+    event = api.get(f"issues/{issue['id']}/events/latest/").json()
+    [exception] = [e for e in event["entries"] if e["type"] == "exception"]
+    value = exception["data"]["values"][0]
+    assert value["type"] == "SIGABRT", value
+    assert value["mechanism"]["type"] == "minidump"
+    frames = value["stacktrace"]["frames"]
+    ours = {f["function"]: f for f in frames if f.get("symbolicatorStatus") == "symbolicated" and f.get("filename") == "crash.rs"}
+    assert {"crash::explode", "crash::run"} <= set(ours), [(f.get("function"), f.get("filename")) for f in frames]
+    assert ours["crash::explode"]["lineNo"] == abort_line, ours["crash::explode"]
+    assert ours["crash::run"]["lineNo"] == explode_call, ours["crash::run"]
+    # The dump stays with the event as an attachment.
+    attachments = api.get(f"projects/{stack['ORG']}/{stack['PROJECT']}/events/{event['eventID']}/attachments/").json()
+    assert any(a["type"] == "event.minidump" for a in attachments), attachments

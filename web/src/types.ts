@@ -101,6 +101,8 @@ export interface Event {
   environment: string | null;
   previousEventID: string | null;
   nextEventID: string | null;
+  /** What processing could not do (invalid values dropped, symbolication given up), and why. */
+  errors?: { type: string; message: string; data: Record<string, unknown> }[];
 }
 
 export interface TagKey {

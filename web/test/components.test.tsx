@@ -69,6 +69,27 @@ test('event data renders as text only: no markup from the event reaches the page
   assert.ok(html.includes('&lt;img src=x onerror=&quot;window.__xss=1&quot;>') || html.includes('&lt;img src=x onerror="window.__xss=1">'), html.slice(0, 400));
 });
 
+test('processing errors say what could not be done and why, as text', () => {
+  const withErrors: Event = {
+    ...event,
+    errors: [{ type: 'symbolication_timeout', message: 'Symbolication timed out; stored unsymbolicated', data: { reason: HOSTILE } }],
+  };
+  const html = render(
+    <AppContext.Provider value={app}>
+      <EventView org="acme" issue={issue} event={withErrors} />
+    </AppContext.Provider>,
+  );
+  assert.ok(html.includes('There was a problem processing this event'));
+  assert.ok(html.includes('Symbolication timed out; stored unsymbolicated'));
+  assert.ok(!html.includes('<img'), 'the reason is text');
+  const clean = render(
+    <AppContext.Provider value={app}>
+      <EventView org="acme" issue={issue} event={event} />
+    </AppContext.Provider>,
+  );
+  assert.ok(!clean.includes('problem processing'), 'nothing shown without errors');
+});
+
 test('the stack trace: newest exception first, in-app frames first, error line highlighted', () => {
   const html = render(
     <AppContext.Provider value={app}>

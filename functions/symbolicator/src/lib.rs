@@ -1,19 +1,20 @@
 //! The symbolicator Lambda: the processor hands it error events whose frames need symbols (as
-//! an envelope on the symbolication queue); it symbolicates native frames with the project's
-//! uploaded debug files and JavaScript frames with its source-map artifact bundles (caches of
-//! both built once and kept under `symcaches/`), and hands each event back to the envelope
-//! queue, frames marked, so the processor stores it.
+//! an envelope on the symbolication queue); it stack-walks their minidumps, symbolicates native
+//! frames with the project's uploaded debug files and JavaScript frames with its source-map
+//! artifact bundles (caches of all three built once and kept under `symcaches/`), and hands
+//! each event back to the envelope queue, frames marked, so the processor stores it.
 //!
 //! An event is never held: a frame without symbols is stored as sent and marked; an event whose
 //! symbolication keeps failing or timing out is handed back unsymbolicated on its third attempt,
 //! and one that waited more than ten minutes at once, each with the reason in its `errors`.
 
 pub mod js;
+pub mod minidump;
 pub mod native;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use base64::Engine;
-use errata_domain::difs::{url_candidates, ArtifactBundle};
+use errata_domain::difs::{url_candidates, ArtifactBundle, DebugFile};
 use errata_domain::queue::{QueuedEnvelope, QueuedPayload};
 use errata_domain::symbols::{frame_kind, give_up, rewrite_frames, script_path, sourcemap_images, FrameKind, Resolved};
 use errata_domain::Timestamp;
@@ -37,6 +38,8 @@ pub struct Deps {
     pub directory: Arc<dyn Directory>,
     /// The debug-files bucket: uploaded files and bundles, and their caches under `symcaches/`.
     pub files: Arc<dyn BlobStore>,
+    /// The events bucket, for minidumps (read only, under `attachments/`).
+    pub events: Arc<dyn BlobStore>,
     /// Where symbolicated events go back to the processor.
     pub envelopes: Arc<dyn EnvelopeQueue>,
 }
@@ -127,6 +130,9 @@ pub async fn handle(deps: &Deps, queued: &QueuedEnvelope, attempt: u32) -> Resul
 /// Symbolicates one event's native and script frames in place. Everything it needs is loaded
 /// first, so the event is changed all at once or not at all.
 pub async fn symbolicate(deps: &Deps, project_id: u64, event: &mut Value) -> Result<(), Error> {
+    if let Some(key) = errata_domain::symbols::pending_minidump(event).map(str::to_owned) {
+        walk_minidump(deps, project_id, &key, event).await?;
+    }
     let images = native::images(event);
     let symcaches = load_symcaches(deps, project_id, &images).await?;
     let scripts = load_scripts(deps, project_id, event).await?;
@@ -156,6 +162,67 @@ pub async fn symbolicate(deps: &Deps, project_id: u64, event: &mut Value) -> Res
     Ok(())
 }
 
+/// Stack-walks the event's minidump into its exception, threads and images, with the CFI of
+/// the modules whose debug files were uploaded (built and kept on first use). A dump that is
+/// gone or unreadable is marked so, with the reason in the event's `errors`.
+async fn walk_minidump(deps: &Deps, project_id: u64, key: &str, event: &mut Value) -> Result<(), Error> {
+    use errata_domain::symbols::{add_error, mark_minidump};
+    let Some(dump) = deps.events.get(key).await? else {
+        mark_minidump(event, "missing");
+        add_error(event, "minidump_missing", "the minidump attachment is no longer stored");
+        return Ok(());
+    };
+    let modules = match minidump::modules(&dump) {
+        Ok(modules) => modules,
+        Err(e) => {
+            mark_minidump(event, "unreadable");
+            add_error(event, "minidump_invalid", &e);
+            return Ok(());
+        }
+    };
+    let files = deps.directory.debug_files(project_id).await?;
+    let mut cfi = HashMap::new();
+    for module in &modules {
+        let Some(debug_id) = &module.debug_id else { continue };
+        let Some(file) = best_file(&files, debug_id, "unwind") else { continue };
+        let cache_key = format!("symcaches/{project_id}/{}/{debug_id}.cfi", file.sha1);
+        let text = match deps.files.get(&cache_key).await? {
+            Some(text) => text,
+            None => {
+                let Some(data) = deps.files.get(&file.key).await? else { continue };
+                let id = debug_id.clone();
+                match blocking(move || minidump::build_cfi(&data, &id)).await {
+                    Ok(text) => {
+                        deps.files.put(&cache_key, text.clone(), "text/plain").await?;
+                        text
+                    }
+                    Err(e) => {
+                        tracing::warn!(debug_id, error = %e, "no CFI");
+                        continue;
+                    }
+                }
+            }
+        };
+        cfi.insert(module.code_file.clone(), text);
+    }
+    if let Err(e) = minidump::apply(&dump, cfi, event).await {
+        mark_minidump(event, "unreadable");
+        add_error(event, "minidump_invalid", &e);
+    }
+    Ok(())
+}
+
+/// Of the files uploaded for a debug id (a stripped executable and its debug companion share
+/// one, and a rebuild may too), the one with the `wanted` feature (`debug`: line tables,
+/// `unwind`: CFI), then the one with the most features, then the newest.
+fn best_file<'f>(files: &'f [DebugFile], debug_id: &str, wanted: &str) -> Option<&'f DebugFile> {
+    let has = |f: &DebugFile, x: &str| f.features.iter().any(|g| g == x);
+    files
+        .iter()
+        .filter(|f| f.debug_id == debug_id)
+        .max_by_key(|f| (has(f, wanted), has(f, "symtab"), f.features.len(), f.created_at))
+}
+
 /// The SymCaches of the images whose debug files were uploaded, built and kept on first use.
 async fn load_symcaches(
     deps: &Deps,
@@ -171,7 +238,7 @@ async fn load_symcaches(
         if caches.contains_key(&image.debug_id) {
             continue;
         }
-        let Some(file) = files.iter().find(|f| f.debug_id == image.debug_id) else { continue };
+        let Some(file) = best_file(&files, &image.debug_id, "debug") else { continue };
         let cache_key = format!("symcaches/{project_id}/{}/{}", file.sha1, image.debug_id);
         let cache = match deps.files.get(&cache_key).await? {
             Some(cache) => cache,

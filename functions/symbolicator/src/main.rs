@@ -12,10 +12,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let directory_table = env("DIRECTORY_TABLE")?;
     let debug_files_bucket = env("DEBUG_FILES_BUCKET")?;
     let envelope_queue = env("ENVELOPE_QUEUE_URL")?;
+    let events_bucket = env("EVENTS_BUCKET")?;
     let aws = load_config().await;
     let deps = Deps {
         directory: Arc::new(DynamoDirectory::new(&aws, directory_table)),
         files: Arc::new(S3Blobs::new(&aws, debug_files_bucket)),
+        events: Arc::new(S3Blobs::new(&aws, events_bucket)),
         envelopes: Arc::new(SqsEnvelopeQueue::new(&aws, envelope_queue)),
     };
     let deps = &deps;

@@ -58,7 +58,7 @@ fn demangle(raw: &str, language: Language) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use symbolic_debuginfo::Object;
 

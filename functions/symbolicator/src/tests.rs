@@ -21,7 +21,8 @@ fn world() -> World {
     let directory = Arc::new(MemoryDirectory::default());
     let files = Arc::new(MemoryBlobs::default());
     let queue = Arc::new(MemoryQueue::default());
-    let deps = Deps { directory: directory.clone(), files: files.clone(), envelopes: queue.clone() };
+    let events = Arc::new(MemoryBlobs::default());
+    let deps = Deps { directory: directory.clone(), files: files.clone(), events, envelopes: queue.clone() };
     World { deps, directory, files, queue }
 }
 
@@ -182,4 +183,31 @@ async fn what_the_processor_never_sends_is_refused_for_the_dlq() {
 
 fn needs(event: &Value) -> bool {
     errata_domain::symbols::needs_symbols(event)
+}
+
+#[test]
+fn the_richest_newest_debug_file_wins() {
+    let file = |id: &str, features: &[&str], created_at: i64| DebugFile {
+        id: id.into(),
+        project_id: 1,
+        debug_id: "d".into(),
+        code_id: None,
+        object_name: "app".into(),
+        cpu_name: "x86_64".into(),
+        file_format: "elf".into(),
+        object_kind: "executable".into(),
+        features: features.iter().map(|f| (*f).to_owned()).collect(),
+        sha1: id.into(),
+        size: 0,
+        created_at,
+        key: id.into(),
+    };
+    let files = vec![
+        file("stripped", &["symtab", "unwind"], 9),
+        file("full", &["symtab", "debug", "unwind"], 1),
+        file("again", &["symtab", "debug", "unwind"], 2),
+    ];
+    assert_eq!(best_file(&files, "d", "debug").unwrap().id, "again");
+    assert_eq!(best_file(&files, "d", "unwind").unwrap().id, "again");
+    assert!(best_file(&files, "other", "debug").is_none());
 }

@@ -338,6 +338,7 @@ export class Errata extends Construct {
       symbolicator: {
         DIRECTORY_TABLE: common.DIRECTORY_TABLE,
         DEBUG_FILES_BUCKET: this.buckets.debugFiles.bucketName,
+        EVENTS_BUCKET: common.EVENTS_BUCKET,
         ENVELOPE_QUEUE_URL: this.queues.envelopes.queue.queueUrl,
         RUST_LOG: common.RUST_LOG,
       },
@@ -392,13 +393,14 @@ export class Errata extends Construct {
     // Alert throttles and window counters (expiring items in the quotas table), and notices.
     quotas.grant(fns.processor, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     this.queues.notifications.queue.grantSendMessages(fns.processor);
-    this.queues.symbolication.queue.grantSendMessages(fns.processor); // native events to symbolicate
+    this.queues.symbolication.queue.grantSendMessages(fns.processor); // events to symbolicate
 
-    // The symbolicator reads the project's debug files, keeps their SymCaches beside them,
-    // and hands symbolicated events back to the processor.
+    // The symbolicator reads the project's debug files and source-map bundles, keeps their
+    // caches beside them, reads minidumps, and hands symbolicated events back to the processor.
     directory.grantReadData(fns.symbolicator);
     this.buckets.debugFiles.grantRead(fns.symbolicator);
     this.buckets.debugFiles.grantPut(fns.symbolicator, 'symcaches/*');
+    this.buckets.events.grantRead(fns.symbolicator, 'attachments/*');
     this.queues.envelopes.queue.grantSendMessages(fns.symbolicator);
     this.buckets.events.grantPut(fns.processor);
     issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write

@@ -294,7 +294,7 @@ async fn directory_round_trips_and_hides_secrets() {
     assert_eq!((p1.id, p2.id), (1, 2), "ids come from an atomic counter");
     assert_eq!(dir.project_by_slug("acme", "api").await.unwrap(), Some(p2.clone()));
     assert_eq!(dir.project_by_slug("other", "api").await.unwrap(), None);
-    assert_eq!(dir.project(1).await.unwrap(), Some(p1));
+    assert_eq!(dir.project(1).await.unwrap(), Some(p1.clone()));
 
     let key = ProjectKey {
         public_key: "k".repeat(32),
@@ -328,6 +328,43 @@ async fn directory_round_trips_and_hides_secrets() {
     .unwrap();
     assert_eq!(dir.api_token(&token_digest(token)).await.unwrap().unwrap().email, "a@acme.test");
     assert!(dir.api_token(&token_digest("errata_other")).await.unwrap().is_none());
+
+    // Debug files and artifact bundles: kept whole, listed per project, deleted one by one.
+    let file = errata_domain::difs::DebugFile {
+        id: "f1".into(),
+        project_id: p1.id,
+        debug_id: "3bbb698f-13b4-374f-09ad-94dc681bc3b1".into(),
+        code_id: Some("8f69bb3b".into()),
+        object_name: "crash".into(),
+        cpu_name: "x86_64".into(),
+        file_format: "elf".into(),
+        object_kind: "executable".into(),
+        features: vec!["symtab".into(), "debug".into()],
+        sha1: "f1".into(),
+        size: 12,
+        created_at: 1,
+        key: "difs/1/f1".into(),
+    };
+    dir.put_debug_file(&file).await.unwrap();
+    assert_eq!(dir.debug_files(p1.id).await.unwrap(), vec![file.clone()]);
+    let bundle = errata_domain::difs::ArtifactBundle {
+        id: "b1".into(),
+        project_id: p1.id,
+        release: Some("web@1".into()),
+        dist: None,
+        debug_ids: vec!["c941d872-b8b0-4d6c-9c5e-7d7c1f0a2b3c".into()],
+        file_count: 2,
+        size: 99,
+        created_at: 2,
+        key: "artifacts/1/b1".into(),
+    };
+    dir.put_artifact_bundle(&bundle).await.unwrap();
+    assert_eq!(dir.artifact_bundles(p1.id).await.unwrap(), vec![bundle.clone()]);
+    assert_eq!(dir.debug_files(p1.id).await.unwrap().len(), 1, "bundles are not debug files");
+    assert!(dir.artifact_bundles(p1.id + 1000).await.unwrap().is_empty());
+    dir.delete_artifact_bundle(&bundle).await.unwrap();
+    dir.delete_debug_file(&file).await.unwrap();
+    assert!(dir.artifact_bundles(p1.id).await.unwrap().is_empty() && dir.debug_files(p1.id).await.unwrap().is_empty());
 
     // Nothing in the table holds the token in clear.
     let scan = aws_sdk_dynamodb::Client::new(&cfg).scan().table_name(&directory_table).send().await.unwrap();

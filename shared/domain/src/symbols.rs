@@ -117,13 +117,52 @@ fn frames_mut(event: &mut Value, mut each: impl FnMut(&mut Value)) {
     }
 }
 
-/// Whether the event has frames no symbolicator has looked at yet that it could resolve:
+/// The events-bucket key of the event's minidump while it waits for the stack walker: the
+/// event carries a minidump attachment and the placeholder exception (mechanism `minidump`)
+/// that no walker has marked (`mechanism.data.minidump`) yet.
+pub fn pending_minidump(event: &Value) -> Option<&str> {
+    let mechanism = event.pointer("/exception/values/0/mechanism")?;
+    if mechanism.get("type").and_then(Value::as_str) != Some("minidump")
+        || mechanism.pointer("/data/minidump").is_some()
+    {
+        return None;
+    }
+    let attachments = event.get("attachments").and_then(Value::as_array)?;
+    attachments
+        .iter()
+        .find(|a| a.get("type").and_then(Value::as_str) == Some("event.minidump"))
+        .and_then(|a| a.get("key").and_then(Value::as_str))
+}
+
+/// Marks the event's minidump as looked at: `processed`, or why not.
+pub fn mark_minidump(event: &mut Value, status: &str) {
+    if let Some(mechanism) = event.pointer_mut("/exception/values/0/mechanism").filter(|m| m.is_object()) {
+        if !mechanism.get("data").is_some_and(Value::is_object) {
+            mechanism["data"] = serde_json::json!({});
+        }
+        mechanism["data"]["minidump"] = status.into();
+    }
+}
+
+/// Adds a processing error (as Sentry lists them in `errors`).
+pub fn add_error(event: &mut Value, kind: &str, reason: &str) {
+    let error = serde_json::json!({ "type": kind, "reason": reason });
+    match event.get_mut("errors").and_then(Value::as_array_mut) {
+        Some(errors) => errors.push(error),
+        None => event["errors"] = serde_json::json!([error]),
+    }
+}
+
+/// Whether the event has a minidump to walk, or frames no symbolicator has looked at yet that it could resolve:
 /// native frames when the event names its images, script frames when it names source maps by
 /// debug id or has a release (whose uploaded bundles may hold them).
 pub fn needs_symbols(event: &Value) -> bool {
     let native = !images(event).is_empty();
     let scripts = !sourcemap_images(event).is_empty() || event.get("release").is_some_and(Value::is_string);
     let platform = event.get("platform").and_then(Value::as_str);
+    if pending_minidump(event).is_some() {
+        return true;
+    }
     (native || scripts)
         && stacktraces(event).iter().any(|p| {
             event
@@ -183,7 +222,10 @@ pub fn rewrite_frames(event: &mut Value, resolve: &mut dyn FnMut(&Value) -> Reso
 /// rather than held.
 pub fn give_up(event: &mut Value, status: &'static str, reason: &str) {
     let platform = event.get("platform").and_then(Value::as_str).map(str::to_owned);
-    let mut any = false;
+    let mut any = pending_minidump(event).is_some();
+    if any {
+        mark_minidump(event, status);
+    }
     frames_mut(event, |f| {
         if pending(platform.as_deref(), f, true, true) {
             f["symbolicator_status"] = status.into();
@@ -191,11 +233,7 @@ pub fn give_up(event: &mut Value, status: &'static str, reason: &str) {
         }
     });
     if any {
-        let error = serde_json::json!({ "type": status, "reason": reason });
-        match event.get_mut("errors").and_then(Value::as_array_mut) {
-            Some(errors) => errors.push(error),
-            None => event["errors"] = serde_json::json!([error]),
-        }
+        add_error(event, status, reason);
     }
 }
 
@@ -267,5 +305,22 @@ mod tests {
         assert_eq!(waiting["exception"]["values"][0]["stacktrace"]["frames"][0]["symbolicator_status"], "timeout");
         assert_eq!(waiting["errors"][1], json!({"type": "timeout", "reason": "symbolication took longer than 300 s"}));
         assert!(!needs_symbols(&waiting));
+    }
+
+    #[test]
+    fn a_minidump_waits_for_the_walker_once() {
+        let mut event = json!({
+            "exception": {"values": [{"type": "Minidump", "mechanism": {"type": "minidump", "handled": false}}]},
+            "attachments": [{"type": "event.attachment", "key": "a"}, {"type": "event.minidump", "key": "attachments/1/e/1-dump"}]
+        });
+        assert_eq!(pending_minidump(&event), Some("attachments/1/e/1-dump"));
+        assert!(needs_symbols(&event));
+        give_up(&mut event, "symbolication_timeout", "too slow");
+        assert_eq!(event["exception"]["values"][0]["mechanism"]["data"]["minidump"], "symbolication_timeout");
+        assert_eq!(event["errors"][0]["type"], "symbolication_timeout");
+        assert!(!needs_symbols(&event));
+        let sdk_exception = json!({"exception": {"values": [{"type": "E", "mechanism": {"type": "generic"}}]},
+            "attachments": [{"type": "event.minidump", "key": "k"}]});
+        assert_eq!(pending_minidump(&sdk_exception), None, "the SDK already described the crash");
     }
 }

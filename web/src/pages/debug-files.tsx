@@ -1,4 +1,4 @@
-// Uploaded debug files: the sentry-cli command, the list, deletion.
+// Uploaded debug files and source-map bundles: the sentry-cli commands, the lists, deletion.
 import { attempt, CopyButton, Empty, ErrorBox, Skeleton, Time, useApp, useLoad } from '../ui.js';
 import { enc } from './common.js';
 
@@ -15,7 +15,84 @@ interface DebugFile {
   data: { type?: string; features?: string[] };
 }
 
-export function DebugFiles({ org, project, admin }: { org: string; project: string; admin: boolean }) {
+interface ArtifactBundle {
+  bundleId: string;
+  associations: { release: string; dist: string | null }[];
+  fileCount: number;
+  debugIds: string[];
+  size: number;
+  date: string | null;
+}
+
+export function DebugFiles(props: { org: string; project: string; admin: boolean }) {
+  return (
+    <>
+      <NativeFiles {...props} />
+      <SourceMaps {...props} />
+    </>
+  );
+}
+
+function SourceMaps({ org, project, admin }: { org: string; project: string; admin: boolean }) {
+  const app = useApp();
+  const path = `projects/${enc(org)}/${enc(project)}/files/artifact-bundles/`;
+  const bundles = useLoad<ArtifactBundle[]>(`bundles:${org}:${project}`, () => app.api.get(path), () => app.api.cached(path));
+  const upload = `sentry-cli sourcemaps inject path/to/dist\nSENTRY_URL=<the API's URL root> SENTRY_AUTH_TOKEN=<a token with project:releases> \\\n  sentry-cli sourcemaps upload --org ${org} --project ${project} path/to/dist`;
+  return (
+    <>
+      <section class="panel">
+        <h2>Source maps</h2>
+        <div class="snippet">
+          <pre><code>{upload}</code></pre>
+          <CopyButton text={upload} />
+        </div>
+        <p class="muted small">
+          <code>inject</code> gives each script and its map a debug id, which the SDK reports with every error; bundles uploaded with <code>--release</code> are also matched by release and URL.
+        </p>
+      </section>
+      {bundles.error ? (
+        <ErrorBox error={bundles.error} retry={bundles.reload} />
+      ) : !bundles.data ? (
+        <Skeleton rows={2} />
+      ) : bundles.data.length === 0 ? (
+        <Empty title="No source maps yet">Upload your build's scripts and source maps with the commands above.</Empty>
+      ) : (
+        <table class="table">
+          <thead>
+            <tr><th>Bundle</th><th>Release</th><th class="num">Files</th><th class="num">Debug ids</th><th class="num">Size</th><th>Uploaded</th><th /></tr>
+          </thead>
+          <tbody>
+            {bundles.data.map((b) => (
+              <tr key={b.bundleId}>
+                <td><code title={b.bundleId}>{b.bundleId.slice(0, 12)}</code></td>
+                <td>{b.associations.map((a) => (a.dist ? `${a.release} (${a.dist})` : a.release)).join(', ') || '—'}</td>
+                <td class="num">{b.fileCount}</td>
+                <td class="num" title={b.debugIds.join('\n')}>{b.debugIds.length}</td>
+                <td class="num">{(b.size / 1024).toFixed(0)} KiB</td>
+                <td><Time iso={b.date} /></td>
+                <td>
+                  {admin && (
+                    <button
+                      type="button"
+                      class="danger small"
+                      onClick={async () => {
+                        if (confirm(`Delete bundle ${b.bundleId.slice(0, 12)}?`) && (await attempt(app, () => app.api.del(path, { bundleId: b.bundleId }), 'Bundle deleted'))) bundles.reload();
+                      }}
+                    >
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+function NativeFiles({ org, project, admin }: { org: string; project: string; admin: boolean }) {
   const app = useApp();
   const path = `projects/${enc(org)}/${enc(project)}/files/dsyms/`;
   const files = useLoad<DebugFile[]>(`difs:${org}:${project}`, () => app.api.get(path), () => app.api.cached(path));
@@ -28,7 +105,7 @@ export function DebugFiles({ org, project, admin }: { org: string; project: stri
           <pre><code>{upload}</code></pre>
           <CopyButton text={upload} />
         </div>
-        <p class="muted small">ELF/DWARF, Mach-O/dSYM, PE/PDB, Breakpad and source bundles; files are found again by debug id. Source maps arrive with JavaScript symbolication.</p>
+        <p class="muted small">ELF/DWARF, Mach-O/dSYM, PE/PDB, Breakpad and source bundles; files are found again by debug id. Native stack traces and minidumps are symbolicated with them.</p>
       </section>
       {files.error ? (
         <ErrorBox error={files.error} retry={files.reload} />

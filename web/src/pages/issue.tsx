@@ -272,6 +272,7 @@ export function EventView({ org, issue, event }: { org: string; issue: Issue; ev
           <a href={href({ name: 'issue', org, id: issue.id, eventId: 'latest' })} aria-disabled={!event.nextEventID}>Latest</a>
         </nav>
       </div>
+      {event.errors && event.errors.length > 0 && <ProcessingErrors errors={event.errors} />}
       {exception && <Exceptions values={exception.data.values} hasSystemFrames={exception.data.hasSystemFrames} />}
       {message && !exception && (
         <section class="panel">
@@ -325,6 +326,23 @@ export function EventView({ org, issue, event }: { org: string; issue: Issue; ev
           <KeyValues data={{ name: event.sdk.name, version: event.sdk.version, packages: event.sdk.packages?.map((p) => `${p.name}@${p.version}`).join(', ') }} />
         </section>
       )}
+    </section>
+  );
+}
+
+function ProcessingErrors({ errors }: { errors: NonNullable<Event['errors']> }) {
+  return (
+    <section class="panel processing-errors" aria-label="Processing errors">
+      <h3>{errors.length === 1 ? 'There was a problem processing this event' : `There were ${errors.length} problems processing this event`}</h3>
+      <ul>
+        {errors.map((e, i) => (
+          <li key={i}>
+            {e.message}
+            {typeof e.data.reason === 'string' && <span class="muted"> — {e.data.reason}</span>}
+            {typeof e.data.name === 'string' && <span class="muted"> — <code>{e.data.name}</code></span>}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
