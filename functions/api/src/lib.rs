@@ -14,6 +14,7 @@ mod issues;
 mod keys;
 mod orgs;
 mod projects;
+mod releases;
 pub mod router;
 mod rules;
 mod sessions;
@@ -201,6 +202,11 @@ async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {
         Op::ListDebugFiles => difs::list(deps, ctx).await,
         Op::DeleteDebugFiles => difs::delete(deps, ctx).await,
         Op::AssembleArtifactBundle => artifacts::assemble(deps, ctx).await,
+        Op::CreateRelease => releases::create(deps, ctx).await,
+        Op::OrgReleases => releases::list(deps, ctx).await,
+        Op::ReleaseDetail => releases::detail(deps, ctx).await,
+        Op::UpdateRelease => releases::update(deps, ctx).await,
+        Op::DeleteRelease => releases::delete(deps, ctx).await,
         Op::ListArtifactBundles => artifacts::list(deps, ctx).await,
         Op::DeleteArtifactBundles => artifacts::delete(deps, ctx).await,
         Op::ProjectEvent => events::of_project(deps, ctx).await,

@@ -214,15 +214,21 @@ async fn seen_values(deps: &Deps, project_id: u64, column: &str) -> Result<Vec<T
         .collect())
 }
 
-/// `GET /api/0/projects/{org}/{project}/releases/`: the project's releases, newest event
-/// first, in Sentry's release shape.
+/// `GET /api/0/projects/{org}/{project}/releases/`: the project's releases — those its events
+/// name (with first and last event and count) and those created for it with `sentry-cli
+/// releases new` — newest first, in Sentry's release shape.
 pub async fn releases(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let project = ctx.project()?;
-    let found = seen_values(deps, project.id, "release").await?;
-    let body = found
+    let (found, created) = futures_util::future::try_join(seen_values(deps, project.id, "release"), async {
+        deps.directory.releases(&project.org).await.map_err(ApiError::from)
+    })
+    .await?;
+    let created: Vec<_> = created.into_iter().filter(|r| r.projects.contains(&project.slug)).collect();
+    let this = std::slice::from_ref(project);
+    let mut body: Vec<(i64, Value)> = found
         .iter()
         .map(|r| {
-            json!({
+            let mut json = json!({
                 "version": r.value,
                 "shortVersion": r.value,
                 "dateCreated": iso(r.first),
@@ -230,10 +236,23 @@ pub async fn releases(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
                 "lastEvent": iso(r.last),
                 "eventCount": r.count,
                 "projects": [{ "id": project.id, "slug": project.slug, "name": project.name }],
-            })
+            });
+            if let Some(stored) = created.iter().find(|c| c.version == r.value) {
+                let shape = crate::releases::release_json(stored, this);
+                for key in ["url", "status", "dateReleased", "dateStarted", "dateCreated"] {
+                    json[key] = shape[key].clone();
+                }
+            }
+            (r.last.unwrap_or(0), json)
         })
         .collect();
-    crate::paged(ctx, body)
+    for stored in created.iter().filter(|c| !found.iter().any(|r| r.value == c.version)) {
+        let mut json = crate::releases::release_json(stored, this);
+        json["eventCount"] = 0.into();
+        body.push((stored.date_created, json));
+    }
+    body.sort_by(|a, b| b.0.cmp(&a.0));
+    crate::paged(ctx, body.into_iter().map(|(_, v)| v).collect())
 }
 
 /// `GET /api/0/projects/{org}/{project}/environments/`

@@ -74,6 +74,19 @@ async fn world() -> World {
         put_token(&directory, token, email, &[]).await;
     }
     put_token(&directory, READ_TOKEN, "ann@acme.test", &["event:read", "project:read"]).await;
+    directory
+        .put_release(&errata_domain::releases::Release {
+            org: "acme".into(),
+            version: "web@1".into(),
+            projects: vec!["web".into()],
+            url: None,
+            date_created: 1,
+            date_started: None,
+            date_released: None,
+            status: "open".into(),
+        })
+        .await
+        .unwrap();
     for (email, role, token) in
         [("mia@acme.test", Role::Member, MEMBER_TOKEN), ("adam@acme.test", Role::Admin, ADMIN_TOKEN)]
     {
@@ -519,6 +532,7 @@ async fn user_reports_per_issue_and_project() {
 mod access;
 mod artifacts;
 mod difs;
+mod releases;
 mod search;
 
 #[tokio::test]

@@ -16,6 +16,9 @@
 //! | `SESSION#digest`| `SESSION`       | browser session (TTL `expires_at`)     |
 //! | `INVITE#digest` | `INVITE`        | invitation, under the SHA-256 of its secret (TTL) |
 //! | `ORG#slug`      | `INVITE#email`  | copy of a pending invitation           |
+//! | `ORG#slug`      | `RELEASE#version` | release (sentry-cli `releases new`)  |
+//! | `PROJECT#id`    | `DIF#debugid#id`| debug file (JSON in `data`)            |
+//! | `PROJECT#id`    | `BUNDLE#sha1`   | source-map artifact bundle (JSON in `data`) |
 //! | `COUNTER`       | `PROJECT`       | last project id handed out             |
 //! | `SETUP`         | `SETUP`         | first-run setup claimed                |
 //!
@@ -460,6 +463,18 @@ impl Directory for DynamoDirectory {
 
     async fn delete_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()> {
         self.delete(format!("PROJECT#{}", bundle.project_id), &format!("BUNDLE#{}", bundle.id)).await
+    }
+
+    async fn put_release(&self, release: &errata_domain::releases::Release) -> StoreResult<()> {
+        self.put_record(format!("ORG#{}", release.org), &format!("RELEASE#{}", release.version), release).await
+    }
+
+    async fn releases(&self, org: &str) -> StoreResult<Vec<errata_domain::releases::Release>> {
+        self.records(format!("ORG#{org}"), "RELEASE#").await
+    }
+
+    async fn delete_release(&self, org: &str, version: &str) -> StoreResult<()> {
+        self.delete(format!("ORG#{org}"), &format!("RELEASE#{version}")).await
     }
 
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {

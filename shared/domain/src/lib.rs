@@ -10,6 +10,7 @@ pub mod issue;
 pub mod normalize;
 pub mod notice;
 pub mod queue;
+pub mod releases;
 pub mod scrub;
 pub mod search;
 pub mod secrets;

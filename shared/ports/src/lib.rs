@@ -71,6 +71,10 @@ pub trait Directory: Send + Sync {
     async fn put_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()>;
     async fn artifact_bundles(&self, project_id: u64) -> StoreResult<Vec<errata_domain::difs::ArtifactBundle>>;
     async fn delete_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()>;
+    /// Releases of an organization, by version.
+    async fn put_release(&self, release: &errata_domain::releases::Release) -> StoreResult<()>;
+    async fn releases(&self, org: &str) -> StoreResult<Vec<errata_domain::releases::Release>>;
+    async fn delete_release(&self, org: &str, version: &str) -> StoreResult<()>;
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>>;
     async fn delete_api_token(&self, token: &ApiToken) -> StoreResult<()>;
 

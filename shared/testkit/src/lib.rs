@@ -39,6 +39,7 @@ pub struct MemoryDirectory {
     setup_claimed: Mutex<bool>,
     debug_files: Mutex<BTreeMap<(u64, String, String), errata_domain::difs::DebugFile>>,
     bundles: Mutex<BTreeMap<(u64, String), errata_domain::difs::ArtifactBundle>>,
+    releases: Mutex<BTreeMap<(String, String), errata_domain::releases::Release>>,
 }
 
 #[async_trait]
@@ -166,6 +167,20 @@ impl Directory for MemoryDirectory {
 
     async fn delete_artifact_bundle(&self, bundle: &errata_domain::difs::ArtifactBundle) -> StoreResult<()> {
         lock(&self.bundles).remove(&(bundle.project_id, bundle.id.clone()));
+        Ok(())
+    }
+
+    async fn put_release(&self, release: &errata_domain::releases::Release) -> StoreResult<()> {
+        lock(&self.releases).insert((release.org.clone(), release.version.clone()), release.clone());
+        Ok(())
+    }
+
+    async fn releases(&self, org: &str) -> StoreResult<Vec<errata_domain::releases::Release>> {
+        Ok(lock(&self.releases).values().filter(|r| r.org == org).cloned().collect())
+    }
+
+    async fn delete_release(&self, org: &str, version: &str) -> StoreResult<()> {
+        lock(&self.releases).remove(&(org.to_owned(), version.to_owned()));
         Ok(())
     }
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>> {

@@ -22,6 +22,7 @@ fn fill(route_path: &str, w: &World, foreign: bool, caller_email: &str) -> Strin
             "{filter_id}" => "localhost".to_owned(),
             "{key}" => "browser".to_owned(),
             "{rule_id}" => "rule-1".to_owned(),
+            "{version}" => "web@1".to_owned(),
             literal => literal.to_owned(),
         };
         path.push_str(&value);
