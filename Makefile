@@ -25,10 +25,11 @@ package:       ## release artifacts for AWS: arm64 Lambda zips (cargo lambda) an
 fuzz:          ## fuzz every target for FUZZ_SECONDS (default 15) each
 	@bash scripts/fuzz.sh
 
-bench:         ## benchmarks: ingest, processor and symbolication (one core, in process), SDK→issue latency on the stack
+bench:         ## benchmarks: ingest, processor, native and JavaScript symbolication (one core, in process), SDK→issue latency on the stack
 	cargo bench -q -p errata-ingest --no-default-features --bench ingest
 	cargo bench -q -p errata-processor --bench pipeline 2>/dev/null | grep -v '"Outcomes"'
 	cargo build -q -p errata-api && cargo bench -q -p errata-symbolicator --bench symcache
+	cargo bench -q -p errata-symbolicator --bench sourcemap
 	@bash localstack/up.sh >/dev/null
 	tests/.venv/bin/python scripts/bench_e2e.py 40
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real SDKs other than Python: @sentry/node and @sentry/cli (npm, pinned by the lock file),
 # @sentry/browser run in Debian's Chromium by playwright-core (never a downloaded browser),
-# and the Rust app using the sentry crate (a workspace member).
+# and the Rust apps using the sentry crate (a workspace member: the SDK app, and `crash`, which
+# aborts with the sentry-minidump integration).
 set -euo pipefail
 cd "$(dirname "$0")"
 source ../../localstack/env.sh
