@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web demo screens package
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web load demo screens package
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
 	@bash localstack/up.sh
@@ -41,6 +41,14 @@ bench-web:     ## web app: cold load of the issue stream and route changes in Ch
 	@bash localstack/up.sh >/dev/null
 	@bash web/build.sh >/dev/null
 	@. .errata/local.env && node web/test/browser/bench.mjs "$$WEB" "$$LOGIN" "$$PASSWORD" 20
+
+LOAD_EVENTS ?= 100000
+LOAD_CLIENTS ?= 32
+load:          ## LOAD_EVENTS (100,000) envelopes from LOAD_CLIENTS (32) concurrent clients through the local ingest, then reconciliation
+	@bash localstack/up.sh >/dev/null
+	cargo build -q --release -p errata-load
+	@. localstack/env.sh && . .errata/local.env && "$$CARGO_TARGET_DIR/release/errata-load" "$$DSN" --events $(LOAD_EVENTS) --clients $(LOAD_CLIENTS) --out .errata/load.json
+	tests/.venv/bin/python scripts/load_reconcile.py .errata/load.json
 
 demo:          ## send a realistic set of errors to the local DSN with the real Python SDK
 	@bash localstack/up.sh >/dev/null

@@ -370,10 +370,17 @@ fn frame_json(frame: &Value) -> Value {
         out.insert(api.to_owned(), get(wire));
     }
     out.insert("inApp".into(), json!(frame.get("in_app").and_then(Value::as_bool).unwrap_or(false)));
-    // Native frames the symbolicator looked at: `symbolicated`, or `missing` (no debug file)…
+    // Frames the symbolicator looked at: `symbolicated`, or `missing` (no debug file)…
     if let Some(status) = frame.get("symbolicator_status").and_then(Value::as_str) {
         out.insert("symbolicatorStatus".into(), json!(status));
         out.insert("symbolicated".into(), json!(status == "symbolicated"));
+    }
+    // How a minidump's stack walker found the frame (`context`, `cfi`, `fp`, `scan`…), and
+    // which source map resolved a script frame.
+    for (api, wire) in [("trust", "trust"), ("data", "data")] {
+        if let Some(v) = frame.get(wire).filter(|v| !v.is_null()) {
+            out.insert(api.to_owned(), v.clone());
+        }
     }
     out.insert("context".into(), Value::Array(context));
     Value::Object(out)

@@ -251,7 +251,7 @@ pub async fn releases(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         json["eventCount"] = 0.into();
         body.push((stored.date_created, json));
     }
-    body.sort_by(|a, b| b.0.cmp(&a.0));
+    body.sort_by_key(|b| std::cmp::Reverse(b.0));
     crate::paged(ctx, body.into_iter().map(|(_, v)| v).collect())
 }
 

@@ -4,6 +4,8 @@
 //! second on one core, each a frame mapped to file, line, column and enclosing function.
 //!     cargo bench -p errata-symbolicator --bench sourcemap [-- FUNCTIONS]
 
+mod common;
+
 use errata_domain::symbols::Resolved;
 use errata_symbolicator::js::{build_cache, resolve, Found, Script};
 use std::fmt::Write;
@@ -101,7 +103,7 @@ fn main() {
     let bytes = build_cache(&script).expect("a SourceMapCache");
     println!("SourceMapCache    built in {:.2} s, {:.1} MB", t0.elapsed().as_secs_f64(), bytes.len() as f64 / 1e6);
 
-    println!("peak memory       {:.0} MB resident (the process so far: inputs and cache)", peak_rss_mb());
+    println!("peak memory       {:.0} MB resident (the process so far: inputs and cache)", common::peak_rss_mb());
     let t0 = Instant::now();
     let cache = SourceMapCache::parse(&bytes).expect("readable");
     let parse = t0.elapsed();
@@ -123,14 +125,4 @@ fn main() {
         elapsed * 1e6 / frames as f64,
         parse.as_secs_f64() * 1e6
     );
-}
-
-/// The process's peak resident memory (Linux `VmHWM`), in MB.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok());
-    kb.unwrap_or(0.0) / 1024.0
 }

@@ -3,6 +3,8 @@
 //! and warm lookups per second on one core with the cached SymCache.
 //!     cargo bench -p errata-symbolicator --bench symcache [-- /path/to/debug/file]
 
+mod common;
+
 use errata_symbolicator::native::{build_symcache, lookup};
 use std::time::Instant;
 use symbolic_debuginfo::Object;
@@ -24,7 +26,7 @@ fn main() {
     println!("debug file        {path} ({:.1} MB)", data.len() as f64 / 1e6);
     println!("SymCache build    {:.2} s, {:.1} MB", build.as_secs_f64(), cache.len() as f64 / 1e6);
 
-    println!("peak memory       {:.0} MB resident (the process so far: inputs and cache)", peak_rss_mb());
+    println!("peak memory       {:.0} MB resident (the process so far: inputs and cache)", common::peak_rss_mb());
     // Frames as a crash has them: symbols' addresses, many times over.
     let frames = addresses.len().max(1) * (200_000 / addresses.len().max(1)).max(1);
     let t0 = Instant::now();
@@ -37,14 +39,4 @@ fn main() {
         "warm lookups      {:.0} frames/s on one core ({frames} frames, {found} source locations)",
         frames as f64 / elapsed
     );
-}
-
-/// The process's peak resident memory (Linux `VmHWM`), in MB.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok());
-    kb.unwrap_or(0.0) / 1024.0
 }

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use symbolic_cfi::AsciiCfiWriter;
-use symbolic_debuginfo::Archive;
 
 /// A module (executable or shared library) loaded in the crashed process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +44,7 @@ fn module_of(m: &minidump::MinidumpModule) -> DumpModule {
 /// `PUBLIC` records for the symbol table (which tell stack scanning where functions are) and
 /// `STACK CFI` records. Kept beside the file's SymCache.
 pub fn build_cfi(file: &[u8], debug_id: &str) -> Result<Vec<u8>, String> {
-    let archive = Archive::parse(file).map_err(|e| format!("unreadable debug file: {e}"))?;
-    for object in archive.objects() {
-        let object = object.map_err(|e| format!("unreadable object: {e}"))?;
-        if !object.debug_id().to_string().eq_ignore_ascii_case(debug_id) {
-            continue;
-        }
+    crate::native::with_object(file, debug_id, |object| {
         let mut out =
             format!("MODULE Linux {} {} module\n", object.arch().name(), object.debug_id().breakpad()).into_bytes();
         let load = object.load_address();
@@ -61,10 +55,9 @@ pub fn build_cfi(file: &[u8], debug_id: &str) -> Result<Vec<u8>, String> {
             }
         }
         let mut writer = AsciiCfiWriter::new(out);
-        writer.process(&object).map_err(|e| format!("cannot read call frame information: {e}"))?;
-        return Ok(writer.into_inner());
-    }
-    Err(format!("no object with debug id {debug_id} in the file"))
+        writer.process(object).map_err(|e| format!("cannot read call frame information: {e}"))?;
+        Ok(writer.into_inner())
+    })
 }
 
 /// Serves the stack walker the CFI built from uploaded debug files, by module code file.

@@ -3,25 +3,35 @@
 //! first, as `symbolic` returns them), names demangled (C++, Rust, Swift).
 
 use symbolic_common::{Language, Name, NameMangling};
-use symbolic_debuginfo::Archive;
+use symbolic_debuginfo::{Archive, Object};
 use symbolic_demangle::{Demangle, DemangleOptions};
 use symbolic_symcache::{SymCache, SymCacheConverter};
 
-/// The SymCache of the object with `debug_id` in a debug file.
-pub fn build_symcache(file: &[u8], debug_id: &str) -> Result<Vec<u8>, String> {
+/// Hands `work` the object with `debug_id` in a debug file (a universal Mach-O holds several).
+pub fn with_object<T>(
+    file: &[u8],
+    debug_id: &str,
+    work: impl FnOnce(&Object<'_>) -> Result<T, String>,
+) -> Result<T, String> {
     let archive = Archive::parse(file).map_err(|e| format!("unreadable debug file: {e}"))?;
     for object in archive.objects() {
         let object = object.map_err(|e| format!("unreadable object: {e}"))?;
-        if !object.debug_id().to_string().eq_ignore_ascii_case(debug_id) {
-            continue;
+        if object.debug_id().to_string().eq_ignore_ascii_case(debug_id) {
+            return work(&object);
         }
-        let mut converter = SymCacheConverter::new();
-        converter.process_object(&object).map_err(|e| format!("cannot index {debug_id}: {e}"))?;
-        let mut out = Vec::new();
-        converter.serialize(&mut std::io::Cursor::new(&mut out)).map_err(|e| e.to_string())?;
-        return Ok(out);
     }
     Err(format!("no object with debug id {debug_id} in the file"))
+}
+
+/// The SymCache of the object with `debug_id` in a debug file.
+pub fn build_symcache(file: &[u8], debug_id: &str) -> Result<Vec<u8>, String> {
+    with_object(file, debug_id, |object| {
+        let mut converter = SymCacheConverter::new();
+        converter.process_object(object).map_err(|e| format!("cannot index {debug_id}: {e}"))?;
+        let mut out = Vec::new();
+        converter.serialize(&mut std::io::Cursor::new(&mut out)).map_err(|e| e.to_string())?;
+        Ok(out)
+    })
 }
 
 /// One source location of an address: the function, its file and line.

@@ -1,4 +1,5 @@
 // Uploaded debug files and source-map bundles: the sentry-cli commands, the lists, deletion.
+import type { ComponentChildren } from 'preact';
 import { attempt, CopyButton, Empty, ErrorBox, Skeleton, Time, useApp, useLoad } from '../ui.js';
 import { enc } from './common.js';
 
@@ -33,6 +34,36 @@ export function DebugFiles(props: { org: string; project: string; admin: boolean
   );
 }
 
+/** A panel with a sentry-cli command to copy and what it does. */
+function Upload({ title, command, children }: { title: string; command: string; children: ComponentChildren }) {
+  return (
+    <section class="panel">
+      <h2>{title}</h2>
+      <div class="snippet">
+        <pre><code>{command}</code></pre>
+        <CopyButton text={command} />
+      </div>
+      <p class="muted small">{children}</p>
+    </section>
+  );
+}
+
+/** Deletes one listed thing after the admin confirms, then reloads the list. */
+function DeleteButton({ what, done, remove, reload }: { what: string; done: string; remove: () => Promise<void>; reload: () => void }) {
+  const app = useApp();
+  return (
+    <button
+      type="button"
+      class="danger small"
+      onClick={async () => {
+        if (confirm(`Delete ${what}?`) && (await attempt(app, remove, done))) reload();
+      }}
+    >
+      Delete
+    </button>
+  );
+}
+
 function SourceMaps({ org, project, admin }: { org: string; project: string; admin: boolean }) {
   const app = useApp();
   const path = `projects/${enc(org)}/${enc(project)}/files/artifact-bundles/`;
@@ -40,16 +71,9 @@ function SourceMaps({ org, project, admin }: { org: string; project: string; adm
   const upload = `sentry-cli sourcemaps inject path/to/dist\nSENTRY_URL=<the API's URL root> SENTRY_AUTH_TOKEN=<a token with project:releases> \\\n  sentry-cli sourcemaps upload --org ${org} --project ${project} path/to/dist`;
   return (
     <>
-      <section class="panel">
-        <h2>Source maps</h2>
-        <div class="snippet">
-          <pre><code>{upload}</code></pre>
-          <CopyButton text={upload} />
-        </div>
-        <p class="muted small">
-          <code>inject</code> gives each script and its map a debug id, which the SDK reports with every error; bundles uploaded with <code>--release</code> are also matched by release and URL.
-        </p>
-      </section>
+      <Upload title="Source maps" command={upload}>
+        <code>inject</code> gives each script and its map a debug id, which the SDK reports with every error; bundles uploaded with <code>--release</code> are also matched by release and URL.
+      </Upload>
       {bundles.error ? (
         <ErrorBox error={bundles.error} retry={bundles.reload} />
       ) : !bundles.data ? (
@@ -71,17 +95,7 @@ function SourceMaps({ org, project, admin }: { org: string; project: string; adm
                 <td class="num">{(b.size / 1024).toFixed(0)} KiB</td>
                 <td><Time iso={b.date} /></td>
                 <td>
-                  {admin && (
-                    <button
-                      type="button"
-                      class="danger small"
-                      onClick={async () => {
-                        if (confirm(`Delete bundle ${b.bundleId.slice(0, 12)}?`) && (await attempt(app, () => app.api.del(path, { bundleId: b.bundleId }), 'Bundle deleted'))) bundles.reload();
-                      }}
-                    >
-                      Delete
-                    </button>
-                  )}
+                  {admin && <DeleteButton what={`bundle ${b.bundleId.slice(0, 12)}`} done="Bundle deleted" remove={() => app.api.del(path, { bundleId: b.bundleId })} reload={bundles.reload} />}
                 </td>
               </tr>
             ))}
@@ -99,14 +113,9 @@ function NativeFiles({ org, project, admin }: { org: string; project: string; ad
   const upload = `SENTRY_URL=<the API's URL root> SENTRY_AUTH_TOKEN=<a token with project:releases> \\\n  sentry-cli debug-files upload --org ${org} --project ${project} path/to/build`;
   return (
     <>
-      <section class="panel">
-        <h2>Upload with sentry-cli</h2>
-        <div class="snippet">
-          <pre><code>{upload}</code></pre>
-          <CopyButton text={upload} />
-        </div>
-        <p class="muted small">ELF/DWARF, Mach-O/dSYM, PE/PDB, Breakpad and source bundles; files are found again by debug id. Native stack traces and minidumps are symbolicated with them.</p>
-      </section>
+      <Upload title="Upload with sentry-cli" command={upload}>
+        ELF/DWARF, Mach-O/dSYM, PE/PDB, Breakpad and source bundles; files are found again by debug id. Native stack traces and minidumps are symbolicated with them.
+      </Upload>
       {files.error ? (
         <ErrorBox error={files.error} retry={files.reload} />
       ) : !files.data ? (
@@ -128,17 +137,7 @@ function NativeFiles({ org, project, admin }: { org: string; project: string; ad
                 <td class="num">{(f.size / 1024).toFixed(0)} KiB</td>
                 <td><Time iso={f.dateCreated} /></td>
                 <td>
-                  {admin && (
-                    <button
-                      type="button"
-                      class="danger small"
-                      onClick={async () => {
-                        if (confirm(`Delete ${f.objectName} (${f.debugId})?`) && (await attempt(app, () => app.api.del(path, { id: f.id }), 'Debug file deleted'))) files.reload();
-                      }}
-                    >
-                      Delete
-                    </button>
-                  )}
+                  {admin && <DeleteButton what={`${f.objectName} (${f.debugId})`} done="Debug file deleted" remove={() => app.api.del(path, { id: f.id })} reload={files.reload} />}
                 </td>
               </tr>
             ))}
