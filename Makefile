@@ -1,5 +1,5 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web load demo screens package
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web load compare demo screens package
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
 	@bash localstack/up.sh
@@ -49,6 +49,13 @@ load:          ## LOAD_EVENTS (100,000) envelopes from LOAD_CLIENTS (32) concurr
 	cargo build -q --release -p errata-load
 	@. localstack/env.sh && . .errata/local.env && "$$CARGO_TARGET_DIR/release/errata-load" "$$DSN" --events $(LOAD_EVENTS) --clients $(LOAD_CLIENTS) --out .errata/load.json
 	tests/.venv/bin/python scripts/load_reconcile.py .errata/load.json
+
+COMPARE_EVENTS ?= 5000
+COMPARE_CLIENTS ?= 16
+compare:       ## Errata and Bugsink (PyPI, its single-server setup) side by side: the same load, throughput, latency, memory
+	@bash localstack/up.sh >/dev/null
+	cargo build -q --release -p errata-load
+	tests/.venv/bin/python scripts/compare.py $(COMPARE_EVENTS) $(COMPARE_CLIENTS)
 
 demo:          ## send a realistic set of errors to the local DSN with the real Python SDK
 	@bash localstack/up.sh >/dev/null

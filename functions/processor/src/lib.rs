@@ -475,9 +475,15 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
         }
     }
     for (index, mut event) in events.into_iter().enumerate() {
-        // A body with several reports gets one id per report, stable across redeliveries.
-        if index > 0 && event.get("event_id").is_none_or(Value::is_null) {
-            event["event_id"] = json!(derived_id(&envelope_id, index));
+        // The event carries its id itself (the envelope's, for the first; a body with several
+        // reports gets one id per report, stable across redeliveries), so it keeps it when it
+        // travels alone, to the symbolicator and back.
+        if event.get("event_id").is_none_or(Value::is_null) {
+            if index == 0 && !envelope_id.is_empty() {
+                event["event_id"] = json!(envelope_id);
+            } else if index > 0 {
+                event["event_id"] = json!(derived_id(&envelope_id, index));
+            }
         }
         if has_minidump {
             attachments::mark_minidump_crash(&mut event);

@@ -554,3 +554,26 @@ async fn native_events_go_to_the_symbolicator_once_and_come_back_to_be_stored() 
     assert_eq!(queue.messages().len(), 1);
     assert_eq!(w.issues.project_issues(3).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_event_handed_to_the_symbolicator_keeps_the_envelope_id() {
+    let mut w = world();
+    let queue = Arc::new(errata_testkit::MemoryQueue::default());
+    w.deps = w.deps.with_symbolication(queue.clone());
+    // As ingest builds a minidump upload's envelope: the id only in the envelope header.
+    let event = serde_json::json!({
+        "platform": "native",
+        "exception": {"values": [{"type": "SIGSEGV", "stacktrace": {"frames": [{"instruction_addr": "0x1010"}]}}]},
+        "debug_meta": {"images": [{"type": "elf", "debug_id": "b6a9f2a3-c8d9-4f1e-8d2c-7b0a4e5f6a7b", "image_addr": "0x1000"}]},
+    });
+    let payload = serde_json::to_vec(&event).unwrap();
+    let id = "c".repeat(32);
+    let mut bytes =
+        format!("{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
+    bytes.extend(payload);
+    process(&w.deps, &queued(&bytes)).await.unwrap();
+    let [handed] = queue.messages().try_into().unwrap();
+    let QueuedPayload::Inline(b64) = &handed.payload else { panic!("inline") };
+    let back = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+    assert!(back.contains(&format!("\"event_id\":\"{id}\"")), "{back}");
+}

@@ -167,16 +167,22 @@ pub async fn symbolicate(deps: &Deps, project_id: u64, event: &mut Value) -> Res
 /// gone or unreadable is marked so, with the reason in the event's `errors`.
 async fn walk_minidump(deps: &Deps, project_id: u64, key: &str, event: &mut Value) -> Result<(), Error> {
     use errata_domain::symbols::{add_error, mark_minidump};
+    // The placeholder exception says what became of the dump.
+    let unusable = |event: &mut Value, status: &str, kind: &str, reason: &str| {
+        mark_minidump(event, status);
+        add_error(event, kind, reason);
+        if let Some(value) = event.pointer_mut("/exception/values/0/value") {
+            *value = format!("Native crash (the minidump could not be read: {reason})").into();
+        }
+    };
     let Some(dump) = deps.events.get(key).await? else {
-        mark_minidump(event, "missing");
-        add_error(event, "minidump_missing", "the minidump attachment is no longer stored");
+        unusable(event, "missing", "minidump_missing", "it is no longer stored");
         return Ok(());
     };
     let modules = match minidump::modules(&dump) {
         Ok(modules) => modules,
         Err(e) => {
-            mark_minidump(event, "unreadable");
-            add_error(event, "minidump_invalid", &e);
+            unusable(event, "unreadable", "minidump_invalid", &e);
             return Ok(());
         }
     };
@@ -206,8 +212,7 @@ async fn walk_minidump(deps: &Deps, project_id: u64, key: &str, event: &mut Valu
         cfi.insert(module.code_file.clone(), text);
     }
     if let Err(e) = minidump::apply(&dump, cfi, event).await {
-        mark_minidump(event, "unreadable");
-        add_error(event, "minidump_invalid", &e);
+        unusable(event, "unreadable", "minidump_invalid", &e);
     }
     Ok(())
 }

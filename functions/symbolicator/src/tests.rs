@@ -211,3 +211,38 @@ fn the_richest_newest_debug_file_wins() {
     assert_eq!(best_file(&files, "d", "unwind").unwrap().id, "again");
     assert!(best_file(&files, "other", "debug").is_none());
 }
+
+#[tokio::test]
+async fn an_unreadable_or_missing_minidump_is_stored_saying_why() {
+    let w = world();
+    let placeholder = |key: &str| {
+        json!({
+            "platform": "native",
+            "exception": {"values": [{"type": "Minidump", "value": "Native crash (minidump not yet symbolicated)",
+                                      "mechanism": {"type": "minidump", "handled": false}}]},
+            "attachments": [{"type": "event.minidump", "key": key, "name": "crash.dmp"}]
+        })
+    };
+    w.deps
+        .events
+        .put("attachments/1/e/0-crash.dmp", b"MDMP\x93\xa7\x00\x00".to_vec(), "application/octet-stream")
+        .await
+        .unwrap();
+    for (key, status, kind) in [
+        ("attachments/1/e/0-crash.dmp", "unreadable", "minidump_invalid"),
+        ("attachments/1/gone", "missing", "minidump_missing"),
+    ] {
+        let event = placeholder(key);
+        assert!(needs(&event));
+        handle(&w.deps, &queued(&event, now()), 1).await.unwrap();
+        let back = handed_back(&w);
+        let exception = &back["exception"]["values"][0];
+        assert_eq!(exception["mechanism"]["data"]["minidump"], status, "{back}");
+        assert!(
+            exception["value"].as_str().unwrap().starts_with("Native crash (the minidump could not be read: "),
+            "{exception}"
+        );
+        assert_eq!(back["errors"][0]["type"], kind);
+        assert!(!needs(&back), "not handed over again");
+    }
+}
