@@ -23,6 +23,8 @@ locals {
       RUST_LOG         = "info"
       # Events to symbolicate.
       SYMBOLICATION_QUEUE_URL = aws_sqs_queue.queue["symbolication"].url
+      # Poison messages, parked with their reason.
+      ENVELOPE_DLQ_URL = aws_sqs_queue.dlq["envelopes"].url
     }
     symbolicator = {
       DIRECTORY_TABLE    = aws_dynamodb_table.directory.name

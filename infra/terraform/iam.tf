@@ -99,9 +99,15 @@ data "aws_iam_policy_document" "processor" {
     resources = [aws_sqs_queue.queue["notifications"].arn]
   }
   statement {
-    sid       = "NativeEventsToSymbolicate"
+    sid       = "EventsToSymbolicate"
     actions   = local.queue_send
     resources = [aws_sqs_queue.queue["symbolication"].arn]
+  }
+  # Poison messages are parked in the envelope DLQ with their reason.
+  statement {
+    sid       = "PoisonToDeadLetters"
+    actions   = local.queue_send
+    resources = [aws_sqs_queue.dlq["envelopes"].arn]
   }
   statement {
     sid       = "EventBodies"

@@ -48,6 +48,9 @@ pub struct Deps {
     /// Where error events with native frames go to be symbolicated (they come back on the
     /// envelope queue, frames marked); `None` stores them as sent.
     pub symbolication: Option<Arc<dyn errata_ports::EnvelopeQueue>>,
+    /// Where messages that can never be processed are parked with their reason; `None` drops
+    /// them (logged and counted).
+    pub dead_letters: Option<Arc<dyn errata_ports::DeadLetters>>,
 }
 
 /// A project's settings with its fingerprint rules parsed once.
@@ -86,7 +89,14 @@ impl Deps {
             settings: TtlCache::new(Duration::from_secs(60), 10_000),
             alerting: None,
             symbolication: None,
+            dead_letters: None,
         }
+    }
+
+    /// Parks poison messages in a dead-letter queue, with their reason.
+    pub fn with_dead_letters(mut self, dead_letters: Arc<dyn errata_ports::DeadLetters>) -> Deps {
+        self.dead_letters = Some(dead_letters);
+        self
     }
 
     /// Evaluates alert rules too.
@@ -172,18 +182,21 @@ pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, ProcessError> 
 pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     let mut ids = Vec::new();
+    let mut bodies = Vec::new();
     let mut batch = Vec::new();
+    let mut poison = Vec::new();
     for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
         match parse_record(record) {
             Ok(queued) => {
                 ids.push(id);
+                bodies.push(record.body.as_deref().unwrap_or_default());
                 batch.push(queued);
             }
-            Err(e) => tracing::error!(message_id = %id, error = %e, outcome = "invalid", "dropped"),
+            Err(e) => poison.push((id, record.body.as_deref().unwrap_or_default(), e)),
         }
     }
-    for (id, result) in ids.into_iter().zip(process_batch(deps, &batch).await) {
+    for ((id, body), result) in ids.into_iter().zip(bodies).zip(process_batch(deps, &batch).await) {
         match result {
             Ok(outcomes) => tracing::info!(message_id = %id, ?outcomes, "processed"),
             // Store errors fail the message: transient ones succeed on a later receive, and a
@@ -194,7 +207,27 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
                 failure.item_identifier = id;
                 response.batch_item_failures.push(failure);
             }
-            Err(e) => tracing::error!(message_id = %id, error = %e, outcome = "invalid", "dropped"),
+            Err(e) => poison.push((id, body, e)),
+        }
+    }
+    // What can never be processed goes to the DLQ at once, with its reason; if even that
+    // fails, the message is retried and SQS moves it there after `maxReceiveCount`.
+    for (id, body, e) in poison {
+        let parked = match &deps.dead_letters {
+            Some(dlq) => dlq.park(body, &e.to_string()).await.map(|()| true),
+            None => Ok(false),
+        };
+        match parked {
+            Ok(true) => {
+                tracing::error!(message_id = %id, error = %e, outcome = "invalid", "parked in the dead-letter queue")
+            }
+            Ok(false) => tracing::error!(message_id = %id, error = %e, outcome = "invalid", "dropped"),
+            Err(store) => {
+                tracing::warn!(message_id = %id, error = %store, "could not park; SQS will redeliver");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
         }
     }
     response

@@ -1,8 +1,11 @@
 //! The processor Lambda: wiring only.
 
 use errata_aws::{
-    load_config, DynamoAlertState, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsEnvelopeQueue, SqsOutbox,
+    load_config, DynamoAlertState, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsDeadLetters, SqsEnvelopeQueue,
+    SqsOutbox,
 };
+use errata_ports::faults::{FaultPlan, FaultyBlobs, FaultyIssues};
+use errata_ports::{BlobStore, IssueStore};
 use errata_processor::alerting::Alerting;
 use errata_processor::{handle, Deps};
 use errata_runtime::env;
@@ -29,20 +32,25 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days));
     let directory = Arc::new(DynamoDirectory::new(&aws, directory_table));
-    let deps = Deps::new(
-        store.clone(),
-        store,
-        Arc::new(S3Blobs::new(&aws, raw_bucket)),
-        Arc::new(S3Blobs::new(&aws, events_bucket)),
-        directory.clone(),
-    )
-    .with_symbolication(Arc::new(SqsEnvelopeQueue::new(&aws, symbolication_queue)))
-    .with_alerting(Alerting {
-        rules: directory,
-        state: Arc::new(DynamoAlertState::new(&aws, quotas_table)),
-        outbox: Arc::new(SqsOutbox::new(&aws, notify_queue)),
-        web_url,
-    });
+    let mut issues: Arc<dyn IssueStore> = store.clone();
+    let mut raw: Arc<dyn BlobStore> = Arc::new(S3Blobs::new(&aws, raw_bucket));
+    let mut events: Arc<dyn BlobStore> = Arc::new(S3Blobs::new(&aws, events_bucket));
+    // Resilience tests (only they set ERRATA_FAULTS) make S3 and DynamoDB fail for a while.
+    if let Some(plan) = FaultPlan::from_env().map_err(|e| format!("ERRATA_FAULTS: {e}"))? {
+        tracing::warn!(?plan, "injecting faults");
+        issues = Arc::new(FaultyIssues { inner: issues, plan: plan.clone() });
+        raw = Arc::new(FaultyBlobs { inner: raw, plan: plan.clone() });
+        events = Arc::new(FaultyBlobs { inner: events, plan });
+    }
+    let deps = Deps::new(issues, store, raw, events, directory.clone())
+        .with_symbolication(Arc::new(SqsEnvelopeQueue::new(&aws, symbolication_queue)))
+        .with_dead_letters(Arc::new(SqsDeadLetters::new(&aws, env("ENVELOPE_DLQ_URL")?)))
+        .with_alerting(Alerting {
+            rules: directory,
+            state: Arc::new(DynamoAlertState::new(&aws, quotas_table)),
+            outbox: Arc::new(SqsOutbox::new(&aws, notify_queue)),
+            web_url,
+        });
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
         handle(deps, ev.payload).await.map_err(lambda_runtime::Error::from)

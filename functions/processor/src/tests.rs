@@ -577,3 +577,27 @@ async fn an_event_handed_to_the_symbolicator_keeps_the_envelope_id() {
     let back = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
     assert!(back.contains(&format!("\"event_id\":\"{id}\"")), "{back}");
 }
+
+#[tokio::test]
+async fn poison_is_parked_with_its_reason_and_the_rest_of_the_batch_is_processed() {
+    let mut w = world();
+    let dlq = Arc::new(errata_testkit::MemoryDeadLetters::default());
+    w.deps = w.deps.with_dead_letters(dlq.clone());
+    let good = serde_json::to_string(&queued(&envelope(ID[0], "ZeroDivisionError", "divide"))).unwrap();
+    let not_ours = "{\"hello\": \"world\"}".to_owned();
+    let bad_payload = serde_json::to_string(&queued(b"\xff\xfe not an envelope")).unwrap();
+    let resp = handle_batch(&w.deps, sqs(&[not_ours.clone(), good, bad_payload.clone()])).await;
+    assert!(resp.batch_item_failures.is_empty(), "parked, not retried");
+    assert_eq!(w.issues.project_issues(3).await.unwrap().len(), 1, "the good one is stored");
+    let parked = dlq.parked.lock().unwrap().clone();
+    assert_eq!(parked.len(), 2, "{parked:?}");
+    assert_eq!(parked[0].0, not_ours);
+    assert!(parked[0].1.contains("not a queued envelope"), "{}", parked[0].1);
+    assert_eq!(parked[1].0, bad_payload);
+    assert!(parked[1].1.starts_with("invalid message"), "{}", parked[1].1);
+
+    // When even the dead-letter queue fails, the message is retried (SQS parks it later).
+    *dlq.fail.lock().unwrap() = true;
+    let resp = handle_batch(&w.deps, sqs(&[not_ours])).await;
+    assert_eq!(resp.batch_item_failures.len(), 1);
+}

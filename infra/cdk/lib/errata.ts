@@ -333,6 +333,7 @@ export class Errata extends Construct {
         QUOTAS_TABLE: quotas.tableName,
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
         SYMBOLICATION_QUEUE_URL: this.queues.symbolication.queue.queueUrl,
+        ENVELOPE_DLQ_URL: this.queues.envelopes.dlq.queueUrl,
         RUST_LOG: common.RUST_LOG,
       },
       symbolicator: {
@@ -394,6 +395,7 @@ export class Errata extends Construct {
     quotas.grant(fns.processor, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     this.queues.notifications.queue.grantSendMessages(fns.processor);
     this.queues.symbolication.queue.grantSendMessages(fns.processor); // events to symbolicate
+    this.queues.envelopes.dlq.grantSendMessages(fns.processor); // poison, parked with its reason
 
     // The symbolicator reads the project's debug files and source-map bundles, keeps their
     // caches beside them, reads minidumps, and hands symbolicated events back to the processor.

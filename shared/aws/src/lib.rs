@@ -36,7 +36,7 @@ pub use s3::S3Blobs;
 #[cfg(feature = "ses")]
 pub use ses::SesMailer;
 #[cfg(feature = "sqs")]
-pub use sqs::{SqsEnvelopeQueue, SqsOutbox};
+pub use sqs::{SqsDeadLetters, SqsEnvelopeQueue, SqsOutbox};
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

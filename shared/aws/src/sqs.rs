@@ -1,4 +1,4 @@
-//! SQS: the envelope queue, and the notifier's queue as an outbox.
+//! SQS: the envelope queue, the notifier's queue as an outbox, and dead-letter queues.
 
 use crate::classify;
 use async_trait::async_trait;
@@ -52,5 +52,40 @@ impl SqsOutbox {
 impl errata_ports::Outbox for SqsOutbox {
     async fn send(&self, notice: &errata_domain::Notice) -> StoreResult<()> {
         send_json(&self.client, &self.queue_url, notice).await
+    }
+}
+
+/// A dead-letter queue that takes poison messages directly, each with its reason as the
+/// `errata_reason` message attribute (SQS's own moves after `maxReceiveCount` carry none).
+pub struct SqsDeadLetters {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl SqsDeadLetters {
+    pub fn new(config: &aws_config::SdkConfig, queue_url: String) -> Self {
+        SqsDeadLetters { client: aws_sdk_sqs::Client::new(config), queue_url }
+    }
+}
+
+#[async_trait]
+impl errata_ports::DeadLetters for SqsDeadLetters {
+    async fn park(&self, body: &str, reason: &str) -> StoreResult<()> {
+        let reason: String = reason.chars().take(1000).collect();
+        let attribute = aws_sdk_sqs::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(reason)
+            .build()
+            .map_err(|e| StoreError::permanent(e.to_string()))?;
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            // SQS takes at most 256 KiB; a body that large was not ours anyway.
+            .message_body(if body.is_empty() { "(empty)" } else { body })
+            .message_attributes("errata_reason", attribute)
+            .send()
+            .await
+            .map_err(|e| classify("sqs send_message (dead letter)", &e))?;
+        Ok(())
     }
 }

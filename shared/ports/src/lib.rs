@@ -10,6 +10,8 @@ use errata_domain::{
 };
 use thiserror::Error;
 
+pub mod faults;
+
 /// A storage or queue failure, classified for the caller: retry, or give up with a reason.
 #[derive(Debug, Clone, Error)]
 #[error("{message}")]
@@ -118,6 +120,13 @@ pub trait Mailer: Send + Sync {
 #[async_trait]
 pub trait EnvelopeQueue: Send + Sync {
     async fn send(&self, envelope: &QueuedEnvelope) -> StoreResult<()>;
+}
+
+/// Where messages that can never be processed are parked, with the reason, for an operator
+/// to read (and, once the cause is fixed, replay with a redrive).
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    async fn park(&self, body: &str, reason: &str) -> StoreResult<()>;
 }
 
 /// A bucket of opaque objects (raw payloads, event bodies).

@@ -276,6 +276,24 @@ impl EnvelopeQueue for MemoryQueue {
     }
 }
 
+/// Parked poison messages `(body, reason)`; can be told to fail.
+#[derive(Default)]
+pub struct MemoryDeadLetters {
+    pub parked: Mutex<Vec<(String, String)>>,
+    pub fail: Mutex<bool>,
+}
+
+#[async_trait]
+impl errata_ports::DeadLetters for MemoryDeadLetters {
+    async fn park(&self, body: &str, reason: &str) -> StoreResult<()> {
+        if *lock(&self.fail) {
+            return Err(StoreError::retryable("dead-letter queue unavailable (test)"));
+        }
+        lock(&self.parked).push((body.to_owned(), reason.to_owned()));
+        Ok(())
+    }
+}
+
 /// Objects in memory; can be told to fail reads and writes, to test error paths.
 #[derive(Default)]
 pub struct MemoryBlobs {
