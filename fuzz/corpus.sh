@@ -3,7 +3,7 @@
 # (deep JSON, huge numbers, invalid UTF-8, truncated lengths, a decompression bomb).
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/envelope corpus/ingest corpus/event
+mkdir -p corpus/envelope corpus/ingest corpus/event corpus/query
 for body in ../tests/fixtures/sdk/*/*.body; do
   name="$(basename "$(dirname "$body")")-$(basename "$body" .body)"
   enc=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['headers'].get('content-encoding',''))" "${body%.body}.json")
@@ -56,6 +56,18 @@ for name, data in events.items():
 open("corpus/ingest/bomb", "wb").write(b"\x04" + gzip.compress(b"\0" * (30 * 1024 * 1024), mtime=0))
 open("corpus/ingest/store", "wb").write(b"\x01" + json.dumps({"message": "x", "extra": {"n": 10**400}}).encode().replace(b"1" + b"0" * 400, b"1" + b"0" * 400))
 open("corpus/ingest/minidump", "wb").write(b"\x02--B\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"a\"\r\n\r\nMDMP\x93\xa7\r\n--B--\r\n")
+queries = {
+    "statuses": 'is:unresolved is:for_review !is:ignored',
+    "keys": 'level:error environment:production release:"shop@1.2" assigned:me has:user',
+    "times": 'age:-24h lastSeen:+7d firstSeen:2026-01-01 timesSeen:>10 userCount:<=3',
+    "text": '"quoted text" bare words \\"escaped\\" tag:value',
+    "negated_lists": '!level:[error,fatal] release:[a,b,"c d"] custom.tag:x*',
+    "unbalanced": '"no end level:[a,b is: :: !! ""',
+    "long": "level:error " * 500,
+    "unicode": "fehler:ü 🤖:x is:\u00e9",
+}
+for name, text in queries.items():
+    open(f"corpus/query/{name}", "w").write(text)
 open("corpus/ingest/security", "wb").write(b"\x03" + json.dumps({"csp-report": {"blocked-uri": "inline", "effective-directive": "style-src"}}).encode())
 PY
 echo "corpus: $(ls corpus/envelope | wc -l) envelope, $(ls corpus/ingest | wc -l) ingest, $(ls corpus/event | wc -l) event inputs"

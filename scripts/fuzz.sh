@@ -11,7 +11,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 bash corpus.sh
 cargo fuzz build -O 2>&1 | grep -vE '^\s+(Compiling|Downloaded)' || true
 status=0
-for target in envelope ingest event; do
+for target in envelope ingest event query; do
   for r in regressions/"$target"-*; do
     [ -e "$r" ] || continue
     cargo fuzz run -O "$target" "$r" >/dev/null 2>&1 || { echo "$target: regression $r fails"; status=1; }

@@ -22,7 +22,7 @@ def stored_counts(session, release):
     """Issue type → event count, over every page of the run's issues."""
     counts, url = {}, f"{ENV['API']}projects/{ENV['ORG']}/{ENV['PROJECT']}/issues/"
     params = {"query": f"release:{release}", "limit": "100", "statsPeriod": ""}
-    while url:
+    while True:
         resp = session.get(url, params=params, timeout=60)
         if resp.status_code == 503:  # an event-store query still running
             time.sleep(2)
@@ -32,9 +32,9 @@ def stored_counts(session, release):
             kind = issue["metadata"].get("type") or issue["title"].split(":")[0]
             counts[kind] = counts.get(kind, 0) + int(issue["count"])
         nxt = resp.links.get("next")
-        url = nxt["url"] if nxt and nxt.get("results") == "true" else None
-        params = None
-    return counts
+        if not nxt or nxt.get("results") != "true":
+            return counts
+        params = {**params, "cursor": nxt["cursor"]}
 
 
 def dead_letters():
