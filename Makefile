@@ -1,5 +1,6 @@
 # The two commands: `make up` (the whole stack locally) and `make test` (every test).
-.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web load compare demo screens package
+SHELL := /bin/bash
+.PHONY: up down test test-lint test-rust test-infra test-web test-fuzz test-e2e lint build fuzz bench bench-api bench-web load compare cost demo screens package
 
 up:            ## emulator + build + cdk deploy + web + demo data; prints DSN, API, WEB, …
 	@bash localstack/up.sh
@@ -25,13 +26,17 @@ package:       ## release artifacts for AWS: arm64 Lambda zips (cargo lambda) an
 fuzz:          ## fuzz every target for FUZZ_SECONDS (default 15) each
 	@bash scripts/fuzz.sh
 
-bench:         ## benchmarks: ingest, processor, native and JavaScript symbolication (one core, in process), SDK→issue latency on the stack
+bench:         ## benchmarks: ingest, processor, native and JavaScript symbolication (one core, in process); init, RSS and zip of each function; SDK→issue and issue-list latency on the stack
 	cargo bench -q -p errata-ingest --no-default-features --bench ingest
 	cargo bench -q -p errata-processor --bench pipeline 2>/dev/null | grep -v '"Outcomes"'
 	cargo build -q -p errata-api && cargo bench -q -p errata-symbolicator --bench symcache
 	cargo bench -q -p errata-symbolicator --bench sourcemap
+	cargo build -q --release --bins -p errata-ingest -p errata-processor -p errata-symbolicator -p errata-api -p errata-notifier
+	@bash scripts/package.sh >/dev/null
+	python3 scripts/bench_functions.py 10
 	@bash localstack/up.sh >/dev/null
 	tests/.venv/bin/python scripts/bench_e2e.py 40
+	tests/.venv/bin/python -u scripts/bench_api.py 1000 20
 
 bench-api:     ## API latency with 10,000 issues in a project, and event-store query latency (~10 min)
 	@bash localstack/up.sh >/dev/null
@@ -44,11 +49,12 @@ bench-web:     ## web app: cold load of the issue stream and route changes in Ch
 
 LOAD_EVENTS ?= 100000
 LOAD_CLIENTS ?= 32
+LOAD_SETTLE ?= 5400
 load:          ## LOAD_EVENTS (100,000) envelopes from LOAD_CLIENTS (32) concurrent clients through the local ingest, then reconciliation
 	@bash localstack/up.sh >/dev/null
 	cargo build -q --release -p errata-load
 	@. localstack/env.sh && . .errata/local.env && "$$CARGO_TARGET_DIR/release/errata-load" "$$DSN" --events $(LOAD_EVENTS) --clients $(LOAD_CLIENTS) --out .errata/load.json
-	tests/.venv/bin/python scripts/load_reconcile.py .errata/load.json
+	tests/.venv/bin/python scripts/load_reconcile.py .errata/load.json $(LOAD_SETTLE)
 
 COMPARE_EVENTS ?= 5000
 COMPARE_CLIENTS ?= 16
@@ -56,6 +62,12 @@ compare:       ## Errata and Bugsink (PyPI, its single-server setup) side by sid
 	@bash localstack/up.sh >/dev/null
 	cargo build -q --release -p errata-load
 	tests/.venv/bin/python scripts/compare.py $(COMPARE_EVENTS) $(COMPARE_CLIENTS)
+
+COST_EVENTS ?= 2000
+cost:          ## AWS list-price cost per million events, per component, and idle per month, from a run measured on the local stack
+	@bash localstack/up.sh >/dev/null
+	cargo build -q --release -p errata-load
+	tests/.venv/bin/python scripts/cost.py $(COST_EVENTS) 16
 
 demo:          ## send a realistic set of errors to the local DSN with the real Python SDK
 	@bash localstack/up.sh >/dev/null

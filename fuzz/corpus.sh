@@ -3,7 +3,7 @@
 # (deep JSON, huge numbers, invalid UTF-8, truncated lengths, a decompression bomb).
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/envelope corpus/ingest corpus/event corpus/query
+mkdir -p corpus/envelope corpus/ingest corpus/event corpus/query corpus/uploads corpus/minidump
 for body in ../tests/fixtures/sdk/*/*.body; do
   name="$(basename "$(dirname "$body")")-$(basename "$body" .body)"
   enc=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['headers'].get('content-encoding',''))" "${body%.body}.json")
@@ -70,4 +70,43 @@ for name, text in queries.items():
     open(f"corpus/query/{name}", "w").write(text)
 open("corpus/ingest/security", "wb").write(b"\x03" + json.dumps({"csp-report": {"blocked-uri": "inline", "effective-directive": "style-src"}}).encode())
 PY
-echo "corpus: $(ls corpus/envelope | wc -l) envelope, $(ls corpus/ingest | wc -l) ingest, $(ls corpus/event | wc -l) event inputs"
+# Uploads (selector 0 chunk-upload, 1 difs/assemble, 2 artifactbundle/assemble, 3 a file's
+# content) and native files (selector 0 a minidump, 1 a debug file).
+python3 - <<'PY'
+import gzip, hashlib, io, json, zipfile
+fixture = open("../tests/fixtures/minidump/linux-amd64.dmp", "rb").read()
+sym = b"MODULE Linux x86_64 B6A9F2A3C8D94F1E8D2C7B0A4E5F6A7B0 app\nFILE 0 /src/app.c\nFUNC 1000 20 0 main\n1000 10 5 0\nSTACK CFI INIT 1000 20 .cfa: $rsp 8 + .ra: .cfa -8 + ^\n"
+elf = open("/bin/true", "rb").read()
+bundle = io.BytesIO()
+with zipfile.ZipFile(bundle, "w") as z:
+    z.writestr("manifest.json", json.dumps({"files": {"_/_/app.min.js": {"url": "~/app.min.js", "type": "minified_source", "headers": {"debug-id": "b6a9f2a3-c8d9-4f1e-8d2c-7b0a4e5f6a7b", "sourcemap": "app.min.js.map"}}, "_/_/app.min.js.map": {"url": "~/app.min.js.map", "type": "source_map", "headers": {"debug-id": "b6a9f2a3-c8d9-4f1e-8d2c-7b0a4e5f6a7b"}}}, "org": "acme", "release": "1.0"}))
+    z.writestr("_/_/app.min.js", "function a(){throw new Error('x')}a();\n//# debugId=b6a9f2a3-c8d9-4f1e-8d2c-7b0a4e5f6a7b\n")
+    z.writestr("_/_/app.min.js.map", json.dumps({"version": 3, "sources": ["app.js"], "names": ["a"], "mappings": "AAAA", "sourcesContent": ["function a() { throw new Error('x') }"]}))
+bundle = bundle.getvalue()
+def part(name, data, field="file"):
+    return (f"--B\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\r\n").encode() + data + b"\r\n"
+chunk = b"hello chunk"
+uploads = {
+    "chunk": b"\x00" + part(hashlib.sha1(chunk).hexdigest(), chunk) + b"--B--\r\n",
+    "chunk_gzip": b"\x00" + part(hashlib.sha1(chunk).hexdigest(), gzip.compress(chunk, mtime=0), "file_gzip") + b"--B--\r\n",
+    "chunk_bomb": b"\x00" + part("0" * 40, gzip.compress(b"\0" * (20 * 1024 * 1024), mtime=0), "file_gzip") + b"--B--\r\n",
+    "chunk_bad_name": b"\x00" + part("../../etc/passwd", chunk) + b"--B--\r\n",
+    "difs": b"\x01" + json.dumps({"a" * 40: {"name": "app.debug", "debug_id": "b6a9f2a3-c8d9-4f1e-8d2c-7b0a4e5f6a7b", "chunks": ["b" * 40]}}).encode(),
+    "difs_deep": b"\x01" + b'{"' + b"a" * 40 + b'":' + b'{"n":' * 3000 + b"1" + b"}" * 3001,
+    "difs_huge_numbers": b"\x01" + b'{"' + b"a" * 40 + b'": {"name": 1e999, "chunks": [-0, 18446744073709551616]}}',
+    "difs_bad_utf8": b"\x01" + b'{"\xff\xfe": {"name": "\xc3\x28", "chunks": []}}',
+    "bundle": b"\x02" + json.dumps({"checksum": "c" * 40, "chunks": ["c" * 40], "projects": ["web"], "version": "1.0", "dist": "a"}).encode(),
+    "bundle_many_projects": b"\x02" + json.dumps({"checksum": "c" * 40, "chunks": ["c" * 40] * 200, "projects": ["web"] * 5000}).encode(),
+    "file_sym": b"\x03" + sym,
+    "file_elf": b"\x03" + elf,
+    "file_bundle": b"\x03" + bundle,
+    "file_zip_bomb": b"\x03" + (lambda b: (zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED).writestr("manifest.json", b" " * (50 * 1024 * 1024)), b)[1].getvalue())(io.BytesIO()),
+}
+for name, data in uploads.items():
+    open(f"corpus/uploads/{name}", "wb").write(data)
+natives = {"linux-amd64": b"\x00" + fixture, "truncated": b"\x00" + fixture[:600], "sym": b"\x01" + sym, "elf": b"\x01" + elf,
+           "header_only": b"\x00MDMP\x93\xa7\x00\x00\xff\xff\xff\x7f\x20\x00\x00\x00" + bytes(16)}
+for name, data in natives.items():
+    open(f"corpus/minidump/{name}", "wb").write(data)
+PY
+echo "corpus: $(ls corpus/envelope | wc -l) envelope, $(ls corpus/ingest | wc -l) ingest, $(ls corpus/event | wc -l) event, $(ls corpus/query | wc -l) query, $(ls corpus/uploads | wc -l) uploads, $(ls corpus/minidump | wc -l) minidump inputs"

@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
         ..Default::default()
     };
     let _ = filters.check(&event);
-    let settings = ScrubSettings { scrub_ip_addresses: true, sensitive_fields: vec!["iban".into()], ..Default::default() };
+    let settings =
+        ScrubSettings { scrub_ip_addresses: true, sensitive_fields: vec!["iban".into()], ..Default::default() };
     scrub_event(&mut event, &settings);
     if let Ok(view) = errata_protocol::Event::deserialize(&event) {
         let grouping = Grouping::of(&view);

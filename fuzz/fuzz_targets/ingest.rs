@@ -24,7 +24,14 @@ fn deps() -> &'static Deps {
     static DEPS: OnceLock<Deps> = OnceLock::new();
     DEPS.get_or_init(|| {
         let directory = Arc::new(MemoryDirectory::default());
-        let key = ProjectKey { public_key: KEY.into(), project_id: 7, label: "fuzz".into(), enabled: true, rate_limit: None, created_at: 0 };
+        let key = ProjectKey {
+            public_key: KEY.into(),
+            project_id: 7,
+            label: "fuzz".into(),
+            enabled: true,
+            rate_limit: None,
+            created_at: 0,
+        };
         runtime().block_on(directory.put_project_key(&key)).expect("seed key");
         Deps {
             directory,

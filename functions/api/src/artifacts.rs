@@ -5,7 +5,7 @@
 //! Listing and deletion follow Sentry's `files/artifact-bundles/` routes.
 
 use crate::body::Body;
-use crate::difs::{chunk_list, gather, is_sha1, Gathered};
+use crate::difs::{check_zip, chunk_list, gather, is_sha1, Gathered, MAX_MANIFEST};
 use crate::router::Ctx;
 use crate::{ApiError, ApiResult, Deps};
 use errata_domain::difs::ArtifactBundle;
@@ -16,9 +16,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::str::FromStr;
-
-/// The largest manifest read (a bundle of thousands of files has one of a few MB).
-const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct Manifest {
@@ -46,6 +43,7 @@ struct Contents {
 
 /// Reads a bundle's manifest (and checks `symbolic` can read the bundle).
 fn read_bundle(data: &[u8]) -> Result<Contents, String> {
+    check_zip(data)?;
     symbolic_debuginfo::sourcebundle::SourceBundle::parse(data).map_err(|e| e.to_string())?;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;
     let file = archive.by_name("manifest.json").map_err(|_| "no manifest.json in it".to_owned())?;

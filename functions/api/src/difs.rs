@@ -264,8 +264,43 @@ struct ObjectInfo {
     features: Vec<String>,
 }
 
+/// The most a zip's `manifest.json` may hold (a bundle of thousands of files has a few MB).
+pub(crate) const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
+/// The most any one file of a zip may hold once inflated, and all of them together: a source
+/// map of a very large app is tens of MB, a bomb is many GB.
+const MAX_ZIP_ENTRY: u64 = 128 * 1024 * 1024;
+const MAX_ZIP_TOTAL: u64 = 1024 * 1024 * 1024;
+
+/// Refuses a zip (a source or artifact bundle) that inflates beyond the limits, before
+/// `symbolic` or the symbolicator reads it: their readers inflate a file whole. Each entry is
+/// inflated once here and thrown away, so a lying size in the zip's directory changes nothing.
+/// Anything that is not a zip passes, for the readers to judge.
+pub(crate) fn check_zip(data: &[u8]) -> Result<(), String> {
+    // Source bundles put a header of their own before the zip; a zip is found from its end.
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(data)) else {
+        return Ok(());
+    };
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(|e| format!("not a valid zip: {e}"))?;
+        let name = entry.name().to_owned();
+        let limit = if name == "manifest.json" { MAX_MANIFEST } else { MAX_ZIP_ENTRY };
+        let inflated = std::io::copy(&mut entry.take(limit + 1), &mut std::io::sink())
+            .map_err(|e| format!("{name:?} in the zip is unreadable: {e}"))?;
+        if inflated > limit {
+            return Err(format!("{name:?} in the zip is larger than {limit} bytes"));
+        }
+        total += inflated;
+        if total > MAX_ZIP_TOTAL {
+            return Err(format!("the zip's files are larger than {MAX_ZIP_TOTAL} bytes together"));
+        }
+    }
+    Ok(())
+}
+
 /// The objects of a debug file with a debug id, as `symbolic` reads them.
 fn read_objects(data: &[u8]) -> Result<Vec<ObjectInfo>, String> {
+    check_zip(data)?;
     let archive = Archive::parse(data).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for object in archive.objects() {

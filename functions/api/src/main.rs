@@ -37,7 +37,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<errata_runtime::http::Request>| async move {
-        Ok::<_, std::convert::Infallible>(handle(deps, ev.payload).await)
+        Ok::<_, std::convert::Infallible>(errata_aws::metered(100, handle(deps, ev.payload)).await)
     }))
     .await
 }

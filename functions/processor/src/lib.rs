@@ -154,6 +154,24 @@ pub struct Outcomes {
     pub alerts: usize,
 }
 
+impl Outcomes {
+    /// Adds another envelope's outcomes to these (a batch's totals).
+    pub fn absorb(&mut self, o: &Outcomes) {
+        self.new_issues += o.new_issues;
+        self.counted += o.counted;
+        self.regressed += o.regressed;
+        self.escalated += o.escalated;
+        self.duplicates += o.duplicates;
+        self.transactions += o.transactions;
+        self.sessions += o.sessions;
+        self.feedback += o.feedback;
+        self.invalid += o.invalid;
+        self.filtered += o.filtered;
+        self.unhandled += o.unhandled;
+        self.alerts += o.alerts;
+    }
+}
+
 /// The processor's two jobs: SQS batches of envelopes, and scheduled compaction of the event
 /// store (`{"compact": {"days": […]}}`, what the schedule sends).
 pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, ProcessError> {
@@ -196,9 +214,16 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
             Err(e) => poison.push((id, record.body.as_deref().unwrap_or_default(), e)),
         }
     }
+    // One line per batch at info (logs are billed by the byte); each message's at debug.
+    let mut totals = Outcomes::default();
+    let mut processed = 0usize;
     for ((id, body), result) in ids.into_iter().zip(bodies).zip(process_batch(deps, &batch).await) {
         match result {
-            Ok(outcomes) => tracing::info!(message_id = %id, ?outcomes, "processed"),
+            Ok(outcomes) => {
+                tracing::debug!(message_id = %id, ?outcomes, "processed");
+                totals.absorb(&outcomes);
+                processed += 1;
+            }
             // Store errors fail the message: transient ones succeed on a later receive, and a
             // permanent one (say, access denied) parks it in the DLQ instead of losing it.
             Err(ProcessError::Store(e)) => {
@@ -209,6 +234,9 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
             }
             Err(e) => poison.push((id, body, e)),
         }
+    }
+    if processed > 0 {
+        tracing::info!(messages = processed, outcomes = ?totals, "processed batch");
     }
     // What can never be processed goes to the DLQ at once, with its reason; if even that
     // fails, the message is retried and SQS moves it there after `maxReceiveCount`.

@@ -53,7 +53,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         });
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<serde_json::Value>| async move {
-        handle(deps, ev.payload).await.map_err(lambda_runtime::Error::from)
+        errata_aws::metered(1, handle(deps, ev.payload)).await.map_err(lambda_runtime::Error::from)
     }))
     .await
 }

@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
-        Ok::<_, std::convert::Infallible>(handle_batch(deps, ev.payload).await)
+        Ok::<_, std::convert::Infallible>(errata_aws::metered(1, handle_batch(deps, ev.payload)).await)
     }))
     .await
 }

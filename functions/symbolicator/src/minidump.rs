@@ -198,4 +198,35 @@ mod tests {
         assert!(build_cfi(&data, "00000000-0000-0000-0000-000000000001").is_err());
         assert!(modules(b"MDMP but not really").is_err());
     }
+
+    /// `fuzz/synth_minidump.py`'s dump (also the minidump fuzz target's seed): a SIGSEGV in
+    /// `/usr/bin/crashy`, with two return addresses into it on the stack.
+    const DUMP: &[u8] = include_bytes!("../../../tests/fixtures/minidump/linux-amd64.dmp");
+
+    #[tokio::test]
+    async fn a_dump_without_debug_files_walks_by_frame_pointers() {
+        let listed = modules(DUMP).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].code_file, "/usr/bin/crashy");
+        assert_eq!(listed[0].base, 0x5555_5555_4000);
+        // The debug id is the build id's first 16 bytes as a GUID (age 0).
+        assert_eq!(listed[0].debug_id.as_deref(), Some("04030201-0605-0807-090a-0b0c0d0e0f10"));
+
+        let mut event = serde_json::json!({ "contexts": { "os": { "name": "Linux", "version": "6.1" } } });
+        apply(DUMP, HashMap::new(), &mut event).await.unwrap();
+        let exception = &event["exception"]["values"][0];
+        assert_eq!(exception["type"], "SIGSEGV", "{event}");
+        assert!(exception["value"].as_str().unwrap().ends_with("at 0xdead"), "{exception}");
+        let frames = exception["stacktrace"]["frames"].as_array().unwrap();
+        let addresses: Vec<&str> = frames.iter().map(|f| f["instruction_addr"].as_str().unwrap()).collect();
+        // Outermost first: the callers (their return addresses less one, inside the call),
+        // the first by the frame pointer, the outer one by scanning the stack; then the crash.
+        assert_eq!(addresses, ["0x555555556fff", "0x555555555fff", "0x555555555234"], "{frames:?}");
+        let trust: Vec<&str> = frames.iter().map(|f| f["trust"].as_str().unwrap()).collect();
+        assert_eq!(trust, ["scan", "fp", "context"]);
+        assert_eq!(frames.last().unwrap()["package"], "/usr/bin/crashy");
+        assert_eq!(event["debug_meta"]["images"][0]["image_addr"], "0x555555554000");
+        assert_eq!(event["contexts"]["os"]["version"], "6.1", "the SDK's context is kept");
+        assert_eq!(event["level"], "fatal");
+    }
 }

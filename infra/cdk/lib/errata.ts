@@ -376,6 +376,11 @@ export class Errata extends Construct {
         reservedConcurrentExecutions: tuned.reservedConcurrency,
         environment: env[name],
         logGroup,
+        // The functions log JSON lines already. At WARN, Lambda's own START/END/REPORT lines
+        // (about 300 bytes an invocation, billed as log ingestion) are left out.
+        loggingFormat: lambda.LoggingFormat.JSON,
+        systemLogLevelV2: lambda.SystemLogLevel.WARN,
+        applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
         description: `Errata ${name}`,
       });
     }
@@ -448,7 +453,13 @@ export class Errata extends Construct {
     }));
 
     // SQS consumers report per-message failures, so one bad message never fails its batch.
-    fns.processor.addEventSource(new SqsEventSource(this.queues.envelopes.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    // The processor's S3 writes, settings read and invocation are per batch: batches of up to
+    // 100, gathered for at most a second, make them a tenth of what batches of 10 cost.
+    fns.processor.addEventSource(new SqsEventSource(this.queues.envelopes.queue, {
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      reportBatchItemFailures: true,
+    }));
     fns.symbolicator.addEventSource(new SqsEventSource(this.queues.symbolication.queue, { batchSize: 5, reportBatchItemFailures: true }));
     fns.notifier.addEventSource(new SqsEventSource(this.queues.notifications.queue, { batchSize: 10, reportBatchItemFailures: true }));
 

@@ -14,7 +14,12 @@ pub struct DynamoAlertState {
 
 impl DynamoAlertState {
     pub fn new(config: &aws_config::SdkConfig, table: String) -> Self {
-        DynamoAlertState { client: Client::new(config), table }
+        DynamoAlertState {
+            client: Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config).interceptor(crate::meter::Meter).build(),
+            ),
+            table,
+        }
     }
 }
 

@@ -35,7 +35,14 @@ pub struct AthenaQueries {
 
 impl AthenaQueries {
     pub fn new(config: &aws_config::SdkConfig, database: String, workgroup: String) -> Self {
-        AthenaQueries { client: Client::new(config), database, workgroup, entries: Mutex::new(HashMap::new()) }
+        AthenaQueries {
+            client: Client::from_conf(
+                aws_sdk_athena::config::Builder::from(config).interceptor(crate::meter::Meter).build(),
+            ),
+            database,
+            workgroup,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {

@@ -62,7 +62,12 @@ pub struct DynamoDirectory {
 
 impl DynamoDirectory {
     pub fn new(config: &aws_config::SdkConfig, table: String) -> Self {
-        DynamoDirectory { client: Client::new(config), table }
+        DynamoDirectory {
+            client: Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config).interceptor(crate::meter::Meter).build(),
+            ),
+            table,
+        }
     }
 
     async fn get(&self, pk: String, sk: &str) -> StoreResult<Option<Item>> {
@@ -570,7 +575,12 @@ pub struct DynamoRateLimiter {
 
 impl DynamoRateLimiter {
     pub fn new(config: &aws_config::SdkConfig, table: String) -> Self {
-        DynamoRateLimiter { client: Client::new(config), table }
+        DynamoRateLimiter {
+            client: Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config).interceptor(crate::meter::Meter).build(),
+            ),
+            table,
+        }
     }
 }
 

@@ -158,7 +158,14 @@ impl DynamoIssueStore {
         events_table: String,
         retention_days: i64,
     ) -> Self {
-        DynamoIssueStore { client: Client::new(config), issues_table, events_table, retention_days }
+        DynamoIssueStore {
+            client: Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config).interceptor(crate::meter::Meter).build(),
+            ),
+            issues_table,
+            events_table,
+            retention_days,
+        }
     }
 
     pub(crate) fn expires_at(&self, t: Timestamp) -> AttributeValue {

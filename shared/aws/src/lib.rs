@@ -16,6 +16,7 @@ pub mod health;
 mod issue_list;
 #[cfg(feature = "dynamodb")]
 pub mod issues;
+pub mod meter;
 #[cfg(feature = "s3")]
 pub mod s3;
 #[cfg(feature = "ses")]
@@ -31,6 +32,7 @@ pub use athena::AthenaQueries;
 pub use dynamodb::{DynamoDirectory, DynamoRateLimiter};
 #[cfg(feature = "dynamodb")]
 pub use issues::DynamoIssueStore;
+pub use meter::metered;
 #[cfg(feature = "s3")]
 pub use s3::S3Blobs;
 #[cfg(feature = "ses")]

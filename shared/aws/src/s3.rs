@@ -15,7 +15,8 @@ impl S3Blobs {
     pub fn new(config: &aws_config::SdkConfig, bucket: String) -> Self {
         // Path-style addressing: bucket names as host names do not resolve against a local
         // endpoint, and path style works on AWS as well.
-        let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(true).build();
+        let s3_config =
+            aws_sdk_s3::config::Builder::from(config).force_path_style(true).interceptor(crate::meter::Meter).build();
         S3Blobs { client: aws_sdk_s3::Client::from_conf(s3_config), bucket }
     }
 }

@@ -13,7 +13,12 @@ pub struct SesMailer {
 
 impl SesMailer {
     pub fn new(config: &aws_config::SdkConfig, sender: String) -> Self {
-        SesMailer { client: Client::new(config), sender }
+        SesMailer {
+            client: Client::from_conf(
+                aws_sdk_sesv2::config::Builder::from(config).interceptor(crate::meter::Meter).build(),
+            ),
+            sender,
+        }
     }
 }
 

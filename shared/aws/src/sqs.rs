@@ -5,6 +5,11 @@ use async_trait::async_trait;
 use errata_domain::QueuedEnvelope;
 use errata_ports::{EnvelopeQueue, StoreError, StoreResult};
 
+/// A client whose requests are metered.
+fn client(config: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(config).interceptor(crate::meter::Meter).build())
+}
+
 pub struct SqsEnvelopeQueue {
     client: aws_sdk_sqs::Client,
     queue_url: String,
@@ -12,7 +17,7 @@ pub struct SqsEnvelopeQueue {
 
 impl SqsEnvelopeQueue {
     pub fn new(config: &aws_config::SdkConfig, queue_url: String) -> Self {
-        SqsEnvelopeQueue { client: aws_sdk_sqs::Client::new(config), queue_url }
+        SqsEnvelopeQueue { client: crate::sqs::client(config), queue_url }
     }
 }
 
@@ -44,7 +49,7 @@ pub struct SqsOutbox {
 
 impl SqsOutbox {
     pub fn new(config: &aws_config::SdkConfig, queue_url: String) -> Self {
-        SqsOutbox { client: aws_sdk_sqs::Client::new(config), queue_url }
+        SqsOutbox { client: crate::sqs::client(config), queue_url }
     }
 }
 
@@ -64,7 +69,7 @@ pub struct SqsDeadLetters {
 
 impl SqsDeadLetters {
     pub fn new(config: &aws_config::SdkConfig, queue_url: String) -> Self {
-        SqsDeadLetters { client: aws_sdk_sqs::Client::new(config), queue_url }
+        SqsDeadLetters { client: crate::sqs::client(config), queue_url }
     }
 }
 

@@ -140,6 +140,40 @@ async fn useless_bundles_and_bad_requests_are_refused() {
     assert_eq!(answer["state"], "error");
     assert!(answer["detail"].as_str().unwrap().starts_with("Not an artifact bundle"), "{answer}");
 
+    // A bomb: 60 KB of zip whose manifest inflates to 17 MB (found by the `uploads` fuzz
+    // target: symbolic's reader inflated it whole). Refused before anything reads it whole,
+    // as a debug file too.
+    let bomb = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("manifest.json", deflated).unwrap();
+        std::io::Write::write_all(&mut zip, &vec![b' '; 17 * 1024 * 1024]).unwrap();
+        zip.finish().unwrap();
+        out.into_inner()
+    };
+    assert!(bomb.len() < 100_000);
+    upload_chunk(&w, &bomb).await;
+    let b = sha1(&bomb);
+    let (_, answer) = assemble(&w, "acme", TOKEN, json!({ "checksum": b, "chunks": [b], "projects": ["web"] })).await;
+    assert_eq!(answer["state"], "error");
+    assert!(answer["detail"].as_str().unwrap().contains("\"manifest.json\" in the zip is larger than"), "{answer}");
+    let (status, answer, _) = send(
+        &w,
+        with_body(
+            Method::POST,
+            "/api/0/projects/acme/web/files/difs/assemble/",
+            "",
+            TOKEN,
+            "application/json",
+            json!({ b.clone(): { "name": "bomb.zip", "chunks": [b] } }).to_string().into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer[&b]["state"], "error", "{answer}");
+    assert!(answer[&b]["detail"].as_str().unwrap().contains("larger than"), "{answer}");
+
     for (body, needle) in [
         (json!({ "chunks": [c], "projects": ["web"] }), "checksum"),
         (json!({ "checksum": c, "projects": ["web"] }), "chunks"),
