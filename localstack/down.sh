@@ -4,3 +4,6 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ERRATA_ROOT/localstack/emulator.sh" stop
+# The emulator unpacks every deployed function's code here and never cleans up: with debug
+# builds that is about 300 MB a deploy.
+rm -rf "/tmp/ministack-provided-code-$ERRATA_PORT"
