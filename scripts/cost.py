@@ -15,8 +15,9 @@ way under `lambda_harness`, configured as deployed and talking to the emulator. 
   the emulator's own timings are printed beside, as an upper bound;
 - SQS: the functions' requests per 64 KiB chunk, plus the event source mapping's receive and
   delete per batch;
-- DynamoDB: writes by request size in KiB (transactions twice), reads by response size in
-  4 KiB (strongly consistent: an upper bound);
+- DynamoDB: the capacity units DynamoDB reported for each request (`ReturnConsumedCapacity`:
+  item sizes, index writes, transactions twice); a write it refused reports none and is
+  priced by its request size;
 - S3: PUT/LIST-class and GET-class requests, and the bytes kept per event per month;
 - CloudWatch Logs: the bytes the functions logged, plus the platform's lines per invocation;
 - Athena: a query scanning the Parquet rows of a million events.
@@ -74,8 +75,8 @@ PRICES = {
 CPU_MS_PER_EVENT = {"ingest": 0.2, "processor": 0.3, "symbolicator": 1.0, "notifier": 0.1}
 AWS_MS = {"dynamodb": 6, "sqs": 8, "s3.put": 30, "s3.get": 15, "sesv2": 40, "athena": 0}
 WARMUP_EVENTS = 200
-# An issue item's size in started KiB, measured in `issue_item_kib` (writes are billed by it).
-ISSUE_ITEM_KIB = [1]
+# The run's groups (issue titles), set in main.
+ISSUE_GROUPS = [{}]
 INGEST_SAMPLE = 200
 # START, END and REPORT lines Lambda itself writes per invocation.
 PLATFORM_LOG_BYTES = 320
@@ -242,17 +243,7 @@ def aws_cost(requests):
         service, name = op.split(".", 1)
         service = service.lower()
         if service == "dynamodb":
-            if name in DYNAMO_WRITES:
-                cost["DynamoDB"] += t["kib"] * PRICES["dynamodb_wru"]
-            elif name == "TransactWriteItems":
-                # The processor's: an event's index entry (under 1 KiB) and its issue, billed
-                # by the issue item's whole size, not the request's.
-                units = max(t["kib"], t["n"] * (1 + ISSUE_ITEM_KIB[0]))
-                cost["DynamoDB"] += 2 * units * PRICES["dynamodb_wru"]
-            elif name in DYNAMO_READS:
-                cost["DynamoDB"] += t["resp4k"] * PRICES["dynamodb_rru"]
-            elif name == "TransactGetItems":
-                cost["DynamoDB"] += 2 * t["resp4k"] * PRICES["dynamodb_rru"]
+            cost["DynamoDB"] += dynamodb_cost(name, t)
         elif service == "sqs":
             cost["SQS"] += t["chunks64"] * PRICES["sqs_request"]
         elif service == "s3":
@@ -263,6 +254,20 @@ def aws_cost(requests):
         elif service == "sesv2":
             cost["SES"] += t["n"] * PRICES["ses_email"]
     return cost
+
+
+def dynamodb_cost(name, t):
+    """$ of one DynamoDB operation's requests: the capacity units DynamoDB reported (table and
+    index writes, transactions twice), plus, for attempts that reported none (a refused
+    conditional write or a cancelled transaction, which AWS bills all the same), their request
+    size in KiB."""
+    writes = name in DYNAMO_WRITES or name == "TransactWriteItems"
+    price = PRICES["dynamodb_wru"] if writes else PRICES["dynamodb_rru"]
+    unreported = t["n"] - t.get("cu_n", 0)
+    estimate = t["kib"] * unreported / max(t["n"], 1) if writes else t["resp4k"] * unreported / max(t["n"], 1)
+    if name.startswith("Transact"):
+        estimate *= 2
+    return (t.get("cu", 0.0) + estimate) * price
 
 
 def attribute_size(value):
@@ -279,8 +284,8 @@ def attribute_size(value):
     return 1
 
 
-def issue_item_kib(release):
-    """The average size, in started KiB, of the run's issue items as stored."""
+def issue_item_bytes(release):
+    """The average size in bytes of the run's issue items as stored."""
     lam = aws("lambda")
     name = next(f["FunctionName"] for page in lam.get_paginator("list_functions").paginate()
                 for f in page["Functions"] if role(f["FunctionName"]) == "processor")
@@ -290,7 +295,7 @@ def issue_item_kib(release):
         for item in page["Items"]:
             if item.get("last_release", {}).get("S") == release:
                 sizes.append(sum(len(k) + attribute_size(v) for k, v in item.items()))
-    return math.ceil(sum(sizes) / len(sizes) / 1024) if sizes else 1, (sum(sizes) / len(sizes) if sizes else 0)
+    return sum(sizes) / len(sizes) if sizes else 0
 
 
 def aws_ms(requests):
@@ -392,15 +397,24 @@ def what_if(rows, parts, acked):
     batch_cost = (sum(aws_cost(batch_ops).values()) + processor["invocations"] * (
         PRICES["lambda_request"] + 2 * PRICES["sqs_request"])) * per
     saving_batches = batch_cost * (1 - per_batch / 100)
-    transact = processor["requests"].get("DynamoDB.TransactWriteItems", {"n": 0})
-    saving_counts = 2 * transact["n"] * ISSUE_ITEM_KIB[0] * PRICES["dynamodb_wru"] * per
+    # Each counted event's transaction: its index entry (2 units in a transaction, 1 for its
+    # `by-issue` copy) and its issue (the rest: the item twice, its `by-last-seen` copy moved).
+    transact = processor["requests"].get("DynamoDB.TransactWriteItems", {"cu": 0.0, "cu_n": 0})
+    issue_units = max(transact.get("cu", 0.0) - 3 * transact.get("cu_n", 0), 0.0)
+    issue_side = issue_units * PRICES["dynamodb_wru"] * per
+    # Counts written once per issue and batch of 100: this mix spreads events evenly over its
+    # groups, so a batch holds about groups × (1 − (1 − 1/groups)^100) distinct issues.
+    groups = max(len(ISSUE_GROUPS[0]), 1)
+    distinct = groups * (1 - (1 - 1 / groups) ** 100)
+    saving_counts = issue_side * (1 - distinct / 100)
     saving_url = rows["ingest"].get("API Gateway", 0.0)
     total = sum(sum(by.values()) for by in rows.values())
     print(f"\nwhat would bring it down (priced from this run's requests; not built yet):")
     print(f"  processor batches of 100 instead of {per_batch:.1f} (BatchSize 100, a 1 s batching window): "
           f"-${saving_batches:.2f}")
-    print(f"  issue counters written once per issue and batch, not in every event's transaction: "
-          f"-${saving_counts:.2f}")
+    print(f"  issue counters written once per issue and batch of 100, not in every event's transaction: "
+          f"-${saving_counts:.2f} for this mix ({distinct:.0f} distinct issues in a batch of 100); the issue "
+          f"side is ${issue_side:.2f} of the DynamoDB cost, what a stream of few issues would save")
     print(f"  ingest behind a Lambda function URL instead of API Gateway: -${saving_url:.2f}")
     print(f"  together: ${total - saving_batches - saving_counts - saving_url:.2f} per million")
 
@@ -433,8 +447,9 @@ def main():
     ingest = measure_ingest(INGEST_SAMPLE, tag)
     memory = memory_mb()
     stored = stored_bytes(since)
-    ISSUE_ITEM_KIB[0], issue_bytes = issue_item_kib(release)
+    issue_bytes = issue_item_bytes(release)
     acked = run["acked"]
+    ISSUE_GROUPS[0] = run["acked_per_group"]
 
     rows, timed_here, parts, alerts = price(functions, ingest, memory, run, logged)
     total = table(f"AWS list-price cost per million events, steady stream (measured: {acked} accepted events "
@@ -455,11 +470,13 @@ def main():
 
     print("\nper event, as measured (AWS requests per accepted event):")
     for r, fn, mem in parts:
-        ops = ", ".join(f"{op} {t['n'] / acked:.2f}" for op, t in sorted(fn["requests"].items()))
+        ops = ", ".join(f"{op} {t['n'] / acked:.2f}" + (f" ({t['cu'] / acked:.2f} units)" if t.get("cu") else "")
+                        for op, t in sorted(fn["requests"].items()))
         _, _, modeled_ms = lambda_cost(r, fn, mem, acked)
         print(f"  {r:<13} {fn['invocations'] / acked:.3f} invocations, {modeled_ms / max(fn['invocations'], 1):.0f} ms "
               f"each modeled ({fn['ms'] / max(fn['invocations'], 1):.0f} ms timed here) at {mem} MB; {ops}")
-    print(f"  an issue item: {issue_bytes:.0f} B ({ISSUE_ITEM_KIB[0]} KiB per write, twice in a transaction)")
+    print(f"  an issue item: {issue_bytes:.0f} B (DynamoDB bills each write of it, and of its by-last-seen copy, "
+          f"by the started KiB; twice in a transaction)")
     parquet = stored.get("parquet", 0) / acked
     kept = sum(stored.values()) / acked
     storage = kept * MILLION / 1e9 * PRICES["s3_gb_month"]
@@ -485,6 +502,8 @@ def main():
     resources = template()["Resources"].values()
     alarms = sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
     triggers = sum(1 for r in resources if r["Type"] == "AWS::Lambda::EventSourceMapping")
+    processor = next((fn for r, fn, _ in parts if r == "processor"), new_function())
+    processor_units = sum(t.get("cu", 0.0) for op, t in processor["requests"].items() if op.startswith("DynamoDB.")) / acked
     idle = {
         "Lambda: hourly compaction": idle_compute,
         "its S3 listing": idle_requests,
@@ -496,7 +515,8 @@ def main():
         print(f"  {what:<32} ${dollars:.4f}")
     print(f"  {'total':<32} ${sum(idle.values()):.2f}   (of it compute: ${idle_compute:.4f})")
     result = {"accepted": acked, "per_million": rows, "total": total, "alerts": alerts, "new_issues_per_million": warm_total,
-              "lambda_timed_here_per_million": timed_here, "idle_month": idle, "stored_bytes_per_event": kept}
+              "lambda_timed_here_per_million": timed_here, "idle_month": idle, "stored_bytes_per_event": kept,
+              "processor_dynamodb_units_per_event": processor_units}
     (STATE / "cost.json").write_text(json.dumps(result, indent=2))
     print(f"(written to {STATE / 'cost.json'})")
 

@@ -357,10 +357,12 @@ resource "aws_dynamodb_table" "issues" {
     name = "first_seen"
     type = "N"
   }
+  # DynamoDB bills a write to every index whose copy of an item changes, and every counted
+  # event changes an issue: indexes that do not need the whole issue hold its keys only.
   global_secondary_index {
     name            = "by-id"
     hash_key        = "issue_id"
-    projection_type = "ALL"
+    projection_type = "KEYS_ONLY"
   }
   # Issue lists: one partition per project, status and day of last (first) sighting.
   global_secondary_index {
@@ -373,7 +375,7 @@ resource "aws_dynamodb_table" "issues" {
     name            = "by-first-seen"
     hash_key        = "first_day"
     range_key       = "first_seen"
-    projection_type = "ALL"
+    projection_type = "KEYS_ONLY"
   }
   server_side_encryption {
     enabled = true

@@ -28,6 +28,9 @@ def test_a_measured_run_is_priced_per_component(stack):
     for service in ("DynamoDB", "S3", "SQS", "Lambda"):
         assert processor.get(service, 0) > 0, (service, processor)
     assert 0.5 < result["total"] < 100, result
+    # DynamoDB's own capacity reports, index writes included: an event's index entry is 2 units
+    # in its transaction and 1 in `by-issue`, its issue's count at least 2 more.
+    assert 5 <= result["processor_dynamodb_units_per_event"] < 30, result
     assert "per event, as measured" in out.stdout and "idle, per month" in out.stdout, out.stdout
     idle = result["idle_month"]
     assert 0 < idle["Lambda: hourly compaction"] < 0.01, idle

@@ -341,6 +341,9 @@ async fn record_events(
         }
         return;
     }
+    // Oldest first: each event is then usually the newest of its issue, the case a count's
+    // first attempt assumes (a write refused on that assumption is billed all the same).
+    prepared.sort_by_key(|(_, p)| p.sighting.as_ref().map(|s| s.timestamp));
     for (m, p) in prepared {
         let Ok(outcomes) = &mut results[m] else { continue };
         let Some(sighting) = p.sighting else {

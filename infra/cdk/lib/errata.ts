@@ -201,13 +201,25 @@ export class Errata extends Construct {
     // Sessions and invitations carry `expires_at`; DynamoDB deletes them after it.
     const directory = table('Directory', true, 'expires_at');
     const issues = table('Issues', true);
-    issues.addGlobalSecondaryIndex({ indexName: 'by-id', partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER } });
-    // Issue lists: one partition per project, status and day of last (first) sighting.
-    for (const [indexName, day, time] of [['by-last-seen', 'seen_day', 'last_seen'], ['by-first-seen', 'first_day', 'first_seen']]) {
+    // DynamoDB bills a write to every index whose copy of an item changes, and every counted
+    // event changes an issue: indexes that do not need the whole issue hold its keys only.
+    issues.addGlobalSecondaryIndex({
+      indexName: 'by-id',
+      partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+    // Issue lists: one partition per project, status and day of last (first) sighting. The
+    // last sighting moves with every event, so that index keeps what lists show; lists by
+    // first sighting read the issues from the table.
+    for (const [indexName, day, time, projectionType] of [
+      ['by-last-seen', 'seen_day', 'last_seen', dynamodb.ProjectionType.ALL],
+      ['by-first-seen', 'first_day', 'first_seen', dynamodb.ProjectionType.KEYS_ONLY],
+    ] as const) {
       issues.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: day, type: dynamodb.AttributeType.STRING },
         sortKey: { name: time, type: dynamodb.AttributeType.NUMBER },
+        projectionType,
       });
     }
     const events = table('Events', false, 'expires_at');

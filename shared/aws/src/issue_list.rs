@@ -15,6 +15,7 @@
 use crate::classify;
 use crate::dynamodb::{n, s, Item};
 use crate::issues::{issue_from, DynamoIssueStore};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use errata_domain::{Issue, IssueStatus, Timestamp};
 use errata_ports::{page_of, IssuePage, IssueQuery, IssueSort, ListPosition, StoreError, StoreResult};
 use futures_util::future::try_join_all;
@@ -208,13 +209,17 @@ impl DynamoIssueStore {
             .index_name(p.index.name)
             .scan_index_forward(false)
             .limit(stream.chunk as i32)
-            .projection_expression((0..LISTED.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "))
-            .set_expression_attribute_names(Some(
-                LISTED.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
-            ))
             .expression_attribute_names("#d", p.index.day)
             .expression_attribute_values(":d", s(format!("{}#{}#{}", p.project_id, p.status.as_str(), p.day)))
             .set_exclusive_start_key(start);
+        if !p.index.keys_only {
+            query = query
+                .projection_expression((0..LISTED.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "))
+                .set_expression_attribute_names(Some(
+                    LISTED.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
+                ))
+                .expression_attribute_names("#d", p.index.day);
+        }
         query = match p.upper {
             Some(upper) => query
                 .key_condition_expression("#d = :d AND #t <= :upper")
@@ -223,7 +228,18 @@ impl DynamoIssueStore {
             None => query.key_condition_expression("#d = :d"),
         };
         let out = query.send().await.map_err(|e| classify("dynamodb query issue list", &e))?;
-        let mut items = out.items().iter().map(issue_from).collect::<StoreResult<Vec<Issue>>>()?;
+        let mut items = if p.index.keys_only {
+            // The index names the issues; they are read from the table, and kept only if they
+            // still belong to this partition (a copy in an index trails the table).
+            let day_of = |t: Timestamp| t.unix_millis().div_euclid(DAY_MS);
+            self.hydrate(out.items())
+                .await?
+                .into_iter()
+                .filter(|i| i.status == p.status && day_of(i.first_seen) == p.day)
+                .collect()
+        } else {
+            out.items().iter().map(issue_from).collect::<StoreResult<Vec<Issue>>>()?
+        };
         // The index orders equal times by the table's key, not by id: order the chunk exactly.
         items.sort_by_key(|i| std::cmp::Reverse(ListPosition::of(i, sort)));
         let n = items.len();
@@ -232,6 +248,53 @@ impl DynamoIssueStore {
         // Later chunks grow: a stream read again is one a filter is scanning through.
         stream.chunk = (stream.chunk * 4).min(MAX_CHUNK);
         Ok(n)
+    }
+}
+
+impl DynamoIssueStore {
+    /// The listed attributes of the issues whose keys an index returned, read 100 at a time.
+    async fn hydrate(&self, keys: &[Item]) -> StoreResult<Vec<Issue>> {
+        let reads = keys.chunks(100).map(|chunk| async move {
+            let mut wanted: Vec<Item> = chunk
+                .iter()
+                .filter_map(|k| {
+                    Some(Item::from([("pk".into(), k.get("pk")?.clone()), ("sk".into(), k.get("sk")?.clone())]))
+                })
+                .collect();
+            let mut found = Vec::new();
+            let mut rounds = 0;
+            while !wanted.is_empty() {
+                rounds += 1;
+                if rounds > 8 {
+                    return Err(StoreError::retryable("dynamodb batch_get_item kept leaving keys unprocessed"));
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut wanted)))
+                    .projection_expression((0..LISTED.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "))
+                    .set_expression_attribute_names(Some(
+                        LISTED.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
+                    ))
+                    .build()
+                    .map_err(|e| StoreError::permanent(e.to_string()))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.issues_table, request)
+                    .send()
+                    .await
+                    .map_err(|e| classify("dynamodb batch_get_item issues", &e))?;
+                if let Some(items) = out.responses.as_ref().and_then(|r| r.get(&self.issues_table)) {
+                    for item in items {
+                        found.push(issue_from(item)?);
+                    }
+                }
+                if let Some(left) = out.unprocessed_keys.as_ref().and_then(|u| u.get(&self.issues_table)) {
+                    wanted = left.keys().to_vec();
+                }
+            }
+            Ok(found)
+        });
+        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
     }
 }
 
@@ -246,11 +309,13 @@ struct Index {
     name: &'static str,
     day: &'static str,
     time: &'static str,
+    /// The index holds only keys: issues are read from the table.
+    keys_only: bool,
 }
 
 impl Index {
-    const LAST_SEEN: Index = Index { name: "by-last-seen", day: "seen_day", time: "last_seen" };
-    const FIRST_SEEN: Index = Index { name: "by-first-seen", day: "first_day", time: "first_seen" };
+    const LAST_SEEN: Index = Index { name: "by-last-seen", day: "seen_day", time: "last_seen", keys_only: false };
+    const FIRST_SEEN: Index = Index { name: "by-first-seen", day: "first_day", time: "first_seen", keys_only: true };
 }
 
 /// One partition: a project's issues of one status whose time falls on one day, from `upper`

@@ -1,11 +1,15 @@
 //! The issue store on DynamoDB.
 //!
-//! Issues table: `pk` = `P#project_id`, `sk` = `I#issue_id`, GSI `by-id` on `issue_id` (N).
-//! For listing (see `issue_list.rs`): GSI `by-last-seen` on `seen_day` (S) + `last_seen` (N)
-//! and GSI `by-first-seen` on `first_day` (S) + `first_seen` (N), where a day key is
-//! `project#status#day-number`: one partition per project, status and day. The item
-//! `P#project_id` / `META` keeps `oldest_day`, the earliest day an issue of the project was
-//! created on, where list walks stop.
+//! Issues table: `pk` = `P#project_id`, `sk` = `I#issue_id`, GSI `by-id` on `issue_id` (N),
+//! keys only. For listing (see `issue_list.rs`): GSI `by-last-seen` on `seen_day` (S) +
+//! `last_seen` (N), all attributes, and GSI `by-first-seen` on `first_day` (S) + `first_seen`
+//! (N), keys only, where a day key is `project#status#day-number`: one partition per project,
+//! status and day. DynamoDB bills a write to every index whose copy of an item changes, and
+//! every counted event changes an issue; its last sighting moves its `by-last-seen` key
+//! anyway, so only that index keeps what lists show.
+//! `P#project_id` / `G#issue_id` holds an issue's grouping, written once when it is created,
+//! so the item every count rewrites stays small. `P#project_id` / `META` keeps `oldest_day`,
+//! the earliest day an issue of the project was created on, where list walks stop.
 //! Events table: `pk` = `project_id/event_id` (the event index: issue, time, where the body
 //! is), GSI `by-issue` on `issue_id` (N) + `ts` (N, ms); `pk` = `U/issue_id/user_hash` marks a
 //! user already counted for an issue. TTL on `expires_at`.
@@ -197,6 +201,19 @@ impl DynamoIssueStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// A new issue's grouping (its components can be long) as an item of its own, written once:
+    /// the issue item, rewritten by every count and copied into `by-last-seen`, stays small.
+    fn grouping_put(&self, s_: &Sighting) -> StoreResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.issues_table)
+            .item("pk", s(format!("P#{}", s_.project_id)))
+            .item("sk", s(grouping_sk(s_.issue_id)))
+            .item("grouping", json_attr(&s_.grouping)?)
+            .build()
+            .map_err(|e| StoreError::permanent(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     fn issue_key(&self, project_id: u64, id: IssueId) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         Update::builder()
             .table_name(&self.issues_table)
@@ -232,7 +249,6 @@ impl DynamoIssueStore {
                 }
                 a.set("times_seen", n(1));
                 a.set("users_seen", n(0));
-                a.set("grouping", json_attr(&issue.grouping)?);
                 if let Some(release) = &s_.release {
                     a.set("first_release", s(release));
                     a.set("last_release", s(release));
@@ -306,13 +322,15 @@ impl DynamoIssueStore {
     /// Runs the event put + issue update transaction. `Ok(Err(duplicate))` means a condition
     /// cancelled it: the event's (an id already recorded) when `duplicate`, else the issue's.
     async fn transact(&self, s_: &Sighting, plan: &Plan) -> StoreResult<Result<(), bool>> {
-        let result = self
+        let mut request = self
             .client
             .transact_write_items()
             .transact_items(self.event_put(s_)?)
-            .transact_items(self.issue_update(s_, plan)?)
-            .send()
-            .await;
+            .transact_items(self.issue_update(s_, plan)?);
+        if matches!(plan, Plan::Create) {
+            request = request.transact_items(self.grouping_put(s_)?);
+        }
+        let result = request.send().await;
         match result {
             Ok(_) => Ok(Ok(())),
             Err(e) => {
@@ -331,19 +349,50 @@ impl DynamoIssueStore {
         }
     }
 
-    /// The issue as stored now (a strongly consistent read).
+    /// The issue as stored now (strongly consistent reads), with its grouping.
     async fn read_issue(&self, project_id: u64, id: IssueId) -> StoreResult<Option<Issue>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.issues_table)
-            .key("pk", s(format!("P#{project_id}")))
-            .key("sk", s(format!("I#{id}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("dynamodb get_item issue", &e))?;
-        out.item.as_ref().map(issue_from).transpose()
+        let get = |sk: String| {
+            self.client
+                .get_item()
+                .table_name(&self.issues_table)
+                .key("pk", s(format!("P#{project_id}")))
+                .key("sk", s(sk))
+                .consistent_read(true)
+                .send()
+        };
+        let (issue, grouping) = futures_util::future::join(get(format!("I#{id}")), get(grouping_sk(id))).await;
+        let issue = issue.map_err(|e| classify("dynamodb get_item issue", &e))?;
+        let grouping = grouping.map_err(|e| classify("dynamodb get_item issue grouping", &e))?;
+        let Some(mut item) = issue.item else { return Ok(None) };
+        // Issues created before the grouping had an item of its own keep it in theirs.
+        if let Some(g) = grouping.item.and_then(|mut g| g.remove("grouping")) {
+            item.insert("grouping".into(), g);
+        }
+        issue_from(&item).map(Some)
+    }
+
+    /// The project partition's items whose sort key starts with `prefix`, every page.
+    async fn partition_items(&self, project_id: u64, prefix: &str) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.issues_table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(format!("P#{project_id}")))
+                .expression_attribute_values(":prefix", s(prefix))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("dynamodb query issues", &e))?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// Counts the sighting's user for its issue once: a marker item per (issue, user), then
@@ -376,6 +425,11 @@ impl DynamoIssueStore {
             .map_err(|e| classify("dynamodb update_item users", &e))?;
         Ok(())
     }
+}
+
+/// The sort key of an issue's grouping item.
+fn grouping_sk(id: IssueId) -> String {
+    format!("G#{id}")
 }
 
 pub(crate) fn issue_from(item: &Item) -> StoreResult<Issue> {
@@ -484,6 +538,8 @@ impl IssueStore for DynamoIssueStore {
     }
 
     async fn issue(&self, id: IssueId) -> StoreResult<Option<Issue>> {
+        // The index holds keys only (an issue's every count would rewrite a full copy of it):
+        // it names the issue's project, and the issue is read from the table.
         let out = self
             .client
             .query()
@@ -495,32 +551,27 @@ impl IssueStore for DynamoIssueStore {
             .send()
             .await
             .map_err(|e| classify("dynamodb query by-id", &e))?;
-        out.items().first().map(issue_from).transpose()
+        let Some(key) = out.items().first() else { return Ok(None) };
+        let project_id = get_s(key, "pk")
+            .and_then(|pk| pk.strip_prefix("P#").and_then(|p| p.parse::<u64>().ok()))
+            .ok_or_else(|| corrupt("issue key"))?;
+        self.read_issue(project_id, id).await
     }
 
     async fn project_issues(&self, project_id: u64) -> StoreResult<Vec<Issue>> {
+        let mut groupings = std::collections::HashMap::new();
+        for item in self.partition_items(project_id, "G#").await? {
+            if let (Some(sk), Some(g)) = (get_s(&item, "sk"), item.get("grouping")) {
+                groupings.insert(sk.trim_start_matches("G#").to_owned(), g.clone());
+            }
+        }
         let mut issues = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.issues_table)
-                // Only issues (`I#…`): the partition is the project's.
-                .key_condition_expression("pk = :pk AND begins_with(sk, :i)")
-                .expression_attribute_values(":pk", s(format!("P#{project_id}")))
-                .expression_attribute_values(":i", s("I#"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify("dynamodb query issues", &e))?;
-            for item in out.items() {
-                issues.push(issue_from(item)?);
+        for mut item in self.partition_items(project_id, "I#").await? {
+            let id = get_s(&item, "sk").unwrap_or_default().trim_start_matches("I#").to_owned();
+            if let Some(g) = groupings.remove(&id) {
+                item.insert("grouping".into(), g);
             }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
+            issues.push(issue_from(&item)?);
         }
         Ok(issues)
     }
@@ -550,14 +601,16 @@ impl IssueStore for DynamoIssueStore {
     }
 
     async fn delete_issue(&self, issue: &Issue) -> StoreResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.issues_table)
-            .key("pk", s(format!("P#{}", issue.project_id)))
-            .key("sk", s(format!("I#{}", issue.id)))
-            .send()
-            .await
-            .map_err(|e| classify("dynamodb delete issue", &e))?;
+        for sk in [format!("I#{}", issue.id), grouping_sk(issue.id)] {
+            self.client
+                .delete_item()
+                .table_name(&self.issues_table)
+                .key("pk", s(format!("P#{}", issue.project_id)))
+                .key("sk", s(sk))
+                .send()
+                .await
+                .map_err(|e| classify("dynamodb delete issue", &e))?;
+        }
         Ok(())
     }
 

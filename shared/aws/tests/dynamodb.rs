@@ -37,10 +37,13 @@ fn attr(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
     AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().unwrap()
 }
 fn gsi(name: &str, hash: &str, range: Option<&str>) -> GlobalSecondaryIndex {
+    // As the stack has them: `by-id` and `by-first-seen` hold keys only.
+    let projection =
+        if matches!(name, "by-id" | "by-first-seen") { ProjectionType::KeysOnly } else { ProjectionType::All };
     let mut b = GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(hash, KeyType::Hash))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build());
+        .projection(Projection::builder().projection_type(projection).build());
     if let Some(r) = range {
         b = b.key_schema(key(r, KeyType::Range));
     }
