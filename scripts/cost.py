@@ -398,7 +398,8 @@ def what_if(rows, parts, acked):
         PRICES["lambda_request"] + 2 * PRICES["sqs_request"])) * per
     saving_batches = batch_cost * (1 - per_batch / 100)
     # Each counted event's transaction: its index entry (2 units in a transaction, 1 for its
-    # `by-issue` copy) and its issue (the rest: the item twice, its `by-last-seen` copy moved).
+    # `by-issue` copy) and its issue (the rest: the item twice, and its `by-last-seen` key when
+    # the hour of its last sighting moves).
     transact = processor["requests"].get("DynamoDB.TransactWriteItems", {"cu": 0.0, "cu_n": 0})
     issue_units = max(transact.get("cu", 0.0) - 3 * transact.get("cu_n", 0), 0.0)
     issue_side = issue_units * PRICES["dynamodb_wru"] * per
@@ -475,8 +476,8 @@ def main():
         _, _, modeled_ms = lambda_cost(r, fn, mem, acked)
         print(f"  {r:<13} {fn['invocations'] / acked:.3f} invocations, {modeled_ms / max(fn['invocations'], 1):.0f} ms "
               f"each modeled ({fn['ms'] / max(fn['invocations'], 1):.0f} ms timed here) at {mem} MB; {ops}")
-    print(f"  an issue item: {issue_bytes:.0f} B (DynamoDB bills each write of it, and of its by-last-seen copy, "
-          f"by the started KiB; twice in a transaction)")
+    print(f"  an issue item: {issue_bytes:.0f} B (DynamoDB bills each write of it by the started KiB, twice in a "
+          f"transaction)")
     parquet = stored.get("parquet", 0) / acked
     kept = sum(stored.values()) / acked
     storage = kept * MILLION / 1e9 * PRICES["s3_gb_month"]

@@ -346,7 +346,7 @@ resource "aws_dynamodb_table" "issues" {
     type = "S"
   }
   attribute {
-    name = "last_seen"
+    name = "list_seen"
     type = "N"
   }
   attribute {
@@ -358,7 +358,9 @@ resource "aws_dynamodb_table" "issues" {
     type = "N"
   }
   # DynamoDB bills a write to every index whose copy of an item changes, and every counted
-  # event changes an issue: indexes that do not need the whole issue hold its keys only.
+  # event changes its issue: the issues' indexes hold keys only, and lists read the issues
+  # from the table. by-last-seen orders by the hour of the last sighting (list_seen), so a
+  # count moves an issue in it once an hour, not with every event.
   global_secondary_index {
     name            = "by-id"
     hash_key        = "issue_id"
@@ -368,8 +370,8 @@ resource "aws_dynamodb_table" "issues" {
   global_secondary_index {
     name            = "by-last-seen"
     hash_key        = "seen_day"
-    range_key       = "last_seen"
-    projection_type = "ALL"
+    range_key       = "list_seen"
+    projection_type = "KEYS_ONLY"
   }
   global_secondary_index {
     name            = "by-first-seen"

@@ -202,24 +202,21 @@ export class Errata extends Construct {
     const directory = table('Directory', true, 'expires_at');
     const issues = table('Issues', true);
     // DynamoDB bills a write to every index whose copy of an item changes, and every counted
-    // event changes an issue: indexes that do not need the whole issue hold its keys only.
+    // event changes its issue: the issues' indexes hold keys only, and lists read the issues
+    // from the table. `by-last-seen` orders by the hour of the last sighting (`list_seen`), so
+    // a count moves an issue in it once an hour, not with every event.
     issues.addGlobalSecondaryIndex({
       indexName: 'by-id',
       partitionKey: { name: 'issue_id', type: dynamodb.AttributeType.NUMBER },
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
-    // Issue lists: one partition per project, status and day of last (first) sighting. The
-    // last sighting moves with every event, so that index keeps what lists show; lists by
-    // first sighting read the issues from the table.
-    for (const [indexName, day, time, projectionType] of [
-      ['by-last-seen', 'seen_day', 'last_seen', dynamodb.ProjectionType.ALL],
-      ['by-first-seen', 'first_day', 'first_seen', dynamodb.ProjectionType.KEYS_ONLY],
-    ] as const) {
+    // Issue lists: one partition per project, status and day of last (first) sighting.
+    for (const [indexName, day, time] of [['by-last-seen', 'seen_day', 'list_seen'], ['by-first-seen', 'first_day', 'first_seen']]) {
       issues.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: day, type: dynamodb.AttributeType.STRING },
         sortKey: { name: time, type: dynamodb.AttributeType.NUMBER },
-        projectionType,
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
       });
     }
     const events = table('Events', false, 'expires_at');

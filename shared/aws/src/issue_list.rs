@@ -1,7 +1,8 @@
 //! Listing a project's issues from the day-partitioned indexes.
 //!
-//! Each issue sits in one partition of `by-last-seen` (`project#status#day of last_seen`) and
-//! one of `by-first-seen`. A page sorted by last (or first) seen walks the days backwards from
+//! Each issue sits in one partition of `by-last-seen` (`project#status#day of last_seen`,
+//! ordered by the hour of `last_seen`) and one of `by-first-seen`. The indexes hold keys only:
+//! the issues of each chunk read are fetched from the table and ordered exactly. A page sorted by last (or first) seen walks the days backwards from
 //! the cursor's day, reading the partitions of the statuses asked for, newest first, and stops
 //! once the page is full, or at the day the project's oldest issue was created on. Each
 //! partition is read in chunks, only as far as the page needs (a merge of the statuses' partitions
@@ -13,8 +14,8 @@
 //! `MAX_RANKED` of them.
 
 use crate::classify;
-use crate::dynamodb::{n, s, Item};
-use crate::issues::{issue_from, DynamoIssueStore};
+use crate::dynamodb::{get_n, n, s, Item};
+use crate::issues::{issue_from, DynamoIssueStore, LIST_SEEN_MS};
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use errata_domain::{Issue, IssueStatus, Timestamp};
 use errata_ports::{page_of, IssuePage, IssueQuery, IssueSort, ListPosition, StoreError, StoreResult};
@@ -135,9 +136,10 @@ impl DynamoIssueStore {
             // empty, and one round trip for several saves time.
             let days: Vec<i64> = (0..batch).map(|i| day - i).filter(|d| *d >= lowest).collect();
             // A search that turns issues down reads more of each partition from the start.
-            // (One more after a cursor: the cursor's own issue comes back first.)
+            // (One more after a cursor: the cursor's own issue comes back first.) Twice what
+            // a page needs otherwise: the hour a chunk ends in waits for the next chunk.
             let wanted = limit + 1 + usize::from(cursor.is_some());
-            let first = if q.selective { 4 * wanted } else { wanted }.min(MAX_CHUNK);
+            let first = if q.selective { 4 * wanted } else { 2 * wanted }.min(MAX_CHUNK);
             let opened = days.iter().flat_map(|d| {
                 q.statuses.iter().map(move |status| {
                     let upper = cursor.filter(|c| c.key.div_euclid(DAY_MS) == *d).map(|c| c.key);
@@ -193,61 +195,66 @@ impl DynamoIssueStore {
 
     /// The first chunk of a partition.
     async fn open(&self, partition: Partition, sort: IssueSort, chunk: usize) -> StoreResult<Stream> {
-        let mut stream = Stream { partition, buffer: VecDeque::new(), more: Some(None), chunk, first_read: 0 };
+        let mut stream =
+            Stream { partition, buffer: VecDeque::new(), waiting: Vec::new(), more: Some(None), chunk, first_read: 0 };
         stream.first_read = self.refill(&mut stream, sort).await?;
         Ok(stream)
     }
 
-    /// Reads the partition's next chunk into the stream's buffer; returns how many issues came.
+    /// Reads the partition's next chunk into the stream's buffer; returns how many keys came.
+    /// The indexes hold keys only, ordered by a time that can be coarse (`by-last-seen`: the
+    /// hour): the issues are read from the table and ordered exactly, a whole bucket at a time.
+    /// The keys of the bucket a chunk ends in wait for the next chunk, where it may go on.
     async fn refill(&self, stream: &mut Stream, sort: IssueSort) -> StoreResult<usize> {
-        let Some(start) = stream.more.take() else { return Ok(0) };
-        let p = &stream.partition;
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.issues_table)
-            .index_name(p.index.name)
-            .scan_index_forward(false)
-            .limit(stream.chunk as i32)
-            .expression_attribute_names("#d", p.index.day)
-            .expression_attribute_values(":d", s(format!("{}#{}#{}", p.project_id, p.status.as_str(), p.day)))
-            .set_exclusive_start_key(start);
-        if !p.index.keys_only {
-            query = query
-                .projection_expression((0..LISTED.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "))
-                .set_expression_attribute_names(Some(
-                    LISTED.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
-                ))
-                .expression_attribute_names("#d", p.index.day);
+        let mut read = 0;
+        while let Some(start) = stream.more.take() {
+            let p = &stream.partition;
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.issues_table)
+                .index_name(p.index.name)
+                .scan_index_forward(false)
+                .limit(stream.chunk as i32)
+                .expression_attribute_names("#d", p.index.day)
+                .expression_attribute_values(":d", s(format!("{}#{}#{}", p.project_id, p.status.as_str(), p.day)))
+                .set_exclusive_start_key(start);
+            query = match p.upper {
+                Some(upper) => query
+                    .key_condition_expression("#d = :d AND #t <= :upper")
+                    .expression_attribute_names("#t", p.index.time)
+                    .expression_attribute_values(":upper", n(upper.div_euclid(p.index.bucket) * p.index.bucket)),
+                None => query.key_condition_expression("#d = :d"),
+            };
+            let out = query.send().await.map_err(|e| classify("dynamodb query issue list", &e))?;
+            read += out.items().len();
+            stream.more = out.last_evaluated_key.clone().filter(|k| !k.is_empty()).map(Some);
+            // Later chunks grow: a stream read again is one a filter is scanning through.
+            stream.chunk = (stream.chunk * 4).min(MAX_CHUNK);
+            let mut keys = std::mem::take(&mut stream.waiting);
+            keys.extend(out.items().iter().cloned());
+            if stream.more.is_some() {
+                let time = |k: &Item| get_n::<i64>(k, p.index.time);
+                let last = keys.last().and_then(time);
+                let whole = keys.iter().rposition(|k| time(k) != last).map_or(0, |i| i + 1);
+                stream.waiting = keys.split_off(whole);
+            }
+            if !keys.is_empty() {
+                // An index copy trails the table: an issue that has since left this partition
+                // is listed from the one it is in now.
+                let (status, day) = (p.status, p.day);
+                let mut issues: Vec<Issue> = self
+                    .hydrate(&keys)
+                    .await?
+                    .into_iter()
+                    .filter(|i| i.status == status && ListPosition::of(i, sort).key.div_euclid(DAY_MS) == day)
+                    .collect();
+                issues.sort_by_key(|i| std::cmp::Reverse(ListPosition::of(i, sort)));
+                stream.buffer.extend(issues);
+                break;
+            }
         }
-        query = match p.upper {
-            Some(upper) => query
-                .key_condition_expression("#d = :d AND #t <= :upper")
-                .expression_attribute_names("#t", p.index.time)
-                .expression_attribute_values(":upper", n(upper)),
-            None => query.key_condition_expression("#d = :d"),
-        };
-        let out = query.send().await.map_err(|e| classify("dynamodb query issue list", &e))?;
-        let mut items = if p.index.keys_only {
-            // The index names the issues; they are read from the table, and kept only if they
-            // still belong to this partition (a copy in an index trails the table).
-            let day_of = |t: Timestamp| t.unix_millis().div_euclid(DAY_MS);
-            self.hydrate(out.items())
-                .await?
-                .into_iter()
-                .filter(|i| i.status == p.status && day_of(i.first_seen) == p.day)
-                .collect()
-        } else {
-            out.items().iter().map(issue_from).collect::<StoreResult<Vec<Issue>>>()?
-        };
-        // The index orders equal times by the table's key, not by id: order the chunk exactly.
-        items.sort_by_key(|i| std::cmp::Reverse(ListPosition::of(i, sort)));
-        let n = items.len();
-        stream.buffer.extend(items);
-        stream.more = out.last_evaluated_key.filter(|k| !k.is_empty()).map(Some);
-        // Later chunks grow: a stream read again is one a filter is scanning through.
-        stream.chunk = (stream.chunk * 4).min(MAX_CHUNK);
-        Ok(n)
+        Ok(read)
     }
 }
 
@@ -309,13 +316,13 @@ struct Index {
     name: &'static str,
     day: &'static str,
     time: &'static str,
-    /// The index holds only keys: issues are read from the table.
-    keys_only: bool,
+    /// The sort key's unit in ms: the time rounded down to it.
+    bucket: i64,
 }
 
 impl Index {
-    const LAST_SEEN: Index = Index { name: "by-last-seen", day: "seen_day", time: "last_seen", keys_only: false };
-    const FIRST_SEEN: Index = Index { name: "by-first-seen", day: "first_day", time: "first_seen", keys_only: true };
+    const LAST_SEEN: Index = Index { name: "by-last-seen", day: "seen_day", time: "list_seen", bucket: LIST_SEEN_MS };
+    const FIRST_SEEN: Index = Index { name: "by-first-seen", day: "first_day", time: "first_seen", bucket: 1 };
 }
 
 /// One partition: a project's issues of one status whose time falls on one day, from `upper`
@@ -333,6 +340,8 @@ struct Partition {
 struct Stream {
     partition: Partition,
     buffer: VecDeque<Issue>,
+    /// Keys of a bucket the last chunk ended in, read but not yet listed.
+    waiting: Vec<Item>,
     /// Where the next chunk starts: `Some(None)` from the beginning, `None` when read out.
     more: Option<Option<Item>>,
     chunk: usize,

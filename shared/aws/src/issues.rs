@@ -1,12 +1,12 @@
 //! The issue store on DynamoDB.
 //!
-//! Issues table: `pk` = `P#project_id`, `sk` = `I#issue_id`, GSI `by-id` on `issue_id` (N),
-//! keys only. For listing (see `issue_list.rs`): GSI `by-last-seen` on `seen_day` (S) +
-//! `last_seen` (N), all attributes, and GSI `by-first-seen` on `first_day` (S) + `first_seen`
-//! (N), keys only, where a day key is `project#status#day-number`: one partition per project,
-//! status and day. DynamoDB bills a write to every index whose copy of an item changes, and
-//! every counted event changes an issue; its last sighting moves its `by-last-seen` key
-//! anyway, so only that index keeps what lists show.
+//! Issues table: `pk` = `P#project_id`, `sk` = `I#issue_id`, GSI `by-id` on `issue_id` (N).
+//! For listing (see `issue_list.rs`): GSI `by-last-seen` on `seen_day` (S) + `list_seen` (N,
+//! the hour of the last sighting) and GSI `by-first-seen` on `first_day` (S) + `first_seen`
+//! (N), where a day key is `project#status#day-number`: one partition per project, status and
+//! day. All three hold keys only: DynamoDB bills a write to every index whose copy of an item
+//! changes, and every counted event changes its issue. With keys only and an hourly sort key,
+//! a count writes no index at all, most of the time.
 //! `P#project_id` / `G#issue_id` holds an issue's grouping, written once when it is created,
 //! so the item every count rewrites stays small. `P#project_id` / `META` keeps `oldest_day`,
 //! the earliest day an issue of the project was created on, where list walks stop.
@@ -62,6 +62,16 @@ enum Plan {
 /// The list partition of an issue: its project, status and the day of `at`.
 pub(crate) fn day_key(project_id: u64, status: IssueStatus, at: Timestamp) -> AttributeValue {
     s(format!("{project_id}#{}#{}", status.as_str(), at.unix_millis().div_euclid(86_400_000)))
+}
+
+/// How finely `by-last-seen` orders issues: by the hour of their last sighting. The index holds
+/// keys only and its key moves once an hour, not with every event (DynamoDB bills a write to an
+/// index only when its copy changes); lists read the issues and order them exactly.
+pub(crate) const LIST_SEEN_MS: i64 = 3_600_000;
+
+/// The `by-last-seen` sort key of an issue last seen at `at`.
+pub(crate) fn list_seen(at: Timestamp) -> AttributeValue {
+    n(at.unix_millis().div_euclid(LIST_SEEN_MS) * LIST_SEEN_MS)
 }
 
 impl Plan {
@@ -243,6 +253,7 @@ impl DynamoIssueStore {
                 a.set("first_seen", ts.clone());
                 a.set("last_seen", ts);
                 a.set("seen_day", day_key(s_.project_id, issue.status, s_.timestamp));
+                a.set("list_seen", list_seen(s_.timestamp));
                 a.set("first_day", day_key(s_.project_id, issue.status, s_.timestamp));
                 if let Some(env) = &s_.environment {
                     a.set("envs", AttributeValue::Ss(vec![env.clone()]));
@@ -273,6 +284,7 @@ impl DynamoIssueStore {
                 let moved = change.is_some();
                 if let Some(last) = last.filter(|_| moved || *when == When::Newer) {
                     a.set("seen_day", day_key(s_.project_id, new_status, last));
+                    a.set("list_seen", list_seen(last));
                 }
                 if let Some(first) = first.filter(|_| moved || *when == When::Older) {
                     a.set("first_day", day_key(s_.project_id, new_status, first));
@@ -524,6 +536,7 @@ impl IssueStore for DynamoIssueStore {
         let mut a = Assignments::new();
         a.set_change(change)?;
         a.set("seen_day", day_key(issue.project_id, change.status, issue.last_seen));
+        a.set("list_seen", list_seen(issue.last_seen));
         a.set("first_day", day_key(issue.project_id, change.status, issue.first_seen));
         let update =
             a.apply(self.issue_key(issue.project_id, issue.id).condition_expression("attribute_exists(pk)"), "")?;

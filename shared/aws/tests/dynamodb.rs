@@ -37,9 +37,8 @@ fn attr(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
     AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().unwrap()
 }
 fn gsi(name: &str, hash: &str, range: Option<&str>) -> GlobalSecondaryIndex {
-    // As the stack has them: `by-id` and `by-first-seen` hold keys only.
-    let projection =
-        if matches!(name, "by-id" | "by-first-seen") { ProjectionType::KeysOnly } else { ProjectionType::All };
+    // As the stack has them: the issues' indexes hold keys only.
+    let projection = if name == "by-issue" { ProjectionType::All } else { ProjectionType::KeysOnly };
     let mut b = GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(hash, KeyType::Hash))
@@ -83,11 +82,11 @@ async fn tables(cfg: &aws_config::SdkConfig) -> (String, String, String) {
             req = req
                 .attribute_definitions(attr("issue_id", ScalarAttributeType::N))
                 .attribute_definitions(attr("seen_day", ScalarAttributeType::S))
-                .attribute_definitions(attr("last_seen", ScalarAttributeType::N))
+                .attribute_definitions(attr("list_seen", ScalarAttributeType::N))
                 .attribute_definitions(attr("first_day", ScalarAttributeType::S))
                 .attribute_definitions(attr("first_seen", ScalarAttributeType::N))
                 .global_secondary_indexes(gsi("by-id", "issue_id", None))
-                .global_secondary_indexes(gsi("by-last-seen", "seen_day", Some("last_seen")))
+                .global_secondary_indexes(gsi("by-last-seen", "seen_day", Some("list_seen")))
                 .global_secondary_indexes(gsi("by-first-seen", "first_day", Some("first_seen")));
         }
         req.send().await.expect("create table");
@@ -570,6 +569,57 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
     assert_eq!(store.issue(issue.id).await.unwrap().unwrap().assignee, None);
     store.delete_issue(&issue).await.unwrap();
     assert!(store.issue(issue.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn issues_seen_in_the_same_hour_are_listed_in_exact_order_across_pages() {
+    // `by-last-seen` orders by the hour only: a page must still be exact, and no issue of the
+    // hour may be skipped or listed twice where a read chunk ends inside the hour.
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    let hour = 3_600_000;
+    let start = Timestamp::now().unix_millis().div_euclid(hour) * hour - hour;
+    // 40 issues in one hour, recorded in an order unlike their times; 5 of them seen again.
+    let mut expected = Vec::new();
+    for k in 0..40i64 {
+        let i = (k * 17) % 40;
+        let at = start + i * 60_000 + 7;
+        store.record(&sighting(31, &format!("h{i}"), &format!("Hour{i}"), at)).await.unwrap();
+        expected.push((at, format!("Hour{i}")));
+    }
+    for i in [3i64, 11, 20, 28, 39] {
+        let at = start + 59 * 60_000 + i;
+        store.record(&sighting(31, &format!("again{i}"), &format!("Hour{i}"), at)).await.unwrap();
+        expected.retain(|(_, title)| title != &format!("Hour{i}"));
+        expected.push((at, format!("Hour{i}")));
+    }
+    expected.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let expected: Vec<String> = expected.into_iter().map(|(_, title)| title).collect();
+
+    let unresolved = [errata_domain::IssueStatus::Unresolved];
+    let any = |_: &errata_domain::Issue| true;
+    let query = errata_ports::IssueQuery {
+        project_id: 31,
+        statuses: &unresolved,
+        sort: errata_ports::IssueSort::LastSeen,
+        seen_after: start - 86_400_000,
+        filter: &any,
+        selective: false,
+        cursor: None,
+        limit: 6,
+    };
+    let mut titles = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let page = store.list_issues(&errata_ports::IssueQuery { cursor: cursor.as_deref(), ..query }).await.unwrap();
+        titles.extend(page.issues.iter().map(|i| i.title.split(':').next().unwrap().to_owned()));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(titles, expected);
 }
 
 #[tokio::test]
