@@ -456,6 +456,21 @@ async fn feedback_is_listed_per_issue_and_per_project() {
     assert_eq!(store.project_issues(11).await.unwrap().len(), 1, "feedback items are not issues");
 }
 
+/// The titles' first words over every page of `query`, following cursors (at most `pages`).
+async fn all_pages(store: &DynamoIssueStore, query: &errata_ports::IssueQuery<'_>, pages: usize) -> Vec<String> {
+    let mut titles = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..pages {
+        let page = store.list_issues(&errata_ports::IssueQuery { cursor: cursor.as_deref(), ..*query }).await.unwrap();
+        titles.extend(page.issues.iter().map(|i| i.title.split(':').next().unwrap().to_owned()));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    titles
+}
+
 #[tokio::test]
 async fn issue_lists_walk_day_partitions_with_cursors() {
     let cfg = config().await;
@@ -492,16 +507,7 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
         cursor: None,
         limit: 7,
     };
-    let mut titles = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..10 {
-        let page = store.list_issues(&errata_ports::IssueQuery { cursor: cursor.as_deref(), ..query }).await.unwrap();
-        titles.extend(page.issues.iter().map(|i| i.title.split(':').next().unwrap().to_owned()));
-        cursor = page.next;
-        if cursor.is_none() {
-            break;
-        }
-    }
+    let titles = all_pages(&store, &query, 10).await;
     let expected: Vec<String> = (0..30).filter(|i| *i != 3).map(|i| format!("Error{i}")).collect();
     assert_eq!(titles, expected, "newest first, every unresolved issue once, over 5 pages");
 
@@ -609,16 +615,7 @@ async fn issues_seen_in_the_same_hour_are_listed_in_exact_order_across_pages() {
         cursor: None,
         limit: 6,
     };
-    let mut titles = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..20 {
-        let page = store.list_issues(&errata_ports::IssueQuery { cursor: cursor.as_deref(), ..query }).await.unwrap();
-        titles.extend(page.issues.iter().map(|i| i.title.split(':').next().unwrap().to_owned()));
-        cursor = page.next;
-        if cursor.is_none() {
-            break;
-        }
-    }
+    let titles = all_pages(&store, &query, 20).await;
     assert_eq!(titles, expected);
 }
 
