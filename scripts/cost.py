@@ -7,14 +7,17 @@ counted, the processor's hourly compaction runs, and then runs again with nothin
 an idle hour costs). Each invocation logs what it asked of AWS (`errata_aws::meter`: every
 request attempt by service and operation, with request and response sizes); the emulator
 discards the output of the functions it runs for API Gateway, so ingest is measured the same
-way under `lambda_harness`, configured as deployed and talking to the emulator. Priced:
+way under `lambda_harness`, configured as deployed and talking to the emulator. The emulator
+also delivers SQS batches of at most 10 messages: the measured run's envelopes wait in the
+queue, trigger off, and the processor takes them under the harness in batches of its deployed
+BatchSize. Priced:
 
 - API Gateway: every HTTP request sent (invalid ones and retries included);
 - Lambda: invocations, and durations modeled for AWS (CPU_MS_PER_EVENT from the in-process
   benchmarks plus every AWS request at AWS_MS, one after the other) × configured memory;
   the emulator's own timings are printed beside, as an upper bound;
-- SQS: the functions' requests per 64 KiB chunk, plus the event source mapping's receive and
-  delete per batch;
+- SQS: the functions' requests per 64 KiB chunk, plus the event source mapping's receives and
+  deletes (10 messages each);
 - DynamoDB: the capacity units DynamoDB reported for each request (`ReturnConsumedCapacity`:
   item sizes, index writes, transactions twice); a write it refused reports none and is
   priced by its request size;
@@ -160,6 +163,77 @@ def measure_ingest(n, tag):
     fn = new_function()
     for raw in out.splitlines():
         add_line(fn, raw)
+    return fn
+
+
+def processor_mapping():
+    """The processor function's name and its envelope queue's event source mapping."""
+    lam = aws("lambda")
+    name = next(f["FunctionName"] for page in lam.get_paginator("list_functions").paginate()
+                for f in page["Functions"] if role(f["FunctionName"]) == "processor")
+    mapping = next(m for m in lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+                   if ":sqs:" in m["EventSourceArn"])
+    return name, mapping
+
+
+def set_trigger(mapping, enabled):
+    aws("lambda").update_event_source_mapping(UUID=mapping["UUID"], Enabled=enabled)
+    time.sleep(3)  # a poll under way finishes
+
+
+def measure_processor(name, mapping):
+    """The processor as deployed: batches of the mapping's BatchSize (the emulator delivers at
+    most 10). Its trigger is off while the load runs; the queued envelopes are then received
+    here, handed to the processor's binary under `lambda_harness` in SQS events of up to
+    BatchSize records (and Lambda's 6 MB), and deleted unless it reported them failed."""
+    lam, sqs = aws("lambda"), aws("sqs")
+    arn = mapping["EventSourceArn"]
+    queue = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
+    batch_size = mapping.get("BatchSize", 10)
+    config = lam.get_function_configuration(FunctionName=name)
+    env = {**config["Environment"]["Variables"], "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
+           "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["MemorySize"]), "AWS_ENDPOINT_URL": ENV["AWS_ENDPOINT_URL"],
+           "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "RUST_LOG": "info"}
+    messages, empty = [], 0
+    while empty < 3:
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=900,
+                                  AttributeNames=["All"], WaitTimeSeconds=1).get("Messages", [])
+        messages += got
+        empty = 0 if got else empty + 1
+    batches, batch, size = [], [], 0
+    for m in messages:
+        body = len(m["Body"]) + 600
+        if batch and (len(batch) == batch_size or size + body > 6_000_000):
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(m)
+        size += body
+    if batch:
+        batches.append(batch)
+    payloads = [json.dumps({"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+        "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1"} for m in b]}).encode()
+        for b in batches]
+    run = Run(TARGET / "debug" / "errata-processor", env, payloads)
+    ok = run.wait(1800)
+    out, err = run.stop()
+    if not ok:
+        sys.exit(f"processor harness: {len(run.answers)} of {len(payloads)} batches answered: {err[-500:]}")
+    for b, (route, answer) in zip(batches, run.answers):
+        failed = {f["itemIdentifier"] for f in json.loads(answer).get("batchItemFailures", [])} \
+            if route == "response" else {m["MessageId"] for m in b}
+        done = [m for m in b if m["MessageId"] not in failed]
+        for i in range(0, len(done), 10):
+            sqs.delete_message_batch(QueueUrl=queue, Entries=[
+                {"Id": str(j), "ReceiptHandle": m["ReceiptHandle"]} for j, m in enumerate(done[i:i + 10])])
+    fn = new_function()
+    for raw in out.splitlines():
+        add_line(fn, raw)
+    # What the event source mapping asks of SQS per batch: receives and deletes of 10 each.
+    fn["esm_requests"] = sum(2 * math.ceil(len(b) / 10) for b in batches)
+    print(f"processor: {len(messages)} envelopes in {len(batches)} batches of up to {batch_size} "
+          f"(the deployed BatchSize), under the harness")
     return fn
 
 
@@ -354,8 +428,9 @@ def price(functions, ingest, memory, manifest, logged):
         for service, dollars in aws_cost(fn["requests"]).items():
             rows[r][service] += dollars
         if r in ("processor", "symbolicator", "notifier"):
-            # The event source mapping's ReceiveMessage and DeleteMessageBatch per batch.
-            rows[r]["SQS"] += 2 * fn["invocations"] * PRICES["sqs_request"]
+            # The event source mapping's ReceiveMessage and DeleteMessageBatch, 10 messages
+            # each: once per batch of the emulator's (at most 10), per 10 of the harness's.
+            rows[r]["SQS"] += fn.get("esm_requests", 2 * fn["invocations"]) * PRICES["sqs_request"]
             invocations += fn["invocations"]
     rows["logs"]["CloudWatch Logs"] = (logged + platform_log_bytes() * invocations) / 1e9 * PRICES["logs_gb"]
     per = MILLION / acked
@@ -411,8 +486,11 @@ def what_if(rows, parts, acked):
     saving_url = rows["ingest"].get("API Gateway", 0.0)
     total = sum(sum(by.values()) for by in rows.values())
     print(f"\nwhat would bring it down (priced from this run's requests; not built yet):")
-    print(f"  processor batches of 100 instead of {per_batch:.1f} (BatchSize 100, a 1 s batching window): "
-          f"-${saving_batches:.2f}")
+    if per_batch < 50:
+        print(f"  processor batches of 100 instead of {per_batch:.1f} (BatchSize 100, a 1 s batching window): "
+              f"-${saving_batches:.2f}")
+    else:
+        saving_batches = 0.0
     print(f"  issue counters written once per issue and batch of 100, not in every event's transaction: "
           f"-${saving_counts:.2f} for this mix ({distinct:.0f} distinct issues in a batch of 100); the issue "
           f"side is ${issue_side:.2f} of the DynamoDB cost, what a stream of few issues would save")
@@ -433,7 +511,13 @@ def main():
     time.sleep(3)
     measured_from = LOG.stat().st_size
     since = datetime.now(timezone.utc).replace(microsecond=0)
-    run = run_load(events, clients, tag, "load")
+    processor_name, mapping = processor_mapping()
+    set_trigger(mapping, False)
+    try:
+        run = run_load(events, clients, tag, "load")
+        batched = measure_processor(processor_name, mapping)
+    finally:
+        set_trigger(mapping, True)
     expected = {g: warm["acked_per_group"].get(g, 0) + run["acked_per_group"].get(g, 0)
                 for g in set(warm["acked_per_group"]) | set(run["acked_per_group"])}
     settle(release, expected)
@@ -444,6 +528,16 @@ def main():
     time.sleep(3)
     warm_functions, warm_logged = read_log(start, measured_from)
     functions, logged = read_log(measured_from)
+    # The harness's batches, and any the emulator delivered (before the trigger was off, or
+    # retried after): 2 SQS requests each, its batches holding at most 10.
+    emulated = functions[processor_name]
+    batched["esm_requests"] += 2 * emulated["invocations"]
+    batched["invocations"] += emulated["invocations"]
+    batched["ms"] += emulated["ms"]
+    for op, t in emulated["requests"].items():
+        for k, v in t.items():
+            batched["requests"][op][k] += v
+    functions[processor_name] = batched
     idle_runs, _ = read_log(idle_from)
     ingest = measure_ingest(INGEST_SAMPLE, tag)
     memory = memory_mb()

@@ -341,20 +341,30 @@ async fn record_events(
         }
         return;
     }
-    // Oldest first: each event is then usually the newest of its issue, the case a count's
-    // first attempt assumes (a write refused on that assumption is billed all the same).
-    prepared.sort_by_key(|(_, p)| p.sighting.as_ref().map(|s| s.timestamp));
+    // The batch's error events are counted together (a store writes each issue once per
+    // batch); those of messages that already failed are left for their redelivery.
+    let mut counted = Vec::new();
+    let mut sightings = Vec::new();
     for (m, p) in prepared {
         let Ok(outcomes) = &mut results[m] else { continue };
-        let Some(sighting) = p.sighting else {
-            outcome::record(p.project_id, Outcome::Accepted, "", "transaction", 1);
-            outcomes.transactions += 1;
-            continue;
-        };
-        match deps.issues.record(&sighting).await {
+        match p.sighting {
+            Some(sighting) => {
+                sightings.push(sighting);
+                counted.push((m, p.project_id, p.alert));
+            }
+            None => {
+                outcome::record(p.project_id, Outcome::Accepted, "", "transaction", 1);
+                outcomes.transactions += 1;
+            }
+        }
+    }
+    let recorded = deps.issues.record_batch(&sightings).await;
+    for (((m, project_id, facts), sighting), recorded) in counted.into_iter().zip(&sightings).zip(recorded) {
+        let Ok(outcomes) = &mut results[m] else { continue };
+        match recorded {
             Ok(recorded) => {
                 if recorded != Recorded::Duplicate {
-                    outcome::record(p.project_id, Outcome::Accepted, "", "error", 1);
+                    outcome::record(project_id, Outcome::Accepted, "", "error", 1);
                 }
                 match recorded {
                     Recorded::NewIssue => outcomes.new_issues += 1,
@@ -364,7 +374,7 @@ async fn record_events(
                     Recorded::Duplicate => outcomes.duplicates += 1,
                 }
                 if recorded != Recorded::Duplicate {
-                    outcomes.alerts += alert(deps, &sighting, recorded, p.alert.as_ref()).await;
+                    outcomes.alerts += alert(deps, sighting, recorded, facts.as_ref()).await;
                 }
             }
             // The message is retried whole; its events already recorded count as duplicates.

@@ -261,6 +261,17 @@ impl DynamoIssueStore {
 impl DynamoIssueStore {
     /// The listed attributes of the issues whose keys an index returned, read 100 at a time.
     async fn hydrate(&self, keys: &[Item]) -> StoreResult<Vec<Issue>> {
+        self.read_issues(keys, Some(&LISTED), false).await
+    }
+
+    /// The issues of `keys` (`pk` and `sk`; others ignored), 100 at a time: `projection` of
+    /// each (all but the grouping when `None`), strongly consistent when asked.
+    pub(crate) async fn read_issues(
+        &self,
+        keys: &[Item],
+        projection: Option<&[&str]>,
+        consistent: bool,
+    ) -> StoreResult<Vec<Issue>> {
         let reads = keys.chunks(100).map(|chunk| async move {
             let mut wanted: Vec<Item> = chunk
                 .iter()
@@ -275,14 +286,19 @@ impl DynamoIssueStore {
                 if rounds > 8 {
                     return Err(StoreError::retryable("dynamodb batch_get_item kept leaving keys unprocessed"));
                 }
-                let request = KeysAndAttributes::builder()
+                let mut request = KeysAndAttributes::builder()
                     .set_keys(Some(std::mem::take(&mut wanted)))
-                    .projection_expression((0..LISTED.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "))
-                    .set_expression_attribute_names(Some(
-                        LISTED.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
-                    ))
-                    .build()
-                    .map_err(|e| StoreError::permanent(e.to_string()))?;
+                    .consistent_read(consistent);
+                if let Some(attributes) = projection {
+                    request = request
+                        .projection_expression(
+                            (0..attributes.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "),
+                        )
+                        .set_expression_attribute_names(Some(
+                            attributes.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
+                        ));
+                }
+                let request = request.build().map_err(|e| StoreError::permanent(e.to_string()))?;
                 let out = self
                     .client
                     .batch_get_item()

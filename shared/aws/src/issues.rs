@@ -20,44 +20,19 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use errata_domain::issue::Recorded;
-use errata_domain::status::{self, Reopened};
 use errata_domain::{
     BodyRef, Feedback, Grouping, Issue, IssueId, IssueStatus, Sighting, StatusChange, StatusDetails, StoredEvent,
     Substatus, Timestamp,
 };
 use errata_ports::{EventOrder, EventPage, FeedbackScope, IssuePage, IssueQuery, IssueStore, StoreError, StoreResult};
+use futures_util::{stream, StreamExt};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Where an event's time falls against its issue's first and last sighting. Events arrive out
-/// of order (SQS batches, concurrent processors), so `first_seen` and `last_seen` are kept as
-/// min and max under conditions rather than overwritten.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum When {
-    /// The usual case: the newest event; moves `last_seen` (and `last_release`).
-    Newer,
-    /// Older than the first sighting; moves `first_seen`.
-    Older,
-    /// In between: only counts.
-    Between,
-}
-
-/// One attempt at recording a sighting: what the issue is expected to look like (the
-/// transaction's conditions) and what to write.
-#[derive(Debug, Clone)]
-enum Plan {
-    Create,
-    Count {
-        when: When,
-        /// The status the issue must still have: a concurrent resolve makes the attempt fail
-        /// and be planned again from the issue as it is.
-        status: IssueStatus,
-        /// For an issue ignored until a count: the count the decision was made on.
-        times_seen: Option<u64>,
-        change: Option<(StatusChange, Reopened)>,
-        /// The issue's first and last sighting when it was read: a status change moves it to
-        /// other list partitions, which these name.
-        seen: Option<(Timestamp, Timestamp)>,
-    },
-}
+/// The most events of one issue counted in one transaction (DynamoDB takes 100 items: these,
+/// the issue and, for a new one, its grouping).
+const GROUP_MAX: usize = 97;
+/// How many issues of a batch are counted at once.
+const GROUPS_AT_ONCE: usize = 16;
 
 /// The list partition of an issue: its project, status and the day of `at`.
 pub(crate) fn day_key(project_id: u64, status: IssueStatus, at: Timestamp) -> AttributeValue {
@@ -72,41 +47,6 @@ pub(crate) const LIST_SEEN_MS: i64 = 3_600_000;
 /// The `by-last-seen` sort key of an issue last seen at `at`.
 pub(crate) fn list_seen(at: Timestamp) -> AttributeValue {
     n(at.unix_millis().div_euclid(LIST_SEEN_MS) * LIST_SEEN_MS)
-}
-
-impl Plan {
-    /// The guess before anything was read: the newest event of an unresolved issue.
-    fn optimistic() -> Plan {
-        Plan::Count { when: When::Newer, status: IssueStatus::Unresolved, times_seen: None, change: None, seen: None }
-    }
-
-    fn from_issue(issue: Option<&Issue>, s_: &Sighting) -> Plan {
-        let Some(issue) = issue else { return Plan::Create };
-        let when = if s_.timestamp >= issue.last_seen {
-            When::Newer
-        } else if s_.timestamp < issue.first_seen {
-            When::Older
-        } else {
-            When::Between
-        };
-        let counts_matter = issue.status == IssueStatus::Ignored && issue.status_details.ignore_count.is_some();
-        Plan::Count {
-            when,
-            status: issue.status,
-            times_seen: counts_matter.then_some(issue.times_seen),
-            change: status::on_event(issue, s_.timestamp, s_.release.as_deref()),
-            seen: Some((issue.first_seen, issue.last_seen)),
-        }
-    }
-
-    fn outcome(&self) -> Recorded {
-        match self {
-            Plan::Create => Recorded::NewIssue,
-            Plan::Count { change: Some((_, Reopened::Regressed)), .. } => Recorded::Regressed,
-            Plan::Count { change: Some((_, Reopened::Escalated)), .. } => Recorded::Escalated,
-            Plan::Count { change: None, .. } => Recorded::Counted,
-        }
-    }
 }
 
 /// Issues and their event index.
@@ -231,119 +171,128 @@ impl DynamoIssueStore {
             .key("sk", s(format!("I#{id}")))
     }
 
-    /// The issue's side of the transaction: its creation, or its counters (and status).
-    fn issue_update(&self, s_: &Sighting, plan: &Plan) -> StoreResult<TransactWriteItem> {
-        let ts = n(s_.timestamp.unix_millis());
+    /// The issue's side of a batch's transaction for its events: its creation (`stored` is
+    /// none) or its counters, times and status, moved from `stored` to `after` under
+    /// conditions that hold only while the issue is still as read.
+    fn group_update(
+        &self,
+        stored: Option<&Issue>,
+        after: &Issue,
+        events: &[&Sighting],
+    ) -> StoreResult<TransactWriteItem> {
+        let project_id = after.project_id;
         let mut a = Assignments::new();
-        let update = match plan {
-            Plan::Create => {
-                let issue = Issue::from_sighting(s_);
-                a.set("issue_id", n(issue.id.0));
-                a.set("project_id", n(issue.project_id));
-                a.set("group_hash", s(&issue.hash));
-                a.set("title", s(&issue.title));
-                a.set("culprit", s(&issue.culprit));
-                a.set("level", s(&issue.level));
-                a.set("issue_type", s(&issue.ty));
-                a.set("metadata", s(issue.metadata.to_string()));
-                a.set("platform", s(&issue.platform));
-                a.set("status", s(issue.status.as_str()));
-                a.set("substatus", s(issue.substatus.as_str()));
-                a.set("status_details", json_attr(&issue.status_details)?);
-                a.set("first_seen", ts.clone());
-                a.set("last_seen", ts);
-                a.set("seen_day", day_key(s_.project_id, issue.status, s_.timestamp));
-                a.set("list_seen", list_seen(s_.timestamp));
-                a.set("first_day", day_key(s_.project_id, issue.status, s_.timestamp));
-                if let Some(env) = &s_.environment {
-                    a.set("envs", AttributeValue::Ss(vec![env.clone()]));
+        let envs: Vec<String> = {
+            let mut envs: Vec<String> = events.iter().filter_map(|e| e.environment.clone()).collect();
+            envs.sort();
+            envs.dedup();
+            envs
+        };
+        let update = match stored {
+            None => {
+                a.set("issue_id", n(after.id.0));
+                a.set("project_id", n(project_id));
+                a.set("group_hash", s(&after.hash));
+                a.set("title", s(&after.title));
+                a.set("culprit", s(&after.culprit));
+                a.set("level", s(&after.level));
+                a.set("issue_type", s(&after.ty));
+                a.set("metadata", s(after.metadata.to_string()));
+                a.set("platform", s(&after.platform));
+                a.set("status", s(after.status.as_str()));
+                a.set("substatus", s(after.substatus.as_str()));
+                a.set("status_details", json_attr(&after.status_details)?);
+                a.set("first_seen", n(after.first_seen.unix_millis()));
+                a.set("last_seen", n(after.last_seen.unix_millis()));
+                a.set("seen_day", day_key(project_id, after.status, after.last_seen));
+                a.set("list_seen", list_seen(after.last_seen));
+                a.set("first_day", day_key(project_id, after.status, after.first_seen));
+                if !envs.is_empty() {
+                    a.set("envs", AttributeValue::Ss(envs));
                 }
-                a.set("times_seen", n(1));
+                a.set("times_seen", n(after.times_seen));
                 a.set("users_seen", n(0));
-                if let Some(release) = &s_.release {
+                if let Some(release) = &after.first_release {
                     a.set("first_release", s(release));
+                }
+                if let Some(release) = &after.last_release {
                     a.set("last_release", s(release));
                 }
-                a.apply(
-                    self.issue_key(s_.project_id, s_.issue_id).condition_expression("attribute_not_exists(pk)"),
-                    "",
-                )?
+                a.apply(self.issue_key(project_id, after.id).condition_expression("attribute_not_exists(pk)"), "")?
             }
-            Plan::Count { when, status, times_seen, change, seen } => {
+            Some(before) => {
                 let mut conditions = vec!["attribute_exists(pk)".to_owned()];
-                let new_status = change.as_ref().map_or(*status, |(c, _)| c.status);
-                // The list partitions follow the times (and the status, when it changes).
-                let (first, last) = match (when, seen) {
-                    (When::Newer, Some((first, _))) => (Some(*first), Some(s_.timestamp)),
-                    (When::Newer, None) => (None, Some(s_.timestamp)),
-                    (When::Older, Some((_, last))) => (Some(s_.timestamp), Some(*last)),
-                    (When::Older, None) => (Some(s_.timestamp), None),
-                    (When::Between, Some((first, last))) => (Some(*first), Some(*last)),
-                    (When::Between, None) => (None, None),
-                };
-                let moved = change.is_some();
-                if let Some(last) = last.filter(|_| moved || *when == When::Newer) {
-                    a.set("seen_day", day_key(s_.project_id, new_status, last));
-                    a.set("list_seen", list_seen(last));
+                let moved = (after.status, after.substatus, &after.status_details)
+                    != (before.status, before.substatus, &before.status_details);
+                let newer = events.iter().any(|e| e.timestamp >= before.last_seen);
+                let older = after.first_seen < before.first_seen;
+                if newer || moved {
+                    a.set("seen_day", day_key(project_id, after.status, after.last_seen));
+                    a.set("list_seen", list_seen(after.last_seen));
                 }
-                if let Some(first) = first.filter(|_| moved || *when == When::Older) {
-                    a.set("first_day", day_key(s_.project_id, new_status, first));
+                if older || moved {
+                    a.set("first_day", day_key(project_id, after.status, after.first_seen));
                 }
-                match when {
-                    When::Newer => {
-                        a.set("last_seen", ts.clone());
-                        conditions.push(format!("#f{} <= :ts", a.names.len() - 1));
-                        if let Some(release) = &s_.release {
+                if newer {
+                    a.set("last_seen", n(after.last_seen.unix_millis()));
+                    conditions.push(format!("#f{} <= :last", a.names.len() - 1));
+                    a.values.push((":last".into(), n(after.last_seen.unix_millis())));
+                    if after.last_release != before.last_release {
+                        if let Some(release) = &after.last_release {
                             a.set("last_release", s(release));
                         }
                     }
-                    When::Older => {
-                        a.set("first_seen", ts.clone());
-                        conditions.push(format!("#f{} > :ts", a.names.len() - 1));
-                    }
-                    When::Between => {}
                 }
-                if let Some((change, _)) = change {
-                    a.set_change(change)?;
+                if older {
+                    a.set("first_seen", n(after.first_seen.unix_millis()));
+                    conditions.push(format!("#f{} > :first", a.names.len() - 1));
+                    a.values.push((":first".into(), n(after.first_seen.unix_millis())));
+                }
+                if moved {
+                    a.set_change(&StatusChange {
+                        status: after.status,
+                        substatus: after.substatus,
+                        details: after.status_details.clone(),
+                    })?;
                 }
                 a.names.push(("#st".into(), "status".into()));
-                a.values.push((":st".into(), s(status.as_str())));
+                a.values.push((":st".into(), s(before.status.as_str())));
                 conditions.push("#st = :st".into());
-                if let Some(count) = times_seen {
-                    a.values.push((":seen".into(), n(count)));
+                if before.status == IssueStatus::Ignored && before.status_details.ignore_count.is_some() {
+                    a.values.push((":seen".into(), n(before.times_seen)));
                     conditions.push("times_seen = :seen".into());
                 }
-                a.values.push((":one".into(), n(1)));
-                if *when != When::Between {
-                    a.values.push((":ts".into(), ts));
-                }
-                let mut add = "ADD times_seen :one".to_owned();
-                if let Some(env) = &s_.environment {
-                    a.values.push((":env".into(), AttributeValue::Ss(vec![env.clone()])));
+                a.values.push((":count".into(), n(events.len())));
+                let mut add = "ADD times_seen :count".to_owned();
+                if !envs.is_empty() {
+                    a.values.push((":env".into(), AttributeValue::Ss(envs)));
                     add.push_str(", envs :env");
                 }
-                a.apply(
-                    self.issue_key(s_.project_id, s_.issue_id).condition_expression(conditions.join(" AND ")),
-                    &add,
-                )?
+                a.apply(self.issue_key(project_id, after.id).condition_expression(conditions.join(" AND ")), &add)?
             }
         };
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Runs the event put + issue update transaction. `Ok(Err(duplicate))` means a condition
-    /// cancelled it: the event's (an id already recorded) when `duplicate`, else the issue's.
-    async fn transact(&self, s_: &Sighting, plan: &Plan) -> StoreResult<Result<(), bool>> {
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(self.event_put(s_)?)
-            .transact_items(self.issue_update(s_, plan)?);
-        if matches!(plan, Plan::Create) {
-            request = request.transact_items(self.grouping_put(s_)?);
+    /// Counts `events` (of one issue, oldest first, at most `GROUP_MAX`) in one transaction:
+    /// their index entries and the issue, planned from `stored`. `Ok(Err(refused))` when a
+    /// condition cancelled it: per event whether its id was recorded already, and whether the
+    /// issue was not as read.
+    async fn transact_group(
+        &self,
+        stored: Option<&Issue>,
+        after: &Issue,
+        events: &[&Sighting],
+    ) -> StoreResult<Result<(), (Vec<bool>, bool)>> {
+        let mut request = self.client.transact_write_items();
+        for e in events {
+            request = request.transact_items(self.event_put(e)?);
         }
-        let result = request.send().await;
-        match result {
+        request = request.transact_items(self.group_update(stored, after, events)?);
+        if stored.is_none() {
+            request = request.transact_items(self.grouping_put(events[0])?);
+        }
+        match request.send().await {
             Ok(_) => Ok(Ok(())),
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {
@@ -353,12 +302,92 @@ impl DynamoIssueStore {
                         .map(|r| r.code() == Some("ConditionalCheckFailed"))
                         .collect();
                     if failed.iter().any(|f| *f) {
-                        return Ok(Err(failed.first() == Some(&true)));
+                        let duplicates = (0..events.len()).map(|i| failed.get(i) == Some(&true)).collect();
+                        return Ok(Err((duplicates, failed.get(events.len()) == Some(&true))));
                     }
                 }
                 Err(classify("dynamodb transact_write_items", &e))
             }
         }
+    }
+
+    /// Records one issue's events of a batch (oldest first), from the issue as read with the
+    /// batch (`stored`): a transaction per `GROUP_MAX` of them. A refused one is planned
+    /// again, without the events already recorded and from the issue as it is now.
+    async fn record_group(&self, mut stored: Option<Issue>, events: &[&Sighting]) -> Vec<StoreResult<Recorded>> {
+        let mut results: Vec<Option<StoreResult<Recorded>>> = (0..events.len()).map(|_| None).collect();
+        for start in (0..events.len()).step_by(GROUP_MAX) {
+            let mut pending: Vec<usize> = (start..events.len().min(start + GROUP_MAX)).collect();
+            let mut rounds = 0;
+            while !pending.is_empty() {
+                rounds += 1;
+                let chunk: Vec<&Sighting> = pending.iter().map(|&i| events[i]).collect();
+                let failure = if rounds > 5 {
+                    Some(StoreError::retryable("issue record kept racing with concurrent writers"))
+                } else {
+                    let (after, outcomes) =
+                        Issue::after(stored.as_ref(), &chunk).expect("a chunk holds at least one event");
+                    match self.transact_group(stored.as_ref(), &after, &chunk).await {
+                        Ok(Ok(())) => {
+                            let created = stored.is_none();
+                            let noted = self.note_users(&chunk).await;
+                            let noted = match noted {
+                                Ok(()) if created => self.note_first_day(chunk[0]).await,
+                                other => other,
+                            };
+                            for (&i, outcome) in pending.iter().zip(outcomes) {
+                                results[i] = Some(noted.clone().map(|()| outcome));
+                            }
+                            stored = Some(after);
+                            pending.clear();
+                            None
+                        }
+                        Ok(Err((duplicates, issue_changed))) => {
+                            let mut kept = Vec::with_capacity(pending.len());
+                            for (&i, duplicate) in pending.iter().zip(duplicates) {
+                                if duplicate {
+                                    results[i] = Some(Ok(Recorded::Duplicate));
+                                } else {
+                                    kept.push(i);
+                                }
+                            }
+                            pending = kept;
+                            if issue_changed {
+                                match self.read_issue(events[0].project_id, events[0].issue_id).await {
+                                    Ok(issue) => {
+                                        stored = issue;
+                                        None
+                                    }
+                                    Err(e) => Some(e),
+                                }
+                            } else {
+                                None
+                            }
+                        }
+                        Err(e) => Some(e),
+                    }
+                };
+                if let Some(e) = failure {
+                    for &i in &pending {
+                        results[i] = Some(Err(e.clone()));
+                    }
+                    pending.clear();
+                }
+            }
+        }
+        results.into_iter().map(|r| r.unwrap_or_else(|| Err(StoreError::permanent("event not recorded")))).collect()
+    }
+
+    /// Counts each new (issue, user) of the events once: a strongly consistent read first
+    /// (a fifth of a write's price), then the marker and the counter for users not seen yet.
+    async fn note_users(&self, events: &[&Sighting]) -> StoreResult<()> {
+        let mut seen = std::collections::HashSet::new();
+        for e in events {
+            if e.user_hash.as_ref().is_some_and(|u| seen.insert(u.clone())) {
+                self.note_user(e).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The issue as stored now (strongly consistent reads), with its grouping.
@@ -409,8 +438,22 @@ impl DynamoIssueStore {
 
     /// Counts the sighting's user for its issue once: a marker item per (issue, user), then
     /// the counter. A crash between the two misses that user (documented as approximate).
+    /// Most users were seen before: a read (a fifth of a refused write's price) finds them.
     async fn note_user(&self, s_: &Sighting) -> StoreResult<()> {
         let Some(user) = &s_.user_hash else { return Ok(()) };
+        let known = self
+            .client
+            .get_item()
+            .table_name(&self.events_table)
+            .key("pk", s(format!("U/{}/{}", s_.issue_id, user)))
+            .projection_expression("pk")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb get_item user", &e))?;
+        if known.item.is_some() {
+            return Ok(());
+        }
         let marked = self
             .client
             .put_item()
@@ -509,27 +552,58 @@ fn cursor_key(cursor: &str, issue: IssueId) -> Option<Item> {
 #[async_trait]
 impl IssueStore for DynamoIssueStore {
     async fn record(&self, sighting: &Sighting) -> StoreResult<Recorded> {
-        // Most events are the newest of an existing unresolved issue: try that first. When
-        // the issue's condition fails, read it and plan exactly; a concurrent writer can
-        // still change it in between, so go round a few times.
-        let mut plan = Plan::optimistic();
-        for _ in 0..5 {
-            match self.transact(sighting, &plan).await? {
-                Ok(()) => {
-                    self.note_user(sighting).await?;
-                    if matches!(plan, Plan::Create) {
-                        self.note_first_day(sighting).await?;
-                    }
-                    return Ok(plan.outcome());
-                }
-                Err(true) => return Ok(Recorded::Duplicate),
-                Err(false) => {
-                    let issue = self.read_issue(sighting.project_id, sighting.issue_id).await?;
-                    plan = Plan::from_issue(issue.as_ref(), sighting);
-                }
+        self.record_batch(std::slice::from_ref(sighting))
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::permanent("not recorded")))
+    }
+
+    async fn record_batch(&self, sightings: &[Sighting]) -> Vec<StoreResult<Recorded>> {
+        // Each issue's events, oldest first (an event id twice in the batch counts once), are
+        // counted together from the issue as read here: one write of the issue per batch, and
+        // no attempt refused for a guess about it.
+        let mut results: Vec<Option<StoreResult<Recorded>>> = (0..sightings.len()).map(|_| None).collect();
+        let mut groups: BTreeMap<(u64, IssueId), Vec<usize>> = BTreeMap::new();
+        let mut ids = HashSet::new();
+        for (i, s_) in sightings.iter().enumerate() {
+            if ids.insert((s_.project_id, s_.event_id.as_str())) {
+                groups.entry((s_.project_id, s_.issue_id)).or_default().push(i);
+            } else {
+                results[i] = Some(Ok(Recorded::Duplicate));
             }
         }
-        Err(StoreError::retryable("issue record kept racing with concurrent writers"))
+        for group in groups.values_mut() {
+            group.sort_by_key(|&i| sightings[i].timestamp);
+        }
+        let keys: Vec<Item> = groups
+            .keys()
+            .map(|(project, id)| {
+                Item::from([("pk".to_owned(), s(format!("P#{project}"))), ("sk".to_owned(), s(format!("I#{id}")))])
+            })
+            .collect();
+        let stored: HashMap<(u64, IssueId), Issue> = match self.read_issues(&keys, None, true).await {
+            Ok(issues) => issues.into_iter().map(|i| ((i.project_id, i.id), i)).collect(),
+            Err(e) => return sightings.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let work: Vec<_> = groups
+            .into_iter()
+            .map(|(key, indexes)| {
+                let events: Vec<&Sighting> = indexes.iter().map(|&i| &sightings[i]).collect();
+                let issue = stored.get(&key).cloned();
+                async move {
+                    let outcomes = self.record_group(issue, &events).await;
+                    (indexes, outcomes)
+                }
+            })
+            .collect();
+        let recorded: Vec<(Vec<usize>, Vec<StoreResult<Recorded>>)> =
+            stream::iter(work).buffer_unordered(GROUPS_AT_ONCE).collect().await;
+        for (indexes, outcomes) in recorded {
+            for (&i, outcome) in indexes.iter().zip(outcomes) {
+                results[i] = Some(outcome);
+            }
+        }
+        results.into_iter().map(|r| r.unwrap_or_else(|| Err(StoreError::permanent("event not recorded")))).collect()
     }
 
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()> {

@@ -222,6 +222,69 @@ async fn resolved_issues_regress_and_ignored_ones_escalate() {
 }
 
 #[tokio::test]
+async fn a_batch_counts_each_issue_once_per_transaction_and_overlapping_batches_stay_exact() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = std::sync::Arc::new(DynamoIssueStore::new(&cfg, issues_table, events_table, 30));
+    let t0 = 1_700_000_000_000;
+    let mut batch = vec![
+        sighting(8, "a2", "BatchA", t0 + 2_000),
+        sighting(8, "b1", "BatchB", t0 + 1_000),
+        sighting(8, "a1", "BatchA", t0 + 1_000),
+        sighting(8, "a2", "BatchA", t0 + 2_000),
+        sighting(8, "a3", "BatchA", t0 + 3_000),
+    ];
+    batch[0].release = Some("2.0".into());
+    batch[2].release = Some("1.0".into());
+    batch[4].environment = Some("prod".into());
+    let outcomes: Vec<Recorded> = store.record_batch(&batch).await.into_iter().map(Result::unwrap).collect();
+    // Oldest first within an issue: a1 creates it; the second a2 is the same event.
+    use Recorded::*;
+    assert_eq!(outcomes, [Counted, NewIssue, NewIssue, Duplicate, Counted]);
+    let a = store.issue(batch[0].issue_id).await.unwrap().unwrap();
+    assert_eq!((a.times_seen, a.first_seen.unix_millis(), a.last_seen.unix_millis()), (3, t0 + 1_000, t0 + 3_000));
+    assert_eq!((a.first_release.as_deref(), a.last_release.as_deref()), (Some("1.0"), Some("2.0")));
+    assert_eq!(a.environments, ["prod"]);
+    assert_eq!(a.grouping, batch[0].grouping);
+
+    // Redelivered with new events, one older than the issue, after B was resolved.
+    let b = store.issue(batch[1].issue_id).await.unwrap().unwrap();
+    store
+        .set_status(&b, &StatusRequest::Resolve.apply(&b, Timestamp::from_unix_millis(t0 + 1_500).unwrap()))
+        .await
+        .unwrap();
+    batch.push(sighting(8, "a0", "BatchA", t0));
+    batch.push(sighting(8, "b2", "BatchB", t0 + 5_000));
+    batch.push(sighting(8, "b3", "BatchB", t0 + 6_000));
+    let outcomes: Vec<Recorded> = store.record_batch(&batch).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(outcomes, [Duplicate, Duplicate, Duplicate, Duplicate, Duplicate, Counted, Regressed, Counted]);
+    let a = store.issue(a.id).await.unwrap().unwrap();
+    assert_eq!((a.times_seen, a.first_seen.unix_millis(), a.last_seen.unix_millis()), (4, t0, t0 + 3_000));
+    let b = store.issue(b.id).await.unwrap().unwrap();
+    assert_eq!((b.status, b.substatus, b.times_seen), (IssueStatus::Unresolved, Substatus::Regressed, 3));
+
+    // More events of one issue than a transaction holds, in batches that overlap and race:
+    // each distinct event counts once.
+    let events: Vec<Sighting> = (0..240).map(|n| sighting(8, &format!("c{n}"), "BatchC", t0 + n)).collect();
+    let mut tasks = Vec::new();
+    for range in [0..150, 100..240, 50..200, 0..240] {
+        let (store, batch) = (store.clone(), events[range].to_vec());
+        tasks.push(tokio::spawn(async move { store.record_batch(&batch).await }));
+    }
+    let mut new = 0;
+    for task in tasks {
+        for outcome in task.await.unwrap() {
+            new += usize::from(outcome.expect("recorded") != Duplicate);
+        }
+    }
+    assert_eq!(new, 240);
+    let c = store.issue(events[0].issue_id).await.unwrap().unwrap();
+    assert_eq!((c.times_seen, c.first_seen.unix_millis(), c.last_seen.unix_millis()), (240, t0, t0 + 239));
+    let listed = store.issue_events(c.id, EventOrder::NewestFirst, None, 1000).await.unwrap();
+    assert_eq!(listed.events.len(), 240);
+}
+
+#[tokio::test]
 async fn users_affected_counts_each_user_once() {
     let cfg = config().await;
     let (_, issues_table, events_table) = tables(&cfg).await;

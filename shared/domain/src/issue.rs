@@ -149,6 +149,51 @@ impl Issue {
     }
 }
 
+impl Issue {
+    /// Counts one more event of the issue: its times, release and environment, and the status
+    /// change it causes (`status::on_event`, decided on the issue as it was before the event).
+    pub fn count(&mut self, s: &Sighting) -> Recorded {
+        let reopened = crate::status::on_event(self, s.timestamp, s.release.as_deref());
+        self.times_seen += 1;
+        if s.timestamp >= self.last_seen && s.release.is_some() {
+            self.last_release = s.release.clone();
+        }
+        self.last_seen = self.last_seen.max(s.timestamp);
+        self.first_seen = self.first_seen.min(s.timestamp);
+        if let Some(env) = &s.environment {
+            if !self.environments.contains(env) {
+                self.environments.push(env.clone());
+            }
+        }
+        match reopened {
+            Some((change, why)) => {
+                self.status = change.status;
+                self.substatus = change.substatus;
+                self.status_details = change.details;
+                match why {
+                    crate::status::Reopened::Regressed => Recorded::Regressed,
+                    crate::status::Reopened::Escalated => Recorded::Escalated,
+                }
+            }
+            None => Recorded::Counted,
+        }
+    }
+
+    /// The issue after `events` of it, oldest first, from the issue as stored (none: the first
+    /// event creates it), and what each event did.
+    pub fn after(stored: Option<&Issue>, events: &[&Sighting]) -> Option<(Issue, Vec<Recorded>)> {
+        let (mut issue, mut outcomes, rest) = match stored {
+            Some(issue) => (issue.clone(), Vec::with_capacity(events.len()), events),
+            None => {
+                let (first, rest) = events.split_first()?;
+                (Issue::from_sighting(first), vec![Recorded::NewIssue], rest)
+            }
+        };
+        outcomes.extend(rest.iter().map(|s| issue.count(s)));
+        Some((issue, outcomes))
+    }
+}
+
 /// The index entry of a stored event: enough to find its body and its issue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
@@ -212,6 +257,62 @@ pub(crate) mod tests {
             retention_days: None,
         };
         Issue::from_sighting(&sighting)
+    }
+
+    fn sighting(ms: i64, release: Option<&str>) -> Sighting {
+        Sighting {
+            event_id: format!("e{ms}"),
+            timestamp: Timestamp::from_unix_millis(1_700_000_000_000 + ms).unwrap(),
+            release: release.map(str::to_owned),
+            environment: Some(format!("env{}", ms.rem_euclid(2))),
+            ..issue_sighting()
+        }
+    }
+
+    fn issue_sighting() -> Sighting {
+        Sighting {
+            project_id: 1,
+            issue_id: IssueId(7),
+            event_id: "e".into(),
+            timestamp: Timestamp::from_unix_millis(1_700_000_000_000).unwrap(),
+            grouping: Grouping::default(),
+            summary: EventSummary::default(),
+            platform: "python".into(),
+            release: None,
+            environment: None,
+            user_hash: None,
+            body: BodyRef { key: "k".into(), offset: 0, len: 0 },
+            retention_days: None,
+        }
+    }
+
+    #[test]
+    fn events_of_a_new_issue_create_it_once_and_count_the_rest() {
+        let events = [sighting(-5, Some("a")), sighting(0, None), sighting(9, Some("b"))];
+        let refs: Vec<&Sighting> = events.iter().collect();
+        let (issue, outcomes) = Issue::after(None, &refs).unwrap();
+        assert_eq!(outcomes, [Recorded::NewIssue, Recorded::Counted, Recorded::Counted]);
+        assert_eq!(issue.times_seen, 3);
+        assert_eq!((issue.first_seen, issue.last_seen), (events[0].timestamp, events[2].timestamp));
+        assert_eq!((issue.first_release.as_deref(), issue.last_release.as_deref()), (Some("a"), Some("b")));
+        assert_eq!(issue.environments, ["env1", "env0"]);
+        assert!(Issue::after(None, &[]).is_none());
+    }
+
+    #[test]
+    fn a_resolved_issue_regresses_on_its_first_later_event_only() {
+        let mut resolved = issue();
+        resolved.status = IssueStatus::Resolved;
+        resolved.status_details.resolved_at = Some(resolved.last_seen.unix_millis() + 10);
+        // The first is older than the resolve (late, not a regression); the second reopens it.
+        let events = [sighting(5, None), sighting(20, None), sighting(30, None)];
+        let refs: Vec<&Sighting> = events.iter().collect();
+        let (issue, outcomes) = Issue::after(Some(&resolved), &refs).unwrap();
+        assert_eq!(outcomes, [Recorded::Counted, Recorded::Regressed, Recorded::Counted]);
+        assert_eq!((issue.status, issue.substatus), (IssueStatus::Unresolved, Substatus::Regressed));
+        assert_eq!(issue.times_seen, resolved.times_seen + 3);
+        assert_eq!(issue.first_seen, resolved.first_seen);
+        assert_eq!(issue.last_seen, events[2].timestamp);
     }
 
     #[test]

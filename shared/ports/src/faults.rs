@@ -151,6 +151,18 @@ impl IssueStore for FaultyIssues {
     async fn record(&self, sighting: &Sighting) -> StoreResult<Recorded> {
         faulty!(self.plan, self.plan.issues, "dynamodb record", self.inner.record(sighting))
     }
+    async fn record_batch(&self, sightings: &[Sighting]) -> Vec<StoreResult<Recorded>> {
+        // One fault for the whole batch, before or after the writes: every sighting fails.
+        match self.plan.strike(self.plan.issues) {
+            None => self.inner.record_batch(sightings).await,
+            Some(before) => {
+                if !before {
+                    let _ = self.inner.record_batch(sightings).await;
+                }
+                sightings.iter().map(|_| Err(fault("dynamodb record batch", before))).collect()
+            }
+        }
+    }
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()> {
         faulty!(self.plan, self.plan.issues, "dynamodb status", self.inner.set_status(issue, change))
     }

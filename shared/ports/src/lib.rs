@@ -261,6 +261,15 @@ pub trait IssueStore: Send + Sync {
     /// recorded for the project changes nothing. Then notes the sighting's user for "users
     /// affected" (approximate: a crash between the two writes misses one user).
     async fn record(&self, sighting: &Sighting) -> StoreResult<Recorded>;
+    /// Records a batch's sightings, each as `record` would, one result per sighting. A store
+    /// may count an issue's sightings together: DynamoDB writes each issue once per batch.
+    async fn record_batch(&self, sightings: &[Sighting]) -> Vec<StoreResult<Recorded>> {
+        let mut results = Vec::with_capacity(sightings.len());
+        for s in sightings {
+            results.push(self.record(s).await);
+        }
+        results
+    }
     /// Moves the issue to a new status, as a user asked.
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()>;
     async fn issue(&self, id: IssueId) -> StoreResult<Option<Issue>>;

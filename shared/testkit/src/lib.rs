@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
 use errata_domain::{
-    status, ApiToken, Feedback, Invite, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit,
-    Reopened, Session, Sighting, StatusChange, StoredEvent, User,
+    ApiToken, Feedback, Invite, Issue, IssueId, Member, Org, Project, ProjectKey, QueuedEnvelope, RateLimit, Session,
+    Sighting, StatusChange, StoredEvent, User,
 };
 use errata_ports::{
     page_of, BlobStore, Directory, EnvelopeQueue, EventOrder, EventPage, FeedbackScope, IssuePage, IssueQuery,
@@ -409,31 +409,8 @@ impl IssueStore for MemoryIssues {
             issues.insert(s.issue_id, issue);
             return Ok(Recorded::NewIssue);
         };
-        let reopened = status::on_event(issue, s.timestamp, s.release.as_deref());
-        issue.times_seen += 1;
         issue.users_seen += u64::from(new_user);
-        if s.timestamp >= issue.last_seen && s.release.is_some() {
-            issue.last_release = s.release.clone();
-        }
-        issue.last_seen = issue.last_seen.max(s.timestamp);
-        issue.first_seen = issue.first_seen.min(s.timestamp);
-        if let Some(env) = &s.environment {
-            if !issue.environments.contains(env) {
-                issue.environments.push(env.clone());
-            }
-        }
-        Ok(match reopened {
-            Some((change, why)) => {
-                issue.status = change.status;
-                issue.substatus = change.substatus;
-                issue.status_details = change.details;
-                match why {
-                    Reopened::Regressed => Recorded::Regressed,
-                    Reopened::Escalated => Recorded::Escalated,
-                }
-            }
-            None => Recorded::Counted,
-        })
+        Ok(issue.count(s))
     }
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()> {
         let mut issues = lock(&self.issues);
