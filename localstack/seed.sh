@@ -17,13 +17,16 @@ KEY=$(prev KEY); TOKEN=$(prev TOKEN); PASSWORD=$(prev PASSWORD)
 [ -n "$TOKEN" ] || TOKEN=$("$ADMIN" new-token)
 [ -n "$PASSWORD" ] || PASSWORD=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
 
-eval "$("$VENV/bin/python" localstack/stack.py outputs | grep -E '^(ApiId|DirectoryTable|WebBucket|AthenaDatabase|AthenaWorkGroup|ProcessorFunction|EventsBucket)=')"
+eval "$("$VENV/bin/python" localstack/stack.py outputs | grep -E '^(ApiId|IngestUrl|DirectoryTable|WebBucket|AthenaDatabase|AthenaWorkGroup|ProcessorFunction|EventsBucket)=')"
 PROJECT_ID=$(DIRECTORY_TABLE="$DirectoryTable" "$ADMIN" seed --org "$ORG" --project "$PROJECT" --email "$EMAIL" \
   --password "$PASSWORD" --public-key "$KEY" --token "$TOKEN" | sed -n 's/^PROJECT_ID=//p')
 
 API_BASE="$AWS_ENDPOINT_URL/_aws/execute-api/$ApiId"
+# DSNs point at ingest's function URL, in the emulator's path form (as the API hands them out).
+INGEST_URL_ID=$(printf '%s' "$IngestUrl" | sed -E 's#^https?://([^.]+)\..*#\1#')
 cat >"$ENV_FILE" <<ENV
-DSN=http://$KEY@localhost:$ERRATA_PORT/_aws/execute-api/$ApiId/$PROJECT_ID
+DSN=http://$KEY@localhost:$ERRATA_PORT/_aws/lambda-url/$INGEST_URL_ID/$PROJECT_ID
+HTTP_API=$API_BASE
 API=$API_BASE/api/0/
 WEB=$AWS_ENDPOINT_URL/$WebBucket/index.html
 ORG=$ORG

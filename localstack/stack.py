@@ -40,6 +40,12 @@ def has_stack(name):
     return any(not s["StackStatus"].startswith("DELETE") for s in stacks)
 
 
+def ingest_url(out):
+    """Ingest's function URL in the emulator's path form: `{endpoint}/_aws/lambda-url/{id}`."""
+    url_id = out["IngestUrl"].split("//", 1)[1].split(".", 1)[0]
+    return f"{ENDPOINT}/_aws/lambda-url/{url_id}"
+
+
 def post_deploy():
     out = outputs()
     ddb = client("dynamodb")
@@ -60,22 +66,24 @@ def post_deploy():
     client("apigatewayv2").update_api(ApiId=out["ApiId"], CorsConfiguration=cors)
     print(f"ok: CORS on API {out['ApiId']}")
 
-    # DSNs: the emulator's API endpoint host (`{id}.execute-api.localhost`) does not resolve
-    # for every SDK, its path form does. Only this deploy parameter differs from AWS.
+    # DSNs and the API's base: the emulator's hosts (`{id}.lambda-url.…`, `{id}.execute-api.…`)
+    # do not resolve for every SDK, their path forms do. Only these deploy parameters differ
+    # from AWS.
     public_url = f"{ENDPOINT}/_aws/execute-api/{out['ApiId']}"
+    dsn_url = ingest_url(out)
     # Links in API answers and e-mails (issues, invitations, muting a rule) open the web app
     # from its bucket; its routes follow the `#`.
     web_url = f"{ENDPOINT}/{out['WebBucket']}/index.html#"
     lam = client("lambda")
     for function, wanted in (
-        (out["ApiFunction"], {"PUBLIC_URL": public_url, "WEB_URL": web_url}),
+        (out["ApiFunction"], {"PUBLIC_URL": public_url, "DSN_URL": dsn_url, "WEB_URL": web_url}),
         (out["ProcessorFunction"], {"WEB_URL": web_url}),
     ):
         env = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
         if any(env.get(k) != v for k, v in wanted.items()):
             env.update(wanted)
             lam.update_function_configuration(FunctionName=function, Environment={"Variables": env})
-    print(f"ok: DSNs on {public_url}; links to {web_url}")
+    print(f"ok: DSNs on {dsn_url}; the API on {public_url}; links to {web_url}")
 
     s3 = client("s3")
     bucket = out["WebBucket"]

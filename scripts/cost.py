@@ -1,8 +1,10 @@
 """What a million events cost on AWS at list prices, from a run measured on the local stack.
 
-The load driver (`errata-load`, the mix of `make load`) first sends WARMUP_EVENTS envelopes
-that open every group's issue (and send its alert e-mail), then EVENTS more into the same
-groups: a steady stream of errors, the case the goal is about. Once every acknowledged event is
+The load driver (`errata-load`, the mix of `make load`) first sends WARMUP_EVENTS envelopes,
+each opening a new issue (and sending its alert e-mail): what new issues cost. A group's events
+of three sizes carry stack traces of three lengths, so a group is up to three issues: a second,
+unpriced pass of EVENTS envelopes opens the rest. Then EVENTS more go into the same issues: a
+steady stream of errors, the case the goal is about. Once every acknowledged event is
 counted, the processor's hourly compaction runs, and then runs again with nothing to do (what
 an idle hour costs). Each invocation logs what it asked of AWS (`errata_aws::meter`: every
 request attempt by service and operation, with request and response sizes); the emulator
@@ -163,7 +165,13 @@ def measure_ingest(n, tag):
     fn = new_function()
     for raw in out.splitlines():
         add_line(fn, raw)
+    fn["logged"] = logged_bytes(out)
     return fn
+
+
+def logged_bytes(out):
+    """What a function's output under the harness would put into CloudWatch Logs."""
+    return sum(len(line) + 1 for line in out.splitlines() if line.startswith('{"level"'))
 
 
 def processor_mapping():
@@ -218,6 +226,7 @@ def measure_processor(name, mapping):
     run = Run(TARGET / "debug" / "errata-processor", env, payloads)
     ok = run.wait(1800)
     out, err = run.stop()
+    (STATE / "cost-processor.log").write_text(out)
     if not ok:
         sys.exit(f"processor harness: {len(run.answers)} of {len(payloads)} batches answered: {err[-500:]}")
     for b, (route, answer) in zip(batches, run.answers):
@@ -232,6 +241,7 @@ def measure_processor(name, mapping):
         add_line(fn, raw)
     # What the event source mapping asks of SQS per batch: receives and deletes of 10 each.
     fn["esm_requests"] = sum(2 * math.ceil(len(b) / 10) for b in batches)
+    fn["logged"] = logged_bytes(out)
     print(f"processor: {len(messages)} envelopes in {len(batches)} batches of up to {batch_size} "
           f"(the deployed BatchSize), under the harness")
     return fn
@@ -402,7 +412,10 @@ def price(functions, ingest, memory, manifest, logged):
     acked = manifest["acked"]
     http_requests = sum(sum(by.values()) for by in manifest["statuses"].values()) + manifest["retries"]
     rows = defaultdict(lambda: defaultdict(float))
-    rows["ingest"]["API Gateway"] = http_requests * PRICES["apigw_request"]
+    # DSNs on ingest's function URL cost nothing per request; on the HTTP API (a custom
+    # domain), each request is billed.
+    if "/lambda-url/" not in ENV["DSN"] and ".lambda-url." not in ENV["DSN"]:
+        rows["ingest"]["API Gateway"] = http_requests * PRICES["apigw_request"]
     # Ingest as measured per envelope under the harness, for every HTTP request of the run.
     scale = http_requests / max(ingest["invocations"], 1)
     ingest_run = {"invocations": http_requests, "ms": ingest["ms"] * scale,
@@ -432,6 +445,9 @@ def price(functions, ingest, memory, manifest, logged):
             # each: once per batch of the emulator's (at most 10), per 10 of the harness's.
             rows[r]["SQS"] += fn.get("esm_requests", 2 * fn["invocations"]) * PRICES["sqs_request"]
             invocations += fn["invocations"]
+    # The lines of the functions run under the harness (ingest, scaled to the run's requests),
+    # with those the emulator kept.
+    logged += ingest.get("logged", 0) * scale
     rows["logs"]["CloudWatch Logs"] = (logged + platform_log_bytes() * invocations) / 1e9 * PRICES["logs_gb"]
     per = MILLION / acked
     return {c: {s: d * per for s, d in by.items()} for c, by in rows.items()}, timed_here * per, parts, alerts
@@ -472,18 +488,10 @@ def what_if(rows, parts, acked):
     batch_cost = (sum(aws_cost(batch_ops).values()) + processor["invocations"] * (
         PRICES["lambda_request"] + 2 * PRICES["sqs_request"])) * per
     saving_batches = batch_cost * (1 - per_batch / 100)
-    # Each counted event's transaction: its index entry (2 units in a transaction, 1 for its
-    # `by-issue` copy) and its issue (the rest: the item twice, and its `by-last-seen` key when
-    # the hour of its last sighting moves).
+    # Each counted event's index entry: 2 units in a transaction, 1 for its `by-issue` copy.
     transact = processor["requests"].get("DynamoDB.TransactWriteItems", {"cu": 0.0, "cu_n": 0})
-    issue_units = max(transact.get("cu", 0.0) - 3 * transact.get("cu_n", 0), 0.0)
-    issue_side = issue_units * PRICES["dynamodb_wru"] * per
-    # Counts written once per issue and batch of 100: this mix spreads events evenly over its
-    # groups, so a batch holds about groups × (1 − (1 − 1/groups)^100) distinct issues.
-    groups = max(len(ISSUE_GROUPS[0]), 1)
-    distinct = groups * (1 - (1 - 1 / groups) ** 100)
-    saving_counts = issue_side * (1 - distinct / 100)
-    saving_url = rows["ingest"].get("API Gateway", 0.0)
+    entries = 3 * acked * PRICES["dynamodb_wru"] * per
+    issue_side = max(transact.get("cu", 0.0) * PRICES["dynamodb_wru"] * per - entries, 0.0)
     total = sum(sum(by.values()) for by in rows.values())
     print(f"\nwhat would bring it down (priced from this run's requests; not built yet):")
     if per_batch < 50:
@@ -491,10 +499,17 @@ def what_if(rows, parts, acked):
               f"-${saving_batches:.2f}")
     else:
         saving_batches = 0.0
-    print(f"  issue counters written once per issue and batch of 100, not in every event's transaction: "
-          f"-${saving_counts:.2f} for this mix ({distinct:.0f} distinct issues in a batch of 100); the issue "
-          f"side is ${issue_side:.2f} of the DynamoDB cost, what a stream of few issues would save")
-    print(f"  ingest behind a Lambda function URL instead of API Gateway: -${saving_url:.2f}")
+    # Written outside a transaction, an entry costs 2 units (1 and its index copy), not 3; the
+    # counts then need another exactly-once scheme.
+    saving_counts = entries / 3
+    print(f"  of the transactions, ${entries:.2f} is the events' index entries (3 units each) and ${issue_side:.2f} "
+          f"their issues' counters (one write per issue and batch: this mix sends each group's events in turn, "
+          f"so a batch's events are of different issues)")
+    print(f"  index entries written outside transactions, the counts kept exactly once another way: "
+          f"-${saving_counts:.2f}")
+    saving_url = rows["ingest"].get("API Gateway", 0.0)
+    if saving_url:
+        print(f"  DSNs on ingest's function URL instead of a custom domain on API Gateway: -${saving_url:.2f}")
     print(f"  together: ${total - saving_batches - saving_counts - saving_url:.2f} per million")
 
 
@@ -509,6 +524,14 @@ def main():
     warm = run_load(WARMUP_EVENTS, clients, tag, "warmup")
     settle(release, warm["acked_per_group"])
     time.sleep(3)
+    fill_from = LOG.stat().st_size
+    # The run's sequence once more, unpriced: every issue the measured run counts exists.
+    fill = run_load(events, clients, tag, "fill")
+    opened = {g: warm["acked_per_group"].get(g, 0) + fill["acked_per_group"].get(g, 0)
+              for g in set(warm["acked_per_group"]) | set(fill["acked_per_group"])}
+    settle(release, opened)
+    compact()  # the files so far, so the measured compaction reads only the measured run's
+    time.sleep(3)
     measured_from = LOG.stat().st_size
     since = datetime.now(timezone.utc).replace(microsecond=0)
     processor_name, mapping = processor_mapping()
@@ -518,16 +541,16 @@ def main():
         batched = measure_processor(processor_name, mapping)
     finally:
         set_trigger(mapping, True)
-    expected = {g: warm["acked_per_group"].get(g, 0) + run["acked_per_group"].get(g, 0)
-                for g in set(warm["acked_per_group"]) | set(run["acked_per_group"])}
+    expected = {g: opened.get(g, 0) + run["acked_per_group"].get(g, 0) for g in set(opened) | set(run["acked_per_group"])}
     settle(release, expected)
     compact()
     time.sleep(2)
     idle_from = LOG.stat().st_size
     compact()  # again, with nothing left to compact: what an idle hour runs
     time.sleep(3)
-    warm_functions, warm_logged = read_log(start, measured_from)
+    warm_functions, warm_logged = read_log(start, fill_from)
     functions, logged = read_log(measured_from)
+    logged += batched["logged"]
     # The harness's batches, and any the emulator delivered (before the trigger was off, or
     # retried after): 2 SQS requests each, its batches holding at most 10.
     emulated = functions[processor_name]
@@ -611,7 +634,8 @@ def main():
     print(f"  {'total':<32} ${sum(idle.values()):.2f}   (of it compute: ${idle_compute:.4f})")
     result = {"accepted": acked, "per_million": rows, "total": total, "alerts": alerts, "new_issues_per_million": warm_total,
               "lambda_timed_here_per_million": timed_here, "idle_month": idle, "stored_bytes_per_event": kept,
-              "processor_dynamodb_units_per_event": processor_units}
+              "processor_dynamodb_units_per_event": processor_units,
+              "processor_events_per_batch": acked / max(processor["invocations"], 1)}
     (STATE / "cost.json").write_text(json.dumps(result, indent=2))
     print(f"(written to {STATE / 'cost.json'})")
 

@@ -84,3 +84,39 @@ resource "aws_lambda_permission" "http" {
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*"
 }
+
+# DSNs point at ingest's function URL: Lambda bills nothing for it, where the HTTP API bills
+# every request ($1.00 per million). It answers CORS itself, as the HTTP API does. With
+# var.public_url (a custom domain mapped to the HTTP API) DSNs use that instead; the HTTP API's
+# ingest routes take the same requests.
+resource "aws_lambda_function_url" "ingest" {
+  #checkov:skip=CKV_AWS_258:Sentry SDKs cannot sign requests; they authenticate with their DSN key, which the ingest function checks in constant time.
+  function_name      = aws_lambda_function.fn["ingest"].function_name
+  authorization_type = "NONE"
+  cors {
+    allow_origins  = ["*"]
+    allow_methods  = ["POST"]
+    allow_headers  = ["x-sentry-auth", "x-requested-with", "origin", "accept", "content-type", "content-encoding", "sentry-trace", "baggage"]
+    expose_headers = ["x-sentry-error", "x-sentry-rate-limits", "retry-after"]
+    max_age        = 3600
+  }
+}
+
+# Anyone may call the URL (SDKs carry no AWS credentials): both permissions AWS requires.
+resource "aws_lambda_permission" "ingest_url" {
+  #checkov:skip=CKV_AWS_301:The URL is public by design: SDKs authenticate with their DSN key, which ingest checks in constant time.
+  statement_id           = "FunctionUrl"
+  action                 = "lambda:InvokeFunctionUrl"
+  function_name          = aws_lambda_function.fn["ingest"].function_name
+  principal              = "*"
+  function_url_auth_type = "NONE"
+}
+
+resource "aws_lambda_permission" "ingest_url_invoke" {
+  #checkov:skip=CKV_AWS_301:Only through the function URL (invoked_via_function_url), which is public by design (see above).
+  statement_id             = "FunctionUrlInvoke"
+  action                   = "lambda:InvokeFunction"
+  function_name            = aws_lambda_function.fn["ingest"].function_name
+  principal                = "*"
+  invoked_via_function_url = true
+}

@@ -42,7 +42,8 @@ locals {
       NOTIFY_QUEUE_URL   = aws_sqs_queue.queue["notifications"].url
       ATHENA_DATABASE  = aws_glue_catalog_database.events.name
       ATHENA_WORKGROUP = aws_athena_workgroup.events.name
-      PUBLIC_URL       = local.dsn_base
+      PUBLIC_URL       = local.api_base
+      DSN_URL          = local.dsn_base
       WEB_URL          = local.links
       RUST_LOG         = "info"
     }

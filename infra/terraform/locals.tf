@@ -32,7 +32,8 @@ locals {
   web_host = var.domain_name != null ? var.domain_name : (var.cdn ? aws_cloudfront_distribution.web[0].domain_name : null)
   web_url  = var.web_url != null ? var.web_url : (local.web_host != null ? "https://${local.web_host}/" : "")
   links    = var.web_url != null ? var.web_url : (local.web_host != null ? "https://${local.web_host}/#" : "")
-  dsn_base = var.public_url != null ? var.public_url : aws_apigatewayv2_api.http.api_endpoint
+  dsn_base = var.public_url != null ? var.public_url : trimsuffix(aws_lambda_function_url.ingest.function_url, "/")
+  api_base = var.public_url != null ? var.public_url : aws_apigatewayv2_api.http.api_endpoint
 
   event_columns = jsondecode(file("${path.module}/../../shared/rows/columns.json"))
   glue_database = replace("${var.name_prefix}_events", "-", "_")

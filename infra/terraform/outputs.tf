@@ -8,6 +8,11 @@ output "web_url" {
   value       = local.web_url
 }
 
+output "ingest_url" {
+  description = "Ingest's Lambda function URL, which DSNs point at unless public_url is set."
+  value       = aws_lambda_function_url.ingest.function_url
+}
+
 output "api_endpoint" {
   description = "The HTTP API's own endpoint (ingest and /api/0/)."
   value       = aws_apigatewayv2_api.http.api_endpoint

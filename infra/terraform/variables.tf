@@ -111,7 +111,7 @@ variable "web_url" {
 
 variable "public_url" {
   type        = string
-  description = "Base URL of ingest for DSNs (a custom API domain). Default: the HTTP API's endpoint."
+  description = "Base URL of ingest for DSNs: a custom domain mapped to the HTTP API (which bills $1.00 per million requests). Default: ingest's Lambda function URL (no request charge)."
   default     = null
 }
 

@@ -1,4 +1,5 @@
-"""Each ingest route through API Gateway on the local stack, and how ingest refuses bad input."""
+"""Each ingest route through the DSN (ingest's function URL) on the local stack, the same routes on
+the HTTP API (where a custom domain points), and how ingest refuses bad input."""
 
 import base64
 import gzip
@@ -28,6 +29,30 @@ def test_store_endpoint_json_and_legacy_body(stack, api):
     [info] = wait_for_issues(api, stack, f"store json {tag}", 1)
     assert info["level"] == "info"
     wait_for_issues(api, stack, f"store legacy {tag}", 1)
+
+
+def test_dsns_point_at_the_function_url_and_the_http_api_takes_ingest_too(stack, api):
+    keys = api.get(f"projects/{stack['ORG']}/{stack['PROJECT']}/keys/")
+    assert keys.status_code == 200, keys.text
+    assert [k["dsn"]["public"] for k in keys.json() if k["public"] == stack["KEY"]] == [stack["DSN"]]
+    assert "/_aws/lambda-url/" in stack["DSN"]
+    # A custom domain maps to the HTTP API: its ingest routes take the same envelopes.
+    tag = new_tag()
+    event_id = uuid.uuid4().hex
+    envelope = (json.dumps({"event_id": event_id}) + '\n{"type":"event"}\n'
+                + json.dumps({"message": f"via the http api {tag}", "level": "error"}) + "\n").encode()
+    resp = post(f"{stack['HTTP_API']}/api/{stack['PROJECT_ID']}/envelope/", data=envelope,
+                headers={**auth_header(stack["KEY"]), "Origin": "https://app.example"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["id"] == event_id
+    wait_for_issues(api, stack, f"via the http api {tag}", 1)
+    # Browsers get the function URL's CORS answer, the HTTP API's for the API.
+    pre = requests.options(ingest_url(stack, "envelope"), headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-sentry-auth"}, timeout=10)
+    assert pre.status_code == 200
+    assert pre.headers.get("access-control-allow-origin") == "*"
+    assert "x-sentry-auth" in pre.headers.get("access-control-allow-headers", "")
 
 
 def test_minidump_upload(stack, api):

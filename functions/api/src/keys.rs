@@ -43,13 +43,13 @@ async fn route_key(deps: &Deps, ctx: &Ctx<'_>) -> Result<ProjectKey, ApiError> {
 pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let project = ctx.project()?;
     let keys = deps.directory.project_keys(project.id).await?;
-    crate::paged(ctx, keys.iter().map(|k| key_json(k, &deps.public_url)).collect())
+    crate::paged(ctx, keys.iter().map(|k| key_json(k, &deps.dsn_url)).collect())
 }
 
 /// `GET /api/0/projects/{org}/{project}/keys/{key_id}/`
 pub async fn detail(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let key = route_key(deps, ctx).await?;
-    Ok(http::json(200, &key_json(&key, &deps.public_url)))
+    Ok(http::json(200, &key_json(&key, &deps.dsn_url)))
 }
 
 /// `POST /api/0/projects/{org}/{project}/keys/` `{"name", "rateLimit": {"count", "window"}}`
@@ -62,7 +62,7 @@ pub async fn create(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         return Err(ApiError::new(400, format!("A project may have at most {MAX_KEYS} keys.")));
     }
     let key = create_key(deps, project, &name, limit).await?;
-    Ok(http::json(201, &key_json(&key, &deps.public_url)))
+    Ok(http::json(201, &key_json(&key, &deps.dsn_url)))
 }
 
 /// `PUT /api/0/projects/{org}/{project}/keys/{key_id}/` `{"name", "isActive", "rateLimit"}`;
@@ -80,7 +80,7 @@ pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         key.rate_limit = limit;
     }
     deps.directory.put_project_key(&key).await?;
-    Ok(http::json(200, &key_json(&key, &deps.public_url)))
+    Ok(http::json(200, &key_json(&key, &deps.dsn_url)))
 }
 
 /// `DELETE /api/0/projects/{org}/{project}/keys/{key_id}/`
@@ -98,7 +98,7 @@ pub async fn rotate(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let new = create_key(deps, project, &old.label, old.rate_limit).await?;
     old.enabled = false;
     deps.directory.put_project_key(&old).await?;
-    Ok(http::json(201, &key_json(&new, &deps.public_url)))
+    Ok(http::json(201, &key_json(&new, &deps.dsn_url)))
 }
 
 /// `rateLimit`: absent → `None`; `null` → `Some(None)`; `{"count", "window"}` → the limit.

@@ -45,8 +45,10 @@ pub struct Deps {
     pub outbox: Arc<dyn Outbox>,
     /// Base URL of the web app, for `permalink`s and invitation links. Empty when unknown.
     pub web_url: String,
-    /// Public base URL of ingest (the HTTP API), for the DSNs of keys.
+    /// Public base URL of the API (the HTTP API or its custom domain), for sentry-cli's uploads.
     pub public_url: String,
+    /// Base URL of ingest, for the DSNs of keys: its function URL, or a custom domain.
+    pub dsn_url: String,
 }
 
 /// A failed request: its status and the `detail` message the client sees.

@@ -18,6 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let athena_database = env("ATHENA_DATABASE")?;
     let athena_workgroup = env("ATHENA_WORKGROUP")?;
     let public_url = env("PUBLIC_URL")?;
+    let dsn_url = std::env::var("DSN_URL").unwrap_or_else(|_| public_url.clone());
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, 90));
@@ -34,6 +35,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         outbox: Arc::new(SqsOutbox::new(&aws, notify_queue)),
         web_url,
         public_url,
+        dsn_url,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<errata_runtime::http::Request>| async move {

@@ -132,8 +132,8 @@ pub fn project_detail_json(p: &Project) -> Value {
 }
 
 /// A DSN key, with its DSNs built on the public URL of ingest.
-pub fn key_json(k: &ProjectKey, public_url: &str) -> Value {
-    let base = public_url.trim_end_matches('/');
+pub fn key_json(k: &ProjectKey, dsn_url: &str) -> Value {
+    let base = dsn_url.trim_end_matches('/');
     let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
     let dsn = format!("{scheme}://{}@{rest}/{}", k.public_key, k.project_id);
     let endpoint = |what: &str| format!("{base}/api/{}/{what}/?sentry_key={}", k.project_id, k.public_key);

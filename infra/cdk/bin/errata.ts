@@ -11,7 +11,7 @@
 //   cdn             false: no CloudFront distribution
 //   webOrg, webProject   what the web app opens first
 //   webUrl          where the web app is served (default: the distribution's URL)
-//   publicUrl       base URL of ingest for DSNs (default: the HTTP API endpoint)
+//   publicUrl       base URL of ingest for DSNs, a custom domain on the HTTP API (default: ingest's function URL)
 //   alarmEmail      where alarms are e-mailed (DLQ depth, function errors)
 //   retentionDays   days events are kept (default 90);  destroyData=true  delete data with the stack
 //   apiRateLimit, apiBurstLimit   HTTP API throttling (default 1000/s, burst 2000)

@@ -25,6 +25,9 @@ export const SKIPS: Record<string, Skip[]> = {
   'AWS::Logs::LogGroup': [
     { id: 'CKV_AWS_158', comment: 'CloudWatch Logs encrypts log data at rest by default; a customer-managed key is optional.' },
   ],
+  'AWS::Lambda::Url': [
+    { id: 'CKV_AWS_258', comment: 'Sentry SDKs cannot sign requests: they authenticate with their DSN key, which ingest checks in constant time.' },
+  ],
   'AWS::SQS::Queue': [
     { id: 'CKV_AWS_27', comment: 'Encrypted at rest with SQS-managed SSE (SSE-SQS); checkov only recognizes KMS keys.' },
   ],

@@ -18,6 +18,7 @@ export class ErrataStack extends Stack {
     const outputs: Record<string, string> = {
       // What a team needs: the base of its DSNs and where people sign in.
       DsnBaseUrl: errata.dsnBaseUrl,
+      IngestUrl: errata.ingestUrl.url,
       ApiId: errata.api.apiId,
       ApiEndpoint: errata.api.apiEndpoint,
       DirectoryTable: errata.tables.directory.tableName,

@@ -75,7 +75,8 @@ export interface ErrataProps {
   readonly webDefaults?: { readonly org?: string; readonly project?: string };
   /** Where the web app is served, for links in API answers and e-mails. Default: the CDN's URL. */
   readonly webUrl?: string;
-  /** Public base URL of ingest, for DSNs (a custom domain); default: the HTTP API's endpoint. */
+  /** Public base URL of ingest, for DSNs: a custom domain mapped to the HTTP API (which bills
+   * $1.00 per million requests). Default: ingest's Lambda function URL (no request charge). */
   readonly publicUrl?: string;
   /** Requests per second (steady, burst) the HTTP API accepts before answering 429. */
   readonly apiThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
@@ -124,8 +125,10 @@ export class Errata extends Construct {
   readonly distribution?: cloudfront.Distribution;
   /** The web app's address (`https://…/`), or '' without a CDN or `webUrl`. */
   readonly webUrl: string;
-  /** The base of DSNs: a custom ingest URL, or the HTTP API's endpoint. */
+  /** The base of DSNs: a custom ingest URL, or ingest's function URL. */
   readonly dsnBaseUrl: string;
+  /** Ingest's Lambda function URL, which DSNs point at unless `publicUrl` is set. */
+  readonly ingestUrl: lambda.FunctionUrl;
   /** Alarms publish here; subscribe a pager or chat to it. */
   readonly alarmTopic: sns.Topic;
   /** The Parquet event store as Athena sees it. */
@@ -519,9 +522,24 @@ export class Errata extends Construct {
         error: '$context.integrationErrorMessage',
       }),
     };
-    // The base of the DSNs the API hands out: a custom domain when there is one.
-    this.dsnBaseUrl = props.publicUrl ?? this.api.apiEndpoint;
-    fns.api.addEnvironment('PUBLIC_URL', this.dsnBaseUrl);
+    // DSNs point at ingest's function URL: Lambda bills nothing for the URL, where API Gateway
+    // bills every request (a million envelopes: $1.00, more than ingest's Lambda and SQS
+    // together). The URL answers CORS itself, as the HTTP API does. A custom domain (publicUrl,
+    // mapped to the HTTP API) replaces it; the API's ingest routes above take the same requests.
+    this.ingestUrl = fns.ingest.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      cors: {
+        allowedOrigins: ['*'],
+        allowedMethods: [lambda.HttpMethod.POST],
+        allowedHeaders: ['x-sentry-auth', 'x-requested-with', 'origin', 'accept', 'content-type', 'content-encoding', 'sentry-trace', 'baggage'],
+        exposedHeaders: ['x-sentry-error', 'x-sentry-rate-limits', 'retry-after'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.dsnBaseUrl = props.publicUrl ?? Fn.join('', ['https://', Fn.select(2, Fn.split('/', this.ingestUrl.url))]);
+    fns.api.addEnvironment('DSN_URL', this.dsnBaseUrl);
+    // The API's own public base (sentry-cli's chunk uploads): the custom domain, or the HTTP API.
+    fns.api.addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
 
     // --- web app: S3 behind CloudFront (origin access control), the API under /api/0/ -----
     // One origin for the app and its API keeps the session cookie (SameSite=Strict) first-party.

@@ -74,6 +74,22 @@ test('HTTP API routes the Sentry ingest endpoints with trailing slash, and /api/
   });
 });
 
+test('DSNs point at ingest\'s function URL (no request charge), open to SDKs, answering CORS; a custom domain replaces it', () => {
+  const urls = Object.values(resources('AWS::Lambda::Url'));
+  assert.equal(urls.length, 1);
+  const [url] = urls;
+  assert.equal(url.Properties.AuthType, 'NONE');
+  assert.deepEqual(url.Properties.TargetFunctionArn, { 'Fn::GetAtt': [Object.keys(resources('AWS::Lambda::Function')).find((id) => id.startsWith('ErrataIngestFunction')), 'Arn'] });
+  assert.ok(url.Properties.Cors.AllowHeaders.includes('x-sentry-auth') && url.Properties.Cors.ExposeHeaders.includes('retry-after'));
+  template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' });
+  const dsn = JSON.stringify(template.toJSON().Outputs.DsnBaseUrl.Value);
+  assert.ok(dsn.includes('FunctionUrl'), dsn);
+  const api = Object.values(resources('AWS::Lambda::Function')).find((f) => f.Properties.Description?.startsWith('Errata api'))!;
+  assert.ok(JSON.stringify(api.Properties.Environment.Variables.DSN_URL).includes('FunctionUrl'));
+  const custom = synth(lambda.Architecture.ARM_64, { publicUrl: 'https://errors.example.org' });
+  assert.equal(custom.toJSON().Outputs.DsnBaseUrl.Value, 'https://errors.example.org');
+});
+
 test('tables: on-demand, encrypted, point-in-time recovery, the indexes the code queries', () => {
   const tables = Object.values(resources('AWS::DynamoDB::Table'));
   assert.equal(tables.length, 4);

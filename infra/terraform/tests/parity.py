@@ -28,6 +28,7 @@ CDK_IDS = [
     (r"^ErrataSenderIdentity", lambda m: "ses"),
     (r"^ErrataWeb[0-9A-F]{8}$", lambda m: "web"),
     (r"^ErrataHttpApi[0-9A-F]{8}$", lambda m: "api"),
+    (r"^ErrataIngestFunctionFunctionUrl[0-9A-F]{8}$", lambda m: "ingest_url"),
 ]
 
 
@@ -199,7 +200,8 @@ TF_REFS = [
     (r"aws_glue_catalog_database\.", lambda m: "glue"),
     (r"aws_sesv2_email_identity\.", lambda m: "ses"),
     (r"local\.links", lambda m: "web"),
-    (r"local\.dsn_base", lambda m: "api"),
+    (r"local\.api_base", lambda m: "api"),
+    (r"local\.dsn_base", lambda m: "ingest_url"),
 ]
 
 

@@ -61,7 +61,7 @@ async fn sentry_cli_upload_flow_assembles_lists_and_deletes() {
     let w = world().await;
     let (status, options, _) = call(&w, "/api/0/organizations/acme/chunk-upload/", "", Some(TOKEN)).await;
     assert_eq!(status, 200, "{options}");
-    assert_eq!(options["url"], "http://ingest.test/base/api/0/organizations/acme/chunk-upload/");
+    assert_eq!(options["url"], "http://api.test/base/api/0/organizations/acme/chunk-upload/");
     assert_eq!((options["hashAlgorithm"].clone(), options["chunkSize"].clone()), (json!("sha1"), json!(1 << 20)));
 
     // Two chunks: the file is cut in the middle.
