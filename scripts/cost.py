@@ -69,7 +69,8 @@ PRICES = {
     "s3_tier1": 5.00 / MILLION,  # PUT, COPY, POST, LIST
     "s3_tier2": 0.40 / MILLION,  # GET and the rest (DELETE is free)
     "s3_gb_month": 0.023,
-    "logs_gb": 0.50,  # CloudWatch Logs ingestion
+    "logs_gb": 0.50,  # CloudWatch Logs ingestion, standard class
+    "logs_gb_ia": 0.25,  # infrequent access class
     "athena_tb": 5.00,
     "alarm_month": 0.10,
     "ses_email": 0.10 / 1000,
@@ -159,6 +160,7 @@ def measure_ingest(n, tag):
     run = Run(TARGET / "debug" / "errata-ingest", env, payloads)
     ok = run.wait(300)
     out, err = run.stop()
+    (STATE / "cost-ingest.log").write_text(out)
     statuses = [json.loads(body).get("statusCode") for route, body in run.answers]
     if not ok or statuses.count(200) != n:
         sys.exit(f"ingest harness: answered {ok}, statuses {Counter(statuses)}: {err[-500:]}")
@@ -448,9 +450,17 @@ def price(functions, ingest, memory, manifest, logged):
     # The lines of the functions run under the harness (ingest, scaled to the run's requests),
     # with those the emulator kept.
     logged += ingest.get("logged", 0) * scale
-    rows["logs"]["CloudWatch Logs"] = (logged + platform_log_bytes() * invocations) / 1e9 * PRICES["logs_gb"]
+    rows["logs"]["CloudWatch Logs"] = (logged + platform_log_bytes() * invocations) / 1e9 * logs_price()
     per = MILLION / acked
     return {c: {s: d * per for s, d in by.items()} for c, by in rows.items()}, timed_here * per, parts, alerts
+
+
+def logs_price():
+    """Per GB ingested, by the class of the functions' log groups in the template."""
+    classes = {r["Properties"].get("LogGroupClass", "STANDARD") for k, r in template()["Resources"].items()
+               if r["Type"] == "AWS::Logs::LogGroup"
+               and any(k.startswith(f"Errata{f}Logs") for f in ("ingest", "processor", "symbolicator", "api", "notifier"))}
+    return PRICES["logs_gb_ia"] if classes == {"INFREQUENT_ACCESS"} else PRICES["logs_gb"]
 
 
 def platform_log_bytes():
@@ -488,25 +498,24 @@ def what_if(rows, parts, acked):
     batch_cost = (sum(aws_cost(batch_ops).values()) + processor["invocations"] * (
         PRICES["lambda_request"] + 2 * PRICES["sqs_request"])) * per
     saving_batches = batch_cost * (1 - per_batch / 100)
-    # Each counted event's index entry: 2 units in a transaction, 1 for its `by-issue` copy.
-    transact = processor["requests"].get("DynamoDB.TransactWriteItems", {"cu": 0.0, "cu_n": 0})
-    entries = 3 * acked * PRICES["dynamodb_wru"] * per
-    issue_side = max(transact.get("cu", 0.0) * PRICES["dynamodb_wru"] * per - entries, 0.0)
+    # Each counted event's index entry (1 unit, 1 for its `by-issue` copy), and its issue's
+    # count, once per issue and batch (1 unit).
     total = sum(sum(by.values()) for by in rows.values())
-    print(f"\nwhat would bring it down (priced from this run's requests; not built yet):")
+    writes = {op: t for op, t in processor["requests"].items() if op in ("DynamoDB.PutItem", "DynamoDB.UpdateItem")}
+    units = sum(t.get("cu", 0.0) for t in writes.values()) / acked
+    print(f"\nwhere it goes: the processor's DynamoDB writes are {units:.2f} units per event: an event's index entry "
+          f"(1, and 1 for its `by-issue` copy) and its issue's count (1 per issue and batch; this mix sends each "
+          f"group's events in turn, so a batch's events are of different issues)")
+    print(f"what would bring it down (priced from this run's requests; not built):")
     if per_batch < 50:
         print(f"  processor batches of 100 instead of {per_batch:.1f} (BatchSize 100, a 1 s batching window): "
               f"-${saving_batches:.2f}")
     else:
         saving_batches = 0.0
-    # Written outside a transaction, an entry costs 2 units (1 and its index copy), not 3; the
-    # counts then need another exactly-once scheme.
-    saving_counts = entries / 3
-    print(f"  of the transactions, ${entries:.2f} is the events' index entries (3 units each) and ${issue_side:.2f} "
-          f"their issues' counters (one write per issue and batch: this mix sends each group's events in turn, "
-          f"so a batch's events are of different issues)")
-    print(f"  index entries written outside transactions, the counts kept exactly once another way: "
-          f"-${saving_counts:.2f}")
+    issue_side = processor["requests"].get("DynamoDB.UpdateItem", {}).get("cu", 0.0) * PRICES["dynamodb_wru"] * per
+    saving_counts = issue_side * (1 - 1 / 5)
+    print(f"  a stream where an issue has 5 events in a batch, not 1: -${saving_counts:.2f} (its count is "
+          f"${issue_side:.2f} here)")
     saving_url = rows["ingest"].get("API Gateway", 0.0)
     if saving_url:
         print(f"  DSNs on ingest's function URL instead of a custom domain on API Gateway: -${saving_url:.2f}")

@@ -17,6 +17,8 @@ locals {
       RAW_BUCKET       = aws_s3_bucket.raw.id
       EVENTS_BUCKET    = aws_s3_bucket.events.id
       RETENTION_DAYS   = tostring(var.retention_days)
+      # How long a batch can run: a batch that died is recounted once this is well past.
+      WRITER_LEASE_SECONDS = tostring(local.function_settings["processor"].timeout)
       QUOTAS_TABLE     = aws_dynamodb_table.quotas.name
       NOTIFY_QUEUE_URL = aws_sqs_queue.queue["notifications"].url
       WEB_URL          = local.links
@@ -63,6 +65,7 @@ resource "aws_cloudwatch_log_group" "function" {
   for_each          = toset(local.function_names)
   name              = "/aws/lambda/${var.name_prefix}-${each.key}"
   retention_in_days = var.log_retention_days
+  log_group_class   = var.log_group_class
   tags              = var.tags
 }
 

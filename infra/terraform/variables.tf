@@ -53,6 +53,16 @@ variable "retention_days" {
   }
 }
 
+variable "log_group_class" {
+  type        = string
+  description = "The functions' log class: INFREQUENT_ACCESS (half the ingestion price, queried with Logs Insights) or STANDARD (adds Live Tail, metric and subscription filters)."
+  default     = "INFREQUENT_ACCESS"
+  validation {
+    condition     = contains(["STANDARD", "INFREQUENT_ACCESS"], var.log_group_class)
+    error_message = "log_group_class is STANDARD or INFREQUENT_ACCESS."
+  }
+}
+
 variable "log_retention_days" {
   type        = number
   description = "Days function logs and API access logs are kept (a CloudWatch Logs retention value)."

@@ -30,7 +30,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let symbolication_queue = env("SYMBOLICATION_QUEUE_URL")?;
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let aws = load_config().await;
-    let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days));
+    // A batch that dies is recounted by another once its lease (this function's timeout) is
+    // well past; see errata_aws::counting.
+    let lease = std::env::var("WRITER_LEASE_SECONDS").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(900);
+    let store = Arc::new(
+        DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)
+            .with_writer_lease(std::time::Duration::from_secs(lease)),
+    );
     let directory = Arc::new(DynamoDirectory::new(&aws, directory_table));
     let mut issues: Arc<dyn IssueStore> = store.clone();
     let mut raw: Arc<dyn BlobStore> = Arc::new(S3Blobs::new(&aws, raw_bucket));

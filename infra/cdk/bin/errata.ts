@@ -16,11 +16,13 @@
 //   retentionDays   days events are kept (default 90);  destroyData=true  delete data with the stack
 //   apiRateLimit, apiBurstLimit   HTTP API throttling (default 1000/s, burst 2000)
 //   maxReceiveCount receives before a message goes to its DLQ (default 5)
+//   logClass        STANDARD or INFREQUENT_ACCESS (default: half the price, no Live Tail)
 //   <fn>Memory, <fn>ReservedConcurrency   per function, e.g. processorMemory=1024
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { FUNCTIONS, FunctionName, FunctionSettings } from '../lib/errata.js';
 import { ErrataStack } from '../lib/errata-stack.js';
 
@@ -57,6 +59,7 @@ new ErrataStack(app, ctx('stackName') ?? 'errata', {
   retentionDays: num('retentionDays'),
   apiThrottle: rate !== undefined || burst !== undefined ? { rateLimit: rate ?? 1000, burstLimit: burst ?? 2000 } : undefined,
   maxReceiveCount: num('maxReceiveCount'),
+  logClass: ctx('logClass') as logs.LogGroupClass | undefined,
   dataRemovalPolicy: ctx('destroyData') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

@@ -60,6 +60,11 @@ export interface ErrataProps {
   readonly retentionDays?: number;
   /** How long function and API access logs are kept. Default one month. */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The functions' log class. Default INFREQUENT_ACCESS: half the ingestion price ($0.25 per GB),
+   * queried with Logs Insights; STANDARD adds Live Tail, metric and subscription filters.
+   */
+  readonly logClass?: logs.LogGroupClass;
   /** The address alert and invitation e-mail comes from; becomes an SES identity (AWS e-mails it a verification link). */
   readonly senderEmail?: string;
   /** Serve the web app through CloudFront (S3 with origin access control, `/api/0/*` to the API). Default true. */
@@ -342,6 +347,8 @@ export class Errata extends Construct {
         RAW_BUCKET: common.RAW_BUCKET,
         EVENTS_BUCKET: common.EVENTS_BUCKET,
         RETENTION_DAYS: common.RETENTION_DAYS,
+        // How long a batch can run: a batch that died is recounted once this is well past.
+        WRITER_LEASE_SECONDS: String(fnSettings('processor').timeout.toSeconds()),
         QUOTAS_TABLE: quotas.tableName,
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
         SYMBOLICATION_QUEUE_URL: this.queues.symbolication.queue.queueUrl,
@@ -376,7 +383,11 @@ export class Errata extends Construct {
     };
     const fns = {} as Record<FunctionName, lambda.Function>;
     for (const name of FUNCTIONS) {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention: logRetention,
+        logGroupClass: props.logClass ?? logs.LogGroupClass.INFREQUENT_ACCESS,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
       const tuned = fnSettings(name);
       fns[name] = new lambda.Function(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
         runtime: lambda.Runtime.PROVIDED_AL2023,

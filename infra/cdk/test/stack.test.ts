@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { ErrataStack } from '../lib/errata-stack.js';
 import { ErrataProps, FUNCTIONS, INGEST_ENDPOINTS } from '../lib/errata.js';
 
@@ -88,6 +89,14 @@ test('DSNs point at ingest\'s function URL (no request charge), open to SDKs, an
   assert.ok(JSON.stringify(api.Properties.Environment.Variables.DSN_URL).includes('FunctionUrl'));
   const custom = synth(lambda.Architecture.ARM_64, { publicUrl: 'https://errors.example.org' });
   assert.equal(custom.toJSON().Outputs.DsnBaseUrl.Value, 'https://errors.example.org');
+});
+
+test('function logs: infrequent access (half the ingestion price) unless asked otherwise', () => {
+  const classes = (t: Template) => Object.entries(t.findResources('AWS::Logs::LogGroup'))
+    .filter(([id]) => /^Errata(ingest|processor|symbolicator|api|notifier)Logs/.test(id))
+    .map(([, r]) => r.Properties.LogGroupClass);
+  assert.deepEqual(classes(template), Array(5).fill('INFREQUENT_ACCESS'));
+  assert.deepEqual(classes(synth(lambda.Architecture.ARM_64, { logClass: logs.LogGroupClass.STANDARD })), Array(5).fill('STANDARD'));
 });
 
 test('tables: on-demand, encrypted, point-in-time recovery, the indexes the code queries', () => {

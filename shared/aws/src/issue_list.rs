@@ -16,7 +16,6 @@
 use crate::classify;
 use crate::dynamodb::{get_n, n, s, Item};
 use crate::issues::{issue_from, DynamoIssueStore, LIST_SEEN_MS};
-use aws_sdk_dynamodb::types::KeysAndAttributes;
 use errata_domain::{Issue, IssueStatus, Timestamp};
 use errata_ports::{page_of, IssuePage, IssueQuery, IssueSort, ListPosition, StoreError, StoreResult};
 use futures_util::future::try_join_all;
@@ -264,60 +263,21 @@ impl DynamoIssueStore {
         self.read_issues(keys, Some(&LISTED), false).await
     }
 
-    /// The issues of `keys` (`pk` and `sk`; others ignored), 100 at a time: `projection` of
-    /// each (all but the grouping when `None`), strongly consistent when asked.
+    /// The issues of `keys` (`pk` and `sk`), 100 at a time: `projection` of each (all when
+    /// `None`), strongly consistent when asked.
     pub(crate) async fn read_issues(
         &self,
         keys: &[Item],
         projection: Option<&[&str]>,
         consistent: bool,
     ) -> StoreResult<Vec<Issue>> {
-        let reads = keys.chunks(100).map(|chunk| async move {
-            let mut wanted: Vec<Item> = chunk
-                .iter()
-                .filter_map(|k| {
-                    Some(Item::from([("pk".into(), k.get("pk")?.clone()), ("sk".into(), k.get("sk")?.clone())]))
-                })
-                .collect();
-            let mut found = Vec::new();
-            let mut rounds = 0;
-            while !wanted.is_empty() {
-                rounds += 1;
-                if rounds > 8 {
-                    return Err(StoreError::retryable("dynamodb batch_get_item kept leaving keys unprocessed"));
-                }
-                let mut request = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut wanted)))
-                    .consistent_read(consistent);
-                if let Some(attributes) = projection {
-                    request = request
-                        .projection_expression(
-                            (0..attributes.len()).map(|i| format!("#p{i}")).collect::<Vec<_>>().join(", "),
-                        )
-                        .set_expression_attribute_names(Some(
-                            attributes.iter().enumerate().map(|(i, a)| (format!("#p{i}"), (*a).to_owned())).collect(),
-                        ));
-                }
-                let request = request.build().map_err(|e| StoreError::permanent(e.to_string()))?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.issues_table, request)
-                    .send()
-                    .await
-                    .map_err(|e| classify("dynamodb batch_get_item issues", &e))?;
-                if let Some(items) = out.responses.as_ref().and_then(|r| r.get(&self.issues_table)) {
-                    for item in items {
-                        found.push(issue_from(item)?);
-                    }
-                }
-                if let Some(left) = out.unprocessed_keys.as_ref().and_then(|u| u.get(&self.issues_table)) {
-                    wanted = left.keys().to_vec();
-                }
-            }
-            Ok(found)
-        });
-        Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+        let keys: Vec<Item> = keys
+            .iter()
+            .filter_map(|k| {
+                Some(Item::from([("pk".into(), k.get("pk")?.clone()), ("sk".into(), k.get("sk")?.clone())]))
+            })
+            .collect();
+        self.read_items(&self.issues_table, &keys, projection, consistent).await?.iter().map(issue_from).collect()
     }
 }
 

@@ -17,7 +17,7 @@
 use crate::classify;
 use crate::dynamodb::{corrupt, get_n, get_s, n, s, Item};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use errata_domain::issue::Recorded;
 use errata_domain::{
@@ -25,14 +25,6 @@ use errata_domain::{
     Substatus, Timestamp,
 };
 use errata_ports::{EventOrder, EventPage, FeedbackScope, IssuePage, IssueQuery, IssueStore, StoreError, StoreResult};
-use futures_util::{stream, StreamExt};
-use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// The most events of one issue counted in one transaction (DynamoDB takes 100 items: these,
-/// the issue and, for a new one, its grouping).
-const GROUP_MAX: usize = 97;
-/// How many issues of a batch are counted at once.
-const GROUPS_AT_ONCE: usize = 16;
 
 /// The list partition of an issue: its project, status and the day of `at`.
 pub(crate) fn day_key(project_id: u64, status: IssueStatus, at: Timestamp) -> AttributeValue {
@@ -56,6 +48,18 @@ pub struct DynamoIssueStore {
     pub(crate) events_table: String,
     /// How long event index entries live (DynamoDB TTL), in days.
     pub(crate) retention_days: i64,
+    /// How long a batch's writer can run (its function's timeout), in ms: see `counting.rs`.
+    pub(crate) writer_lease_ms: i64,
+}
+
+/// What an issue's count writes of the batch's token (see `counting.rs`).
+pub(crate) struct Applied<'a> {
+    pub token: &'a str,
+    pub count: usize,
+    /// Whether the issue has an `applied` map to add the token to.
+    pub has_map: bool,
+    /// Tokens the issue can forget.
+    pub forget: &'a [&'a str],
 }
 
 fn json_attr<T: serde::Serialize + ?Sized>(v: &T) -> StoreResult<AttributeValue> {
@@ -119,7 +123,16 @@ impl DynamoIssueStore {
             issues_table,
             events_table,
             retention_days,
+            writer_lease_ms: 15 * 60 * 1000,
         }
+    }
+
+    /// How long one batch can take to record, at most: the processor's timeout. A batch that
+    /// died is taken for gone a while after that, and its events are counted by whichever
+    /// batch finds them (default: 15 minutes, Lambda's longest timeout).
+    pub fn with_writer_lease(mut self, lease: std::time::Duration) -> Self {
+        self.writer_lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 4);
+        self
     }
 
     pub(crate) fn expires_at(&self, t: Timestamp) -> AttributeValue {
@@ -133,35 +146,34 @@ impl DynamoIssueStore {
         n(s_.timestamp.0.unix_timestamp() + days * 86_400)
     }
 
-    fn event_put(&self, s_: &Sighting) -> StoreResult<TransactWriteItem> {
-        let put = Put::builder()
-            .table_name(&self.events_table)
-            .item("pk", s(format!("{}/{}", s_.project_id, s_.event_id)))
-            .item("project_id", n(s_.project_id))
-            .item("event_id", s(&s_.event_id))
-            .item("issue_id", n(s_.issue_id.0))
-            .item("ts", n(s_.timestamp.unix_millis()))
-            .item("body_key", s(&s_.body.key))
-            .item("body_offset", n(s_.body.offset))
-            .item("body_len", n(s_.body.len))
-            .item("expires_at", self.event_expires_at(s_))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::permanent(e.to_string()))?;
-        Ok(TransactWriteItem::builder().put(put).build())
+    /// An event's index entry.
+    pub(crate) fn entry_item(&self, s_: &Sighting) -> Item {
+        Item::from([
+            ("pk".to_owned(), s(format!("{}/{}", s_.project_id, s_.event_id))),
+            ("project_id".to_owned(), n(s_.project_id)),
+            ("event_id".to_owned(), s(&s_.event_id)),
+            ("issue_id".to_owned(), n(s_.issue_id.0)),
+            ("ts".to_owned(), n(s_.timestamp.unix_millis())),
+            ("body_key".to_owned(), s(&s_.body.key)),
+            ("body_offset".to_owned(), n(s_.body.offset)),
+            ("body_len".to_owned(), n(s_.body.len)),
+            ("expires_at".to_owned(), self.event_expires_at(s_)),
+        ])
     }
 
     /// A new issue's grouping (its components can be long) as an item of its own, written once:
     /// the issue item, rewritten by every count and copied into `by-last-seen`, stays small.
-    fn grouping_put(&self, s_: &Sighting) -> StoreResult<TransactWriteItem> {
-        let put = Put::builder()
+    pub(crate) async fn put_grouping(&self, s_: &Sighting) -> StoreResult<()> {
+        self.client
+            .put_item()
             .table_name(&self.issues_table)
             .item("pk", s(format!("P#{}", s_.project_id)))
             .item("sk", s(grouping_sk(s_.issue_id)))
             .item("grouping", json_attr(&s_.grouping)?)
-            .build()
-            .map_err(|e| StoreError::permanent(e.to_string()))?;
-        Ok(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb put_item issue grouping", &e))?;
+        Ok(())
     }
 
     fn issue_key(&self, project_id: u64, id: IssueId) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
@@ -174,12 +186,15 @@ impl DynamoIssueStore {
     /// The issue's side of a batch's transaction for its events: its creation (`stored` is
     /// none) or its counters, times and status, moved from `stored` to `after` under
     /// conditions that hold only while the issue is still as read.
-    fn group_update(
+    pub(crate) fn group_update(
         &self,
         stored: Option<&Issue>,
         after: &Issue,
         events: &[&Sighting],
-    ) -> StoreResult<TransactWriteItem> {
+        applied: &Applied<'_>,
+    ) -> StoreResult<Update> {
+        let applied_map =
+            || AttributeValue::M(std::collections::HashMap::from([(applied.token.to_owned(), n(applied.count))]));
         let project_id = after.project_id;
         let mut a = Assignments::new();
         let envs: Vec<String> = {
@@ -218,6 +233,7 @@ impl DynamoIssueStore {
                 if let Some(release) = &after.last_release {
                     a.set("last_release", s(release));
                 }
+                a.set("applied", applied_map());
                 a.apply(self.issue_key(project_id, after.id).condition_expression("attribute_not_exists(pk)"), "")?
             }
             Some(before) => {
@@ -262,125 +278,40 @@ impl DynamoIssueStore {
                     a.values.push((":seen".into(), n(before.times_seen)));
                     conditions.push("times_seen = :seen".into());
                 }
+                // Counted once per token: the condition refuses a second attempt of this batch.
+                if applied.has_map {
+                    a.set.push("#ap.#tk = :tkn".into());
+                    a.names.push(("#ap".into(), "applied".into()));
+                    a.names.push(("#tk".into(), applied.token.to_owned()));
+                    a.values.push((":tkn".into(), n(applied.count)));
+                    conditions.push("attribute_not_exists(#ap.#tk)".into());
+                } else {
+                    a.set("applied", applied_map());
+                    conditions.push(format!("attribute_not_exists(#f{})", a.names.len() - 1));
+                }
                 a.values.push((":count".into(), n(events.len())));
                 let mut add = "ADD times_seen :count".to_owned();
                 if !envs.is_empty() {
                     a.values.push((":env".into(), AttributeValue::Ss(envs)));
                     add.push_str(", envs :env");
                 }
+                if applied.has_map && !applied.forget.is_empty() {
+                    let mut remove = Vec::new();
+                    for (i, t) in applied.forget.iter().enumerate() {
+                        a.names.push((format!("#fg{i}"), (*t).to_owned()));
+                        remove.push(format!("#ap.#fg{i}"));
+                    }
+                    add.push_str(&format!(" REMOVE {}", remove.join(", ")));
+                }
                 a.apply(self.issue_key(project_id, after.id).condition_expression(conditions.join(" AND ")), &add)?
             }
         };
-        Ok(TransactWriteItem::builder().update(update).build())
-    }
-
-    /// Counts `events` (of one issue, oldest first, at most `GROUP_MAX`) in one transaction:
-    /// their index entries and the issue, planned from `stored`. `Ok(Err(refused))` when a
-    /// condition cancelled it: per event whether its id was recorded already, and whether the
-    /// issue was not as read.
-    async fn transact_group(
-        &self,
-        stored: Option<&Issue>,
-        after: &Issue,
-        events: &[&Sighting],
-    ) -> StoreResult<Result<(), (Vec<bool>, bool)>> {
-        let mut request = self.client.transact_write_items();
-        for e in events {
-            request = request.transact_items(self.event_put(e)?);
-        }
-        request = request.transact_items(self.group_update(stored, after, events)?);
-        if stored.is_none() {
-            request = request.transact_items(self.grouping_put(events[0])?);
-        }
-        match request.send().await {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => {
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {
-                    let failed: Vec<bool> = c
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                        .collect();
-                    if failed.iter().any(|f| *f) {
-                        let duplicates = (0..events.len()).map(|i| failed.get(i) == Some(&true)).collect();
-                        return Ok(Err((duplicates, failed.get(events.len()) == Some(&true))));
-                    }
-                }
-                Err(classify("dynamodb transact_write_items", &e))
-            }
-        }
-    }
-
-    /// Records one issue's events of a batch (oldest first), from the issue as read with the
-    /// batch (`stored`): a transaction per `GROUP_MAX` of them. A refused one is planned
-    /// again, without the events already recorded and from the issue as it is now.
-    async fn record_group(&self, mut stored: Option<Issue>, events: &[&Sighting]) -> Vec<StoreResult<Recorded>> {
-        let mut results: Vec<Option<StoreResult<Recorded>>> = (0..events.len()).map(|_| None).collect();
-        for start in (0..events.len()).step_by(GROUP_MAX) {
-            let mut pending: Vec<usize> = (start..events.len().min(start + GROUP_MAX)).collect();
-            let mut rounds = 0;
-            while !pending.is_empty() {
-                rounds += 1;
-                let chunk: Vec<&Sighting> = pending.iter().map(|&i| events[i]).collect();
-                let failure = if rounds > 5 {
-                    Some(StoreError::retryable("issue record kept racing with concurrent writers"))
-                } else {
-                    let (after, outcomes) =
-                        Issue::after(stored.as_ref(), &chunk).expect("a chunk holds at least one event");
-                    match self.transact_group(stored.as_ref(), &after, &chunk).await {
-                        Ok(Ok(())) => {
-                            let created = stored.is_none();
-                            let noted = self.note_users(&chunk).await;
-                            let noted = match noted {
-                                Ok(()) if created => self.note_first_day(chunk[0]).await,
-                                other => other,
-                            };
-                            for (&i, outcome) in pending.iter().zip(outcomes) {
-                                results[i] = Some(noted.clone().map(|()| outcome));
-                            }
-                            stored = Some(after);
-                            pending.clear();
-                            None
-                        }
-                        Ok(Err((duplicates, issue_changed))) => {
-                            let mut kept = Vec::with_capacity(pending.len());
-                            for (&i, duplicate) in pending.iter().zip(duplicates) {
-                                if duplicate {
-                                    results[i] = Some(Ok(Recorded::Duplicate));
-                                } else {
-                                    kept.push(i);
-                                }
-                            }
-                            pending = kept;
-                            if issue_changed {
-                                match self.read_issue(events[0].project_id, events[0].issue_id).await {
-                                    Ok(issue) => {
-                                        stored = issue;
-                                        None
-                                    }
-                                    Err(e) => Some(e),
-                                }
-                            } else {
-                                None
-                            }
-                        }
-                        Err(e) => Some(e),
-                    }
-                };
-                if let Some(e) = failure {
-                    for &i in &pending {
-                        results[i] = Some(Err(e.clone()));
-                    }
-                    pending.clear();
-                }
-            }
-        }
-        results.into_iter().map(|r| r.unwrap_or_else(|| Err(StoreError::permanent("event not recorded")))).collect()
+        Ok(update)
     }
 
     /// Counts each new (issue, user) of the events once: a strongly consistent read first
     /// (a fifth of a write's price), then the marker and the counter for users not seen yet.
-    async fn note_users(&self, events: &[&Sighting]) -> StoreResult<()> {
+    pub(crate) async fn note_users(&self, events: &[&Sighting]) -> StoreResult<()> {
         let mut seen = std::collections::HashSet::new();
         for e in events {
             if e.user_hash.as_ref().is_some_and(|u| seen.insert(u.clone())) {
@@ -559,51 +490,7 @@ impl IssueStore for DynamoIssueStore {
     }
 
     async fn record_batch(&self, sightings: &[Sighting]) -> Vec<StoreResult<Recorded>> {
-        // Each issue's events, oldest first (an event id twice in the batch counts once), are
-        // counted together from the issue as read here: one write of the issue per batch, and
-        // no attempt refused for a guess about it.
-        let mut results: Vec<Option<StoreResult<Recorded>>> = (0..sightings.len()).map(|_| None).collect();
-        let mut groups: BTreeMap<(u64, IssueId), Vec<usize>> = BTreeMap::new();
-        let mut ids = HashSet::new();
-        for (i, s_) in sightings.iter().enumerate() {
-            if ids.insert((s_.project_id, s_.event_id.as_str())) {
-                groups.entry((s_.project_id, s_.issue_id)).or_default().push(i);
-            } else {
-                results[i] = Some(Ok(Recorded::Duplicate));
-            }
-        }
-        for group in groups.values_mut() {
-            group.sort_by_key(|&i| sightings[i].timestamp);
-        }
-        let keys: Vec<Item> = groups
-            .keys()
-            .map(|(project, id)| {
-                Item::from([("pk".to_owned(), s(format!("P#{project}"))), ("sk".to_owned(), s(format!("I#{id}")))])
-            })
-            .collect();
-        let stored: HashMap<(u64, IssueId), Issue> = match self.read_issues(&keys, None, true).await {
-            Ok(issues) => issues.into_iter().map(|i| ((i.project_id, i.id), i)).collect(),
-            Err(e) => return sightings.iter().map(|_| Err(e.clone())).collect(),
-        };
-        let work: Vec<_> = groups
-            .into_iter()
-            .map(|(key, indexes)| {
-                let events: Vec<&Sighting> = indexes.iter().map(|&i| &sightings[i]).collect();
-                let issue = stored.get(&key).cloned();
-                async move {
-                    let outcomes = self.record_group(issue, &events).await;
-                    (indexes, outcomes)
-                }
-            })
-            .collect();
-        let recorded: Vec<(Vec<usize>, Vec<StoreResult<Recorded>>)> =
-            stream::iter(work).buffer_unordered(GROUPS_AT_ONCE).collect().await;
-        for (indexes, outcomes) in recorded {
-            for (&i, outcome) in indexes.iter().zip(outcomes) {
-                results[i] = Some(outcome);
-            }
-        }
-        results.into_iter().map(|r| r.unwrap_or_else(|| Err(StoreError::permanent("event not recorded")))).collect()
+        self.count_batch(sightings).await
     }
 
     async fn set_status(&self, issue: &Issue, change: &StatusChange) -> StoreResult<()> {

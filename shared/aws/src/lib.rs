@@ -7,6 +7,8 @@ mod alert_state;
 #[cfg(feature = "athena")]
 pub mod athena;
 #[cfg(feature = "dynamodb")]
+mod counting;
+#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "dynamodb")]
 mod feedback;

@@ -222,10 +222,10 @@ async fn resolved_issues_regress_and_ignored_ones_escalate() {
 }
 
 #[tokio::test]
-async fn a_batch_counts_each_issue_once_per_transaction_and_overlapping_batches_stay_exact() {
+async fn a_batch_counts_each_issue_once_and_overlapping_batches_stay_exact() {
     let cfg = config().await;
     let (_, issues_table, events_table) = tables(&cfg).await;
-    let store = std::sync::Arc::new(DynamoIssueStore::new(&cfg, issues_table, events_table, 30));
+    let store = std::sync::Arc::new(DynamoIssueStore::new(&cfg, issues_table.clone(), events_table, 30));
     let t0 = 1_700_000_000_000;
     let mut batch = vec![
         sighting(8, "a2", "BatchA", t0 + 2_000),
@@ -263,25 +263,132 @@ async fn a_batch_counts_each_issue_once_per_transaction_and_overlapping_batches_
     let b = store.issue(b.id).await.unwrap().unwrap();
     assert_eq!((b.status, b.substatus, b.times_seen), (IssueStatus::Unresolved, Substatus::Regressed, 3));
 
-    // More events of one issue than a transaction holds, in batches that overlap and race:
-    // each distinct event counts once.
+    // Many events of one issue in batches that overlap and race: an event another batch is
+    // still counting fails (SQS delivers it again later) and is a duplicate once that batch is
+    // done; each distinct event counts once.
     let events: Vec<Sighting> = (0..240).map(|n| sighting(8, &format!("c{n}"), "BatchC", t0 + n)).collect();
     let mut tasks = Vec::new();
     for range in [0..150, 100..240, 50..200, 0..240] {
-        let (store, batch) = (store.clone(), events[range].to_vec());
-        tasks.push(tokio::spawn(async move { store.record_batch(&batch).await }));
+        let (store, mut batch) = (store.clone(), events[range].to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut new = 0;
+            for _ in 0..50 {
+                let outcomes = store.record_batch(&batch).await;
+                let mut again = Vec::new();
+                for (s, outcome) in batch.into_iter().zip(outcomes) {
+                    match outcome {
+                        Ok(o) => new += usize::from(o != Duplicate),
+                        Err(e) => {
+                            assert!(e.retryable, "{e}");
+                            again.push(s);
+                        }
+                    }
+                }
+                if again.is_empty() {
+                    return new;
+                }
+                batch = again;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("events still failing after 50 deliveries");
+        }));
     }
     let mut new = 0;
     for task in tasks {
-        for outcome in task.await.unwrap() {
-            new += usize::from(outcome.expect("recorded") != Duplicate);
-        }
+        new += task.await.unwrap();
     }
     assert_eq!(new, 240);
     let c = store.issue(events[0].issue_id).await.unwrap().unwrap();
     assert_eq!((c.times_seen, c.first_seen.unix_millis(), c.last_seen.unix_millis()), (240, t0, t0 + 239));
     let listed = store.issue_events(c.id, EventOrder::NewestFirst, None, 1000).await.unwrap();
     assert_eq!(listed.events.len(), 240);
+    // An issue forgets the batches that are done: what each count writes stays small.
+    for n in 0..5 {
+        store.record(&sighting(8, &format!("d{n}"), "BatchC", t0 + 1_000 + n)).await.unwrap();
+    }
+    let item = aws_sdk_dynamodb::Client::new(&cfg)
+        .get_item()
+        .table_name(&issues_table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("P#8".into()))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("I#{}", c.id)))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let applied = item["applied"].as_m().unwrap();
+    assert!(applied.len() <= 2, "{applied:?}");
+    assert_eq!(store.issue(c.id).await.unwrap().unwrap().times_seen, 245);
+}
+
+/// An index entry as a batch writes it, naming the batch's token.
+async fn put_entry(cfg: &aws_config::SdkConfig, table: &str, s: &Sighting, token: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    aws_sdk_dynamodb::Client::new(cfg)
+        .put_item()
+        .table_name(table)
+        .item("pk", S(format!("{}/{}", s.project_id, s.event_id)))
+        .item("project_id", N(s.project_id.to_string()))
+        .item("event_id", S(s.event_id.clone()))
+        .item("issue_id", N(s.issue_id.0.to_string()))
+        .item("ts", N(s.timestamp.unix_millis().to_string()))
+        .item("body_key", S(s.body.key.clone()))
+        .item("b", S(token.into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_batch_that_died_before_counting_is_counted_once_by_the_next_delivery() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let lease = std::time::Duration::from_millis(300);
+    let store = DynamoIssueStore::new(&cfg, issues_table.clone(), events_table.clone(), 30).with_writer_lease(lease);
+    let t0 = 1_700_000_000_000;
+    // A batch wrote the entries of A and B's events, counted A, and died before counting B.
+    let a = sighting(10, "da1", "DiedA", t0);
+    assert_eq!(store.record(&sighting(10, "da0", "DiedA", t0 - 1)).await.unwrap(), Recorded::NewIssue);
+    let b = sighting(10, "db1", "DiedB", t0);
+    let deadline = Timestamp::now().unix_millis() + lease.as_millis() as i64;
+    let token = format!("{deadline}.0123456789");
+    put_entry(&cfg, &events_table, &a, &token).await;
+    put_entry(&cfg, &events_table, &b, &token).await;
+    aws_sdk_dynamodb::Client::new(&cfg)
+        .update_item()
+        .table_name(&issues_table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("P#10".into()))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("I#{}", a.issue_id)))
+        .update_expression("SET applied.#t = :one ADD times_seen :one")
+        .expression_attribute_names("#t", &token)
+        .expression_attribute_values(":one", aws_sdk_dynamodb::types::AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    // Delivered again while the batch could still be at work: not decided yet.
+    let early = store.record_batch(&[a.clone(), b.clone()]).await;
+    assert!(early[0].as_ref().is_ok_and(|o| *o == Recorded::Duplicate), "{early:?}");
+    assert!(early[1].as_ref().is_err_and(|e| e.retryable), "{early:?}");
+    // Once it is surely gone, the next delivery adopts B's event and counts it, once.
+    tokio::time::sleep(lease * 4).await;
+    let later = store.record_batch(&[a.clone(), b.clone()]).await;
+    assert_eq!(later.into_iter().map(Result::unwrap).collect::<Vec<_>>(), [Recorded::Duplicate, Recorded::NewIssue]);
+    let again = store.record_batch(&[a.clone(), b.clone()]).await;
+    assert_eq!(again.into_iter().map(Result::unwrap).collect::<Vec<_>>(), [Recorded::Duplicate, Recorded::Duplicate]);
+    assert_eq!(store.issue(a.issue_id).await.unwrap().unwrap().times_seen, 2);
+    assert_eq!(store.issue(b.issue_id).await.unwrap().unwrap().times_seen, 1);
+    // An entry written by a transaction (no token) was counted with it.
+    let old = sighting(10, "old1", "DiedA", t0 + 5);
+    put_entry(&cfg, &events_table, &old, "").await;
+    aws_sdk_dynamodb::Client::new(&cfg)
+        .update_item()
+        .table_name(&events_table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("10/old1".into()))
+        .update_expression("REMOVE b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.record(&old).await.unwrap(), Recorded::Duplicate);
 }
 
 #[tokio::test]
