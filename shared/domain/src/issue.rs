@@ -242,21 +242,7 @@ pub(crate) mod tests {
 
     /// An unresolved issue seen once, for state tests.
     pub fn issue() -> Issue {
-        let sighting = Sighting {
-            project_id: 1,
-            issue_id: IssueId(7),
-            event_id: "e".into(),
-            timestamp: Timestamp::from_unix_millis(1_700_000_000_000).unwrap(),
-            grouping: Grouping::default(),
-            summary: EventSummary::default(),
-            platform: "python".into(),
-            release: None,
-            environment: None,
-            user_hash: None,
-            body: BodyRef { key: "k".into(), offset: 0, len: 0 },
-            retention_days: None,
-        };
-        Issue::from_sighting(&sighting)
+        Issue::from_sighting(&issue_sighting())
     }
 
     fn sighting(ms: i64, release: Option<&str>) -> Sighting {
