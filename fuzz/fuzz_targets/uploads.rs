@@ -72,7 +72,8 @@ async fn world() -> Deps {
         queries: Arc::new(ScriptedQueries::default()),
         outbox: Arc::new(MemoryOutbox::default()),
         web_url: String::new(),
-        public_url: "http://ingest.test".into(),
+        public_url: "http://api.test".into(),
+        dsn_url: "http://ingest.test".into(),
     }
 }
 
