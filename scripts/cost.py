@@ -16,7 +16,8 @@ BatchSize. Priced:
 
 - API Gateway: every HTTP request sent (invalid ones and retries included);
 - Lambda: invocations, and durations modeled for AWS (CPU_MS_PER_EVENT from the in-process
-  benchmarks plus every AWS request at AWS_MS, one after the other) × configured memory;
+  benchmarks plus every AWS request at AWS_MS, one after the other, or in rounds where the code
+  sends them several at a time: CONCURRENT) × configured memory;
   the emulator's own timings are printed beside, as an upper bound;
 - SQS: the functions' requests per 64 KiB chunk, plus the event source mapping's receives and
   deletes (10 messages each);
@@ -80,6 +81,10 @@ PRICES = {
 # one after the other, at typical in-region latencies. The emulator's own timings are printed too.
 CPU_MS_PER_EVENT = {"ingest": 0.2, "processor": 0.3, "symbolicator": 1.0, "notifier": 0.1}
 AWS_MS = {"dynamodb": 6, "sqs": 8, "s3.put": 30, "s3.get": 15, "sesv2": 40, "athena": 0}
+# Requests a function sends several at a time, and how many: the processor writes a batch's
+# index entries, then its issues, 16 at once (`AT_ONCE` in shared/aws/src/counting.rs; the
+# entries' and users' lookups go with them).
+CONCURRENT = {"processor": {"DynamoDB.PutItem": 16, "DynamoDB.UpdateItem": 16, "DynamoDB.GetItem": 16}}
 WARMUP_EVENTS = 200
 # The run's groups (issue titles), set in main.
 ISSUE_GROUPS = [{}]
@@ -384,8 +389,9 @@ def issue_item_bytes(release):
     return sum(sizes) / len(sizes) if sizes else 0
 
 
-def aws_ms(requests):
-    """Milliseconds the requests take on AWS, one after the other (AWS_MS)."""
+def aws_ms(requests, concurrent=None):
+    """Milliseconds the requests take on AWS (AWS_MS): one after the other, but those a
+    function sends several at a time (`concurrent`: operation → how many) in rounds."""
     total = 0.0
     for op, t in requests.items():
         service, name = op.split(".", 1)
@@ -394,14 +400,14 @@ def aws_ms(requests):
             key = "s3.put" if name in S3_TIER1 else "s3.get"
         else:
             key = service
-        total += t["n"] * AWS_MS.get(key, 10)
+        total += t["n"] * AWS_MS.get(key, 10) / (concurrent or {}).get(op, 1)
     return total
 
 
 def lambda_cost(r, fn, memory, events):
     """$ of a function's invocations: modeled for AWS, and as timed on the emulator."""
     invocations = max(fn["invocations"], 1)
-    per_invocation = CPU_MS_PER_EVENT.get(r, 0.1) * events / invocations + aws_ms(fn["requests"]) / invocations
+    per_invocation = CPU_MS_PER_EVENT.get(r, 0.1) * events / invocations + aws_ms(fn["requests"], CONCURRENT.get(r)) / invocations
     modeled_ms = fn["invocations"] * max(1, math.ceil(per_invocation))
     gb = memory / 1024
     requests_cost = fn["invocations"] * PRICES["lambda_request"]
