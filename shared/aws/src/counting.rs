@@ -309,7 +309,8 @@ impl DynamoIssueStore {
     ) -> Vec<StoreResult<Recorded>> {
         let first = events[0];
         let mut last: Option<Vec<Recorded>> = None;
-        for _ in 0..5 {
+        // Each refusal re-reads the issue: a hot issue's concurrent batches take turns.
+        for _ in 0..8 {
             if read.as_ref().is_some_and(|r| r.applied.contains(token)) {
                 // An attempt whose answer was lost went through.
                 return self.noted(events, last.unwrap_or_else(|| vec![Recorded::Counted; events.len()]), false).await;
