@@ -86,8 +86,6 @@ AWS_MS = {"dynamodb": 6, "sqs": 8, "s3.put": 30, "s3.get": 15, "sesv2": 40, "ath
 # entries' and users' lookups go with them).
 CONCURRENT = {"processor": {"DynamoDB.PutItem": 16, "DynamoDB.UpdateItem": 16, "DynamoDB.GetItem": 16}}
 WARMUP_EVENTS = 200
-# The run's groups (issue titles), set in main.
-ISSUE_GROUPS = [{}]
 INGEST_SAMPLE = 200
 # START, END and REPORT lines Lambda itself writes per invocation.
 PLATFORM_LOG_BYTES = 320
@@ -582,7 +580,6 @@ def main():
     stored = stored_bytes(since)
     issue_bytes = issue_item_bytes(release)
     acked = run["acked"]
-    ISSUE_GROUPS[0] = run["acked_per_group"]
 
     rows, timed_here, parts, alerts = price(functions, ingest, memory, run, logged)
     total = table(f"AWS list-price cost per million events, steady stream (measured: {acked} accepted events "

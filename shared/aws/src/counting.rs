@@ -325,16 +325,13 @@ impl DynamoIssueStore {
                 }
             }
             // Batches done (or a month old) need not be remembered.
+            let month_ago = Timestamp::now().unix_millis() - MARKER_DAYS * 86_400_000;
             let forget: Vec<&str> = read
                 .as_ref()
                 .map(|r| {
                     r.applied
                         .iter()
-                        .filter(|t| {
-                            done.contains(*t)
-                                || gone_after(t, self.writer_lease_ms)
-                                    < Timestamp::now().unix_millis() - MARKER_DAYS * 86_400_000
-                        })
+                        .filter(|t| done.contains(*t) || gone_after(t, self.writer_lease_ms) < month_ago)
                         .map(String::as_str)
                         .collect()
                 })

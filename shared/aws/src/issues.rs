@@ -11,8 +11,10 @@
 //! so the item every count rewrites stays small. `P#project_id` / `META` keeps `oldest_day`,
 //! the earliest day an issue of the project was created on, where list walks stop.
 //! Events table: `pk` = `project_id/event_id` (the event index: issue, time, where the body
-//! is), GSI `by-issue` on `issue_id` (N) + `ts` (N, ms); `pk` = `U/issue_id/user_hash` marks a
-//! user already counted for an issue. TTL on `expires_at`.
+//! is, and `b`, the token of the batch that wrote it), GSI `by-issue` on `issue_id` (N) + `ts`
+//! (N, ms); `pk` = `B/token` marks a batch whose events are all counted (issues keep the tokens
+//! of batches not known done in `applied`; see `counting.rs`); `pk` = `U/issue_id/user_hash`
+//! marks a user already counted for an issue. TTL on `expires_at`.
 
 use crate::classify;
 use crate::dynamodb::{corrupt, get_n, get_s, n, s, Item};
@@ -183,9 +185,9 @@ impl DynamoIssueStore {
             .key("sk", s(format!("I#{id}")))
     }
 
-    /// The issue's side of a batch's transaction for its events: its creation (`stored` is
-    /// none) or its counters, times and status, moved from `stored` to `after` under
-    /// conditions that hold only while the issue is still as read.
+    /// An issue's update for a batch's new events of it: its creation (`stored` is none) or its
+    /// counters, times and status, moved from `stored` to `after` under conditions that hold
+    /// only while the issue is still as read, and the batch's token (`applied`).
     pub(crate) fn group_update(
         &self,
         stored: Option<&Issue>,

@@ -257,8 +257,8 @@ pub fn page_of(mut candidates: Vec<Issue>, sort: IssueSort, cursor: Option<ListP
 #[async_trait]
 pub trait IssueStore: Send + Sync {
     /// Counts the sighting against its issue (creating the issue on first sight, reopening it
-    /// when `status::on_event` says so) and indexes the event, atomically; an event id already
-    /// recorded for the project changes nothing. Then notes the sighting's user for "users
+    /// when `status::on_event` says so) and indexes the event, exactly once however often it
+    /// is delivered: an event id already recorded for the project changes nothing. Then notes the sighting's user for "users
     /// affected" (approximate: a crash between the two writes misses one user).
     async fn record(&self, sighting: &Sighting) -> StoreResult<Recorded>;
     /// Records a batch's sightings, each as `record` would, one result per sighting. A store
