@@ -86,13 +86,14 @@ impl FaultPlan {
         }
     }
 
-    /// Whether this call fails: `Some(true)` before it runs, `Some(false)` after.
+    /// Whether this call fails: `Some(true)` before it runs, `Some(false)` after. Faults take
+    /// turns, after then before, so a process that fails any call has lost an answer to a write
+    /// that happened — the harder case — and one that fails two has also seen a write not happen.
     fn strike(&self, rate: f64) -> Option<bool> {
         if rate <= 0.0 || Instant::now() >= self.until || self.draw() >= rate {
             return None;
         }
-        self.injected.fetch_add(1, Ordering::Relaxed);
-        Some(self.draw() < 0.5)
+        Some(self.injected.fetch_add(1, Ordering::Relaxed) % 2 == 1)
     }
 }
 
@@ -224,6 +225,11 @@ mod tests {
         let hits = (0..10_000).filter(|_| plan.strike(plan.blobs).is_some()).count();
         assert!((2_000..3_000).contains(&hits), "{hits} of 10,000 at 25 %");
         assert_eq!(plan.injected(), hits as u64);
+        let turns: Vec<_> = (0..4).map(|_| FaultPlan::parse("issues=1").unwrap()).map(|p| p.strike(1.0)).collect();
+        assert_eq!(turns, [Some(false); 4], "a process's first fault comes after its call");
+        let every = FaultPlan::parse("issues=1").unwrap();
+        let turns: Vec<_> = (0..4).map(|_| every.strike(1.0)).collect();
+        assert_eq!(turns, [Some(false), Some(true), Some(false), Some(true)]);
         assert!((0..1000).all(|_| plan.strike(plan.issues).is_none()), "issues untouched at rate 0");
         let over = FaultPlan::parse("blobs=1,for=0").unwrap();
         assert!(over.strike(1.0).is_none(), "the window is over");
