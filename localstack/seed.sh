@@ -18,6 +18,10 @@ KEY=$(prev KEY); TOKEN=$(prev TOKEN); PASSWORD=$(prev PASSWORD)
 [ -n "$PASSWORD" ] || PASSWORD=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
 
 eval "$("$VENV/bin/python" localstack/stack.py outputs | grep -E '^(ApiId|IngestUrl|DirectoryTable|WebBucket|AthenaDatabase|AthenaWorkGroup|ProcessorFunction|EventsBucket)=')"
+# A fresh stack is set up the way an operator does it: first-run setup with the deploy's secret.
+SETUP_SECRET=$("$VENV/bin/python" localstack/stack.py setup-secret)
+"$VENV/bin/python" localstack/stack.py first-run "$EMAIL" "$PASSWORD" "$ORG" "$PROJECT"
+# Then the demo's own key, token and password are pinned, so they survive a redeploy.
 PROJECT_ID=$(DIRECTORY_TABLE="$DirectoryTable" "$ADMIN" seed --org "$ORG" --project "$PROJECT" --email "$EMAIL" \
   --password "$PASSWORD" --public-key "$KEY" --token "$TOKEN" | sed -n 's/^PROJECT_ID=//p')
 
@@ -36,6 +40,7 @@ TOKEN=$TOKEN
 LOGIN=$EMAIL
 PASSWORD=$PASSWORD
 KEY=$KEY
+SETUP_SECRET=$SETUP_SECRET
 DIRECTORY_TABLE=$DirectoryTable
 ATHENA_DATABASE=$AthenaDatabase
 ATHENA_WORKGROUP=$AthenaWorkGroup

@@ -6,12 +6,17 @@
                             the local DSN and web URLs of the functions; then upload web/dist
                             and its config.json to the web bucket
   stack.py outputs          print the stack outputs as KEY=VALUE lines
+  stack.py setup-secret     print the deploy's one-time first-run setup secret
+  stack.py first-run EMAIL PASSWORD ORG PROJECT
+                            first-run setup through the API with that secret (409: already set up)
 """
 
 import json
 import mimetypes
 import os
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -100,12 +105,40 @@ def post_deploy():
     print(f"ok: web app ({len(files)} files) in s3://{bucket}")
 
 
+def setup_secret():
+    """The deploy's one-time first-run secret (Secrets Manager), as an operator reads it."""
+    arn = outputs()["SetupSecretArn"]
+    return client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+
+
+def first_run(email, password, org, project):
+    """First-run setup through the API with the setup secret, as a new operator would do it
+    from the web app; a stack already set up answers 409 and is left as it is."""
+    out = outputs()
+    url = f"{ENDPOINT}/_aws/execute-api/{out['ApiId']}/api/0/setup/"
+    body = {"email": email, "password": password, "name": email, "setupSecret": setup_secret(),
+            "organization": {"slug": org}, "project": {"slug": project}}
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            print(f"ok: first-run setup ({resp.status}): {email} owns {org}/{project}")
+    except urllib.error.HTTPError as e:
+        if e.code != 409:
+            raise SystemExit(f"first-run setup failed: {e.code} {e.read().decode()[:500]}")
+        print("ok: already set up")
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "has-stack":
         sys.exit(0 if has_stack(sys.argv[2]) else 1)
     elif cmd == "post-deploy":
         post_deploy()
+    elif cmd == "setup-secret":
+        print(setup_secret())
+    elif cmd == "first-run":
+        first_run(*sys.argv[2:6])
     elif cmd == "outputs":
         for k, v in outputs().items():
             print(f"{k}={v}")

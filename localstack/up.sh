@@ -32,7 +32,8 @@ echo "ok: aws-cdk $(cd infra/cdk && npx cdk --version 2>/dev/null | cut -d' ' -f
 step 5 "cdk deploy (stack '$ERRATA_STACK')"
 ARCH=$(uname -m); case "$ARCH" in aarch64|arm64) ARCH=arm64 ;; *) ARCH=x86_64 ;; esac
 # deployWeb=false: post-deploy (stack.py) uploads the web app and its local config.json itself.
-CONTEXT=(-c arch="$ARCH" -c lambdaDir="$ERRATA_STATE/lambda" -c stackName="$ERRATA_STACK" -c destroyData=true -c deployWeb=false)
+# Webhooks: the end-to-end tests' receivers listen on http://127.0.0.2, and 127.0.0.1 stays refused.
+CONTEXT=(-c arch="$ARCH" -c lambdaDir="$ERRATA_STATE/lambda" -c stackName="$ERRATA_STACK" -c destroyData=true -c deployWeb=false -c webhookAllowHttp=true -c webhookAllowedNetworks=127.0.0.2/32)
 # LocalStack's community edition has no CloudFront: the distribution is left out there.
 [ "$ERRATA_EMULATOR" = localstack ] && CONTEXT+=(-c cdn=false)
 (

@@ -58,10 +58,13 @@ async fn world() -> Deps {
         scopes: vec![],
         created_at: 0,
         last_chars: String::new(),
+        expires_at: None,
     };
     directory.put_api_token(&token).await.expect("token");
     let issues = Arc::new(MemoryIssues::default());
     Deps {
+        accounts: directory.clone(),
+        audit: directory.clone(),
         directory,
         issues: issues.clone(),
         health: issues,
@@ -74,6 +77,10 @@ async fn world() -> Deps {
         web_url: String::new(),
         public_url: "http://api.test".into(),
         dsn_url: "http://ingest.test".into(),
+        throttle: Arc::new(errata_testkit::MemoryRateLimiter::default()),
+        setup_secret: String::new(),
+        egress: Default::default(),
+        resolver: Arc::new(errata_testkit::StaticResolver::default()),
     }
 }
 

@@ -2,6 +2,10 @@
 # the environment each one reads (a function missing a variable fails at cold start).
 
 locals {
+  # Where alert webhooks may go (the API sends test deliveries, the notifier the alerts).
+  webhook_allow_http       = var.webhook_allow_http ? "true" : "false"
+  webhook_allowed_networks = join(",", var.webhook_allowed_networks)
+
   environment = {
     ingest = {
       DIRECTORY_TABLE    = aws_dynamodb_table.directory.name
@@ -47,14 +51,26 @@ locals {
       PUBLIC_URL       = local.api_base
       DSN_URL          = local.dsn_base
       WEB_URL          = local.links
-      RUST_LOG         = "info"
+      # Login throttles and per-organization e-mail limits (expiring counters).
+      QUOTAS_TABLE = aws_dynamodb_table.quotas.name
+      # The value is in the function's configuration (and Terraform's state). Acceptable: the
+      # secret is single-use, only opens `POST setup/` until the first user exists, and is
+      # readable only to principals who can read the function's configuration.
+      SETUP_SECRET             = aws_secretsmanager_secret_version.setup.secret_string
+      WEBHOOK_ALLOW_HTTP       = local.webhook_allow_http
+      WEBHOOK_ALLOWED_NETWORKS = local.webhook_allowed_networks
+      RUST_LOG                 = "info"
     }
     notifier = {
       SENDER_EMAIL   = var.sender_email
       ISSUES_TABLE   = aws_dynamodb_table.issues.name
       EVENTS_TABLE   = aws_dynamodb_table.events.name
       RETENTION_DAYS = tostring(var.retention_days)
-      RUST_LOG       = "info"
+      # Per-organization e-mail limits (expiring counters).
+      QUOTAS_TABLE             = aws_dynamodb_table.quotas.name
+      WEBHOOK_ALLOW_HTTP       = local.webhook_allow_http
+      WEBHOOK_ALLOWED_NETWORKS = local.webhook_allowed_networks
+      RUST_LOG                 = "info"
     }
   }
 }
@@ -71,7 +87,7 @@ resource "aws_cloudwatch_log_group" "function" {
 
 resource "aws_lambda_function" "fn" {
   #checkov:skip=CKV_AWS_117:No VPC: the functions reach only AWS APIs; a VPC would add NAT cost and cold-start time and protect nothing.
-  #checkov:skip=CKV_AWS_173:Environment variables hold resource names only (no secrets); Lambda encrypts them at rest with its AWS-managed key.
+  #checkov:skip=CKV_AWS_173:Environment variables hold resource names and settings, and the API's single-use setup secret (it only opens first-run setup until the first user exists); Lambda encrypts them at rest with its AWS-managed key.
   #checkov:skip=CKV_AWS_116:Queue consumers have their DLQ on the source queue (redrive policy); the HTTP functions are invoked synchronously.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is an input (functions.<name>.reserved_concurrency), unset by default: an account must keep 100 unreserved.
   #checkov:skip=CKV_AWS_272:Code signing is not used: the zips are built from this repository by the deploying team.

@@ -1,5 +1,13 @@
 # Least privilege: each function's role allows exactly what its code calls, the same grants as
-# the CDK construct (tests/parity.py compares them action by action and resource by resource).
+# the CDK construct (tests/parity.py compares them action by action, resource by resource and
+# condition by condition).
+#
+# S3 by key prefix: a function reads, writes and deletes only the prefixes its code names (the
+# `format!("<prefix>/…")` keys in functions/*/src and shared/). Listing (s3:ListBucket, on the
+# bucket) is allowed for the prefixes it reads and no others (s3:prefix): S3 checks that
+# permission, with the key as the prefix, when a read finds nothing, and answers 404
+# (NoSuchKey, which the code takes for "not there": a cache miss, a vanished file) only if it
+# holds; otherwise 403.
 
 data "aws_iam_policy_document" "assume_lambda" {
   statement {
@@ -30,8 +38,6 @@ locals {
   table_stream = ["dynamodb:GetRecords", "dynamodb:GetShardIterator"]
   table_write  = ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
   table_rw     = ["dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
-  bucket_read  = ["s3:GetObject*", "s3:GetBucket*", "s3:List*"]
-  bucket_put   = ["s3:PutObject", "s3:PutObjectLegalHold", "s3:PutObjectRetention", "s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:Abort*"]
   queue_send   = ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
   queue_consume = ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 
@@ -63,18 +69,29 @@ data "aws_iam_policy_document" "ingest" {
     actions   = local.queue_send
     resources = [aws_sqs_queue.queue["envelopes"].arn]
   }
+  # Envelopes too large for SQS, under their project (claim checks).
   statement {
     sid       = "RawPayloads"
-    actions   = local.bucket_put
-    resources = ["${aws_s3_bucket.raw.arn}/*"]
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.raw.arn}/envelopes/*"]
   }
 }
 
 data "aws_iam_policy_document" "processor" {
   statement {
     sid       = "RawPayloads"
-    actions   = local.bucket_read
-    resources = [aws_s3_bucket.raw.arn, "${aws_s3_bucket.raw.arn}/*"]
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.raw.arn}/envelopes/*"]
+  }
+  statement {
+    sid       = "RawPayloadsList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.raw.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["envelopes/*"]
+    }
   }
   # Project settings, alert rules, members to notify.
   statement {
@@ -109,10 +126,15 @@ data "aws_iam_policy_document" "processor" {
     actions   = local.queue_send
     resources = [aws_sqs_queue.dlq["envelopes"].arn]
   }
+  # Event bodies, attachments and Parquet rows.
   statement {
-    sid       = "EventBodies"
-    actions   = local.bucket_put
-    resources = ["${aws_s3_bucket.events.arn}/*"]
+    sid     = "EventData"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${aws_s3_bucket.events.arn}/bodies/*",
+      "${aws_s3_bucket.events.arn}/attachments/*",
+      "${aws_s3_bucket.events.arn}/parquet/*",
+    ]
   }
   statement {
     sid       = "Issues"
@@ -129,15 +151,26 @@ data "aws_iam_policy_document" "processor" {
     actions   = local.table_write
     resources = local.events_and_indexes
   }
-  # Compaction reads, lists and replaces the Parquet files (and only those).
+  # Compaction lists, reads and replaces the Parquet files (and only those: it lists under
+  # parquet/events/ alone).
   statement {
     sid       = "CompactionRead"
-    actions   = local.bucket_read
-    resources = [aws_s3_bucket.events.arn, "${aws_s3_bucket.events.arn}/parquet/*"]
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.events.arn}/parquet/*"]
+  }
+  statement {
+    sid       = "CompactionList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.events.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["parquet/*"]
+    }
   }
   statement {
     sid       = "CompactionDelete"
-    actions   = ["s3:DeleteObject*"]
+    actions   = ["s3:DeleteObject"]
     resources = ["${aws_s3_bucket.events.arn}/parquet/*"]
   }
   statement {
@@ -160,20 +193,44 @@ data "aws_iam_policy_document" "symbolicator" {
     resources = [aws_dynamodb_table.directory.arn]
   }
   statement {
-    sid       = "DebugFilesRead"
-    actions   = local.bucket_read
-    resources = [aws_s3_bucket.debug_files.arn, "${aws_s3_bucket.debug_files.arn}/*"]
+    sid     = "DebugFilesRead"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${aws_s3_bucket.debug_files.arn}/difs/*",
+      "${aws_s3_bucket.debug_files.arn}/artifacts/*",
+      "${aws_s3_bucket.debug_files.arn}/symcaches/*",
+    ]
+  }
+  statement {
+    sid       = "DebugFilesList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.debug_files.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["difs/*", "artifacts/*", "symcaches/*"]
+    }
   }
   statement {
     sid       = "SymCaches"
-    actions   = local.bucket_put
+    actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.debug_files.arn}/symcaches/*"]
   }
   # Minidumps, stored as attachments by the processor.
   statement {
     sid       = "Minidumps"
-    actions   = local.bucket_read
-    resources = [aws_s3_bucket.events.arn, "${aws_s3_bucket.events.arn}/attachments/*"]
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.events.arn}/attachments/*"]
+  }
+  statement {
+    sid       = "MinidumpsList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.events.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["attachments/*"]
+    }
   }
   # Symbolicated events go back to the processor.
   statement {
@@ -205,7 +262,8 @@ data "aws_iam_policy_document" "api" {
     actions   = local.queue_send
     resources = [aws_sqs_queue.queue["notifications"].arn]
   }
-  # Stats, tag distributions and tag search: Athena over the Glue table.
+  # Stats, tag distributions and tag search: Athena over the Glue table. StopQueryExecution:
+  # a query the API stops waiting for is stopped, not left to scan on.
   statement {
     sid       = "Athena"
     actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"]
@@ -219,11 +277,6 @@ data "aws_iam_policy_document" "api" {
       "arn:${local.partition}:glue:${local.region}:${local.account}:database/${aws_glue_catalog_database.events.name}",
       "arn:${local.partition}:glue:${local.region}:${local.account}:table/${aws_glue_catalog_database.events.name}/events",
     ]
-  }
-  statement {
-    sid       = "AthenaResults"
-    actions   = local.bucket_put
-    resources = ["${aws_s3_bucket.events.arn}/athena-results/*"]
   }
   statement {
     sid       = "IssuesRead"
@@ -251,26 +304,101 @@ data "aws_iam_policy_document" "api" {
     actions   = local.table_stream
     resources = local.events_and_indexes
   }
+  # Deleting an issue deletes its items and its events' index entries (found through
+  # by-issue, read above), by key from the tables: writes never name an index.
   statement {
-    sid       = "EventBodies"
-    actions   = local.bucket_read
-    resources = [aws_s3_bucket.events.arn, "${aws_s3_bucket.events.arn}/*"]
-  }
-  # Debug file uploads: chunks in, assembled files out, deletions.
-  statement {
-    sid       = "DebugFilesRead"
-    actions   = local.bucket_read
-    resources = [aws_s3_bucket.debug_files.arn, "${aws_s3_bucket.debug_files.arn}/*"]
+    sid       = "IssueDelete"
+    actions   = ["dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.issues.arn]
   }
   statement {
-    sid       = "DebugFilesPut"
-    actions   = local.bucket_put
-    resources = ["${aws_s3_bucket.debug_files.arn}/*"]
+    sid       = "EventIndexDelete"
+    actions   = ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+    resources = [aws_dynamodb_table.events.arn]
+  }
+  # Login throttles and per-organization e-mail limits: expiring counters.
+  statement {
+    sid       = "Throttles"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.quotas.arn]
+  }
+  # Event bodies and attachments (deleted with their issue); Athena runs with the API's
+  # credentials, so the API reads the Parquet files and reads and writes the query results.
+  statement {
+    sid     = "EventDataRead"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${aws_s3_bucket.events.arn}/bodies/*",
+      "${aws_s3_bucket.events.arn}/attachments/*",
+      "${aws_s3_bucket.events.arn}/parquet/*",
+      "${aws_s3_bucket.events.arn}/athena-results/*",
+    ]
   }
   statement {
-    sid       = "DebugFilesDelete"
-    actions   = ["s3:DeleteObject*"]
-    resources = ["${aws_s3_bucket.debug_files.arn}/*"]
+    sid       = "EventDataList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.events.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["bodies/*", "attachments/*", "parquet/*", "athena-results/*"]
+    }
+  }
+  statement {
+    sid       = "AthenaResults"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.events.arn}/athena-results/*"]
+  }
+  statement {
+    sid       = "AttachmentsDelete"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.events.arn}/attachments/*"]
+  }
+  # What else Athena asks of the results location: the bucket's region, and its multipart
+  # uploads of large results (only Athena uploads in parts to this bucket).
+  statement {
+    sid       = "AthenaResultsBucket"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+    resources = [aws_s3_bucket.events.arn]
+  }
+  statement {
+    sid       = "AthenaResultsUploads"
+    actions   = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = ["${aws_s3_bucket.events.arn}/athena-results/*"]
+  }
+  # Debug file uploads: chunks in (read back to assemble), assembled files and bundles out,
+  # deletions of those (chunks expire after a day; SymCaches are the symbolicator's).
+  statement {
+    sid       = "ChunksRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.debug_files.arn}/chunks/*"]
+  }
+  statement {
+    sid       = "ChunksList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.debug_files.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["chunks/*"]
+    }
+  }
+  statement {
+    sid     = "DebugFilesPut"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${aws_s3_bucket.debug_files.arn}/chunks/*",
+      "${aws_s3_bucket.debug_files.arn}/difs/*",
+      "${aws_s3_bucket.debug_files.arn}/artifacts/*",
+    ]
+  }
+  statement {
+    sid     = "DebugFilesDelete"
+    actions = ["s3:DeleteObject"]
+    resources = [
+      "${aws_s3_bucket.debug_files.arn}/difs/*",
+      "${aws_s3_bucket.debug_files.arn}/artifacts/*",
+    ]
   }
 }
 
@@ -280,6 +408,12 @@ data "aws_iam_policy_document" "notifier" {
     sid       = "NotificationLog"
     actions   = ["dynamodb:PutItem"]
     resources = local.issues_and_indexes
+  }
+  # Per-organization e-mail limits: expiring counters.
+  statement {
+    sid       = "MailLimits"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.quotas.arn]
   }
   # Mails from the stack's sender identity only.
   statement {

@@ -555,11 +555,14 @@ resource "aws_glue_catalog_table" "events" {
   }
 }
 
+# The workgroup's settings bind every query (enforced): results under athena-results/, and a cap
+# on what one query may scan, so a query that misses its partitions costs cents.
 resource "aws_athena_workgroup" "events" {
   name          = var.name_prefix
   force_destroy = true
   configuration {
     enforce_workgroup_configuration = true
+    bytes_scanned_cutoff_per_query  = var.athena_bytes_scanned_cutoff
     result_configuration {
       output_location = "s3://${aws_s3_bucket.events.id}/athena-results/"
       encryption_configuration {
@@ -575,4 +578,28 @@ resource "aws_athena_workgroup" "events" {
 resource "aws_sesv2_email_identity" "sender" {
   email_identity = var.sender_email
   tags           = var.tags
+}
+
+# --- first-run setup secret ------------------------------------------------------------------
+# `POST setup/` creates the first user; until one exists it asks for this secret, so only whoever
+# deployed the module (and can read the secret) can take the installation over. Letters and
+# digits only: it is typed or pasted into the first-run page.
+
+resource "random_password" "setup" {
+  length  = 40
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "setup" {
+  #checkov:skip=CKV_AWS_149:The single-use setup secret is encrypted with the AWS-managed key; a customer-managed key would add $1/month for it alone.
+  #checkov:skip=CKV2_AWS_57:The setup secret is single-use: it only opens first-run setup until the first user exists, so there is nothing to rotate.
+  name_prefix             = "${var.name_prefix}-setup-"
+  description             = "Errata: the one-time secret the first-run setup page asks for"
+  recovery_window_in_days = var.force_destroy ? 0 : 30
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "setup" {
+  secret_id     = aws_secretsmanager_secret.setup.id
+  secret_string = random_password.setup.result
 }

@@ -48,6 +48,17 @@ output "functions" {
   value       = { for k, f in aws_lambda_function.fn : k => f.function_name }
 }
 
+output "setup_secret_arn" {
+  description = "The secret the first-run setup page asks for: `aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text`."
+  value       = aws_secretsmanager_secret.setup.arn
+}
+
+output "setup_secret" {
+  description = "The secret the first-run setup page asks for (`terraform output -raw setup_secret`)."
+  value       = random_password.setup.result
+  sensitive   = true
+}
+
 output "alarm_topic_arn" {
   description = "The SNS topic alarms publish to; subscribe a pager or chat to it."
   value       = aws_sns_topic.alarms.arn

@@ -154,8 +154,36 @@ variable "alarm_email" {
 
 variable "force_destroy" {
   type        = bool
-  description = "Let `terraform destroy` delete buckets with objects in them (data is lost). Keep false in production."
+  description = "Let `terraform destroy` delete buckets with objects in them (data is lost), and the setup secret at once instead of after Secrets Manager's 30-day recovery window. Keep false in production."
   default     = false
+}
+
+variable "athena_bytes_scanned_cutoff" {
+  type        = number
+  description = "Bytes one Athena query may scan before Athena cancels it (the workgroup enforces it). Default 10 GiB ($0.05 at $5 per TB); at least 10 MiB."
+  default     = 10737418240
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff >= 10485760 && floor(var.athena_bytes_scanned_cutoff) == var.athena_bytes_scanned_cutoff
+    error_message = "athena_bytes_scanned_cutoff must be a whole number of bytes, at least 10485760 (10 MiB)."
+  }
+}
+
+variable "webhook_allow_http" {
+  type        = bool
+  description = "Let alert webhooks use plain http. By default (false) webhooks must be https to public addresses."
+  default     = false
+}
+
+variable "webhook_allowed_networks" {
+  type        = list(string)
+  description = "CIDRs alert webhooks may reach although they are loopback or private (e.g. 10.20.0.0/16 for a chat server inside a VPN). By default none: webhooks must go to public addresses. Link-local addresses (169.254.0.0/16, the instance metadata address 169.254.169.254 among them) are refused whatever this says."
+  default     = []
+
+  validation {
+    condition     = alltrue([for n in var.webhook_allowed_networks : can(cidrhost(n, 0))])
+    error_message = "webhook_allowed_networks must hold CIDRs, e.g. 10.0.0.0/8."
+  }
 }
 
 variable "tags" {

@@ -22,10 +22,22 @@ resource "aws_cloudfront_origin_access_control" "web" {
   signing_protocol                  = "sigv4"
 }
 
+# The Content-Security-Policy web/index.html declares in its meta tag, as a header, plus
+# frame-ancestors, which works only in a header. connect-src names the HTTP API's own origin
+# where the meta tag allows any https origin: behind CloudFront the app calls its API on its own
+# origin ('self'), served elsewhere it calls the API's (config.json).
+locals {
+  web_csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ${aws_apigatewayv2_api.http.api_endpoint}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
 resource "aws_cloudfront_response_headers_policy" "web" {
   count = var.cdn ? 1 : 0
   name  = "${var.name_prefix}-web-headers"
   security_headers_config {
+    content_security_policy {
+      content_security_policy = local.web_csp
+      override                = true
+    }
     strict_transport_security {
       access_control_max_age_sec = 31536000
       include_subdomains         = true
@@ -40,7 +52,7 @@ resource "aws_cloudfront_response_headers_policy" "web" {
       override     = true
     }
     referrer_policy {
-      referrer_policy = "no-referrer"
+      referrer_policy = "strict-origin-when-cross-origin"
       override        = true
     }
   }

@@ -1,8 +1,10 @@
 """The web app in Debian's Chromium (playwright-core) against the local stack: sign in, find
 an issue a real SDK (sentry-sdk) sent, open it, read its stack trace, step to an older event,
-resolve it and see it leave the unresolved stream. The event's type, message, tag, breadcrumb
-and frame name carry HTML and JavaScript: the page must show them as text and run nothing.
-Screenshots of the main pages are written to .errata/screens/ (test artifacts)."""
+resolve it and see it leave the unresolved stream; on the way, first-run setup (with the real
+setup secret, answered "already set up"), an invitation, the account page and the audit log.
+The event's type, message, tag, breadcrumb and frame name carry HTML and JavaScript: the page
+must show them as text and run nothing. Screenshots of the main pages are written to
+.errata/screens/ (test artifacts)."""
 
 import json
 import subprocess
@@ -58,11 +60,14 @@ def test_triage_in_the_browser(stack, api, tmp_path):
     [issue] = wait_for_issues(api, stack, f"hostile {tag}", 1)
     api.wait_for(lambda: api.get(f"issues/{issue['id']}/").json()["count"] == "2", "both events counted")
 
+    assert stack.get("SETUP_SECRET"), "the stack settings have no SETUP_SECRET line: redeploy it (make up)"
     result = run(["node", str(FLOW), stack["WEB"], stack["LOGIN"], stack["PASSWORD"], tag, str(SCREENS)], timeout=240,
-                 env={"MAILBOX_URL": stack["AWS_ENDPOINT_URL"] + "/_ministack/ses/messages"})
+                 env={"MAILBOX_URL": stack["AWS_ENDPOINT_URL"] + "/_ministack/ses/messages",
+                      "SETUP_SECRET": stack["SETUP_SECRET"]})
     found = json.loads(result.strip().splitlines()[-1])
     print(json.dumps({k: found.get(k) for k in ("firstLoadMs", "firstLoadRequests", "routeChangeMs", "phoneOverflow")}))
 
+    # With the real setup secret the API gets as far as saying it is set up already.
     assert "already set up" in found["setupAnswer"], found["setupAnswer"]
     # Nothing from the event ran: no script, no alert, no page error.
     assert found["xss"] is None and found["dialogs"] == [] and found["pageErrors"] == [], found
@@ -93,7 +98,15 @@ def test_triage_in_the_browser(stack, api, tmp_path):
     # An invitation sent from the members page is accepted from its e-mail.
     assert found["inviteLink"].startswith(stack["WEB"] + "#/accept-invite/"), found["inviteLink"]
     assert found["inviteeHeader"] == f"web-{tag}@example.test"
+    assert "accept-invite" not in found["afterInviteUrl"], found["afterInviteUrl"]
+    # The account page lists this browser's sign-in (which it does not offer to end alone), and
+    # catches new passwords that differ.
+    assert found["accountSessions"] >= 1 and found["currentSessionSignOut"] == 0, found
+    assert "not the same" in found["passwordMismatch"], found["passwordMismatch"]
+    # The audit log recorded the invitation, and its filter shows that event only.
+    assert "member.invite" in found["auditInvite"] and f"web-{tag}@example.test" in found["auditInvite"], found["auditInvite"]
     # Readable on a phone: nothing wider than the screen.
     assert found["phoneOverflow"] <= 0, found["phoneOverflow"]
-    for name in ("sign-in", "stream", "issue", "settings-keys", "settings-alerts", "settings-debug-files", "settings-members", "accept-invite", "releases", "stream-phone"):
+    for name in ("sign-in", "stream", "issue", "settings-keys", "settings-alerts", "settings-debug-files", "settings-members",
+                 "accept-invite", "releases", "stream-phone", "account", "settings-audit-log"):
         assert (SCREENS / f"{name}.png").stat().st_size > 5000, name

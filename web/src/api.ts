@@ -43,6 +43,16 @@ export function withQuery(path: string, query: Query = {}): string {
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** An answer that is one object rather than a list (`{"rows": [...], "options": [...]}`, the
+ * audit log's), with the next cursor of its `Link` header. */
+export interface WithNext<T> {
+  body: T;
+  next?: string;
+}
+
+/** Where a 401 means a wrong password, not a session that ended. */
+const PASSWORD_PATHS = new Set(['auth/login/', 'accept-invite/']);
+
 export class Api {
   private cache = new Map<string, unknown>();
   private inflight = new Map<string, Promise<unknown>>();
@@ -75,7 +85,7 @@ export class Api {
         .json()
         .then((b: { detail?: unknown }) => (typeof b.detail === 'string' ? b.detail : JSON.stringify(b.detail ?? b)))
         .catch(() => resp.statusText || `HTTP ${resp.status}`);
-      if (resp.status === 401 && path !== 'auth/login/') this.onUnauthorized();
+      if (resp.status === 401 && !PASSWORD_PATHS.has(path)) this.onUnauthorized();
       throw new ApiError(resp.status, detail);
     }
     return resp;
@@ -112,7 +122,15 @@ export class Api {
     });
   }
 
-  /** What the last `get`/`page` of this path and query answered, if anything. */
+  /** An object answer and the cursor of its next page (`page` is for list answers). */
+  withNext<T>(path: string, query?: Query): Promise<WithNext<T>> {
+    return this.shared('next', path, query, async () => {
+      const resp = await this.send('GET', path, query);
+      return { body: (await resp.json()) as T, next: nextCursor(resp.headers.get('link')) };
+    });
+  }
+
+  /** What the last `get`/`page`/`withNext` of this path and query answered, if anything. */
   cached<T>(path: string, query?: Query): T | undefined {
     return this.cache.get(this.url(path, query)) as T | undefined;
   }
@@ -141,8 +159,9 @@ export class Api {
     return resp.status === 204 ? (undefined as T) : ((await resp.json()) as T);
   }
 
-  async del(path: string, query?: Query): Promise<void> {
-    await this.send('DELETE', path, query, {});
+  /** `body`: what some deletions take (`{"all": true}` to sign out everywhere). */
+  async del(path: string, query?: Query, body: unknown = {}): Promise<void> {
+    await this.send('DELETE', path, query, body);
     this.invalidate();
   }
 }

@@ -130,3 +130,30 @@ export function installSnippet(platform: Platform, dsn: string): { install: stri
 
 /** The level's display order (most severe first) for sorting and colours. */
 export const LEVELS = ['fatal', 'error', 'warning', 'info', 'debug'] as const;
+
+/** A sign-in's browser as people name it ("Firefox on Linux") from its User-Agent; other
+ * clients by their first product token ("python-requests"). */
+export function browserOf(userAgent: string | null | undefined): string {
+  const ua = userAgent?.trim() ?? '';
+  if (!ua) return 'Unknown browser';
+  // Order matters: Edge and Opera say Chrome too, Chrome says Safari, Android says Linux.
+  const browsers: [RegExp, string][] = [
+    [/Edg(e|A|iOS)?\//, 'Edge'],
+    [/OPR\/|Opera/, 'Opera'],
+    [/Firefox\/|FxiOS\//, 'Firefox'],
+    [/Chrom(e|ium)\/|CriOS\//, 'Chrome'],
+    [/Version\/[\d.]+.*Safari\//, 'Safari'],
+  ];
+  const systems: [RegExp, string][] = [
+    [/Windows/, 'Windows'],
+    [/Android/, 'Android'],
+    [/iPhone|iPad|iPod/, 'iOS'],
+    [/Mac OS X|Macintosh/, 'macOS'],
+    [/CrOS/, 'ChromeOS'],
+    [/Linux|X11/, 'Linux'],
+  ];
+  const browser = browsers.find(([re]) => re.test(ua))?.[1];
+  const system = systems.find(([re]) => re.test(ua))?.[1];
+  if (!browser) return ua.split(/[\s/]/)[0] || 'Unknown browser';
+  return system ? `${browser} on ${system}` : browser;
+}

@@ -3,7 +3,8 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, ApiError } from './api.js';
-import { AcceptInvite, Login, Setup } from './pages/auth.js';
+import { Account } from './pages/account.js';
+import { AcceptInvite, ForgotPassword, Login, ResetPassword, Setup } from './pages/auth.js';
 import { IssuePage } from './pages/issue.js';
 import { Releases } from './pages/releases.js';
 import { Settings } from './pages/settings.js';
@@ -11,7 +12,7 @@ import { likelyProject, projectsPath } from './pages/common.js';
 import { Stream, streamRequest } from './pages/stream.js';
 import { go, href, parse, type Route } from './route.js';
 import type { Config, Me } from './types.js';
-import { AppContext, ErrorBox, Skeleton, type App as AppState } from './ui.js';
+import { AppContext, ErrorBox, signedOut, Skeleton, type App as AppState } from './ui.js';
 import './styles.css';
 
 function useRoute(): Route {
@@ -64,6 +65,8 @@ function App({ config, api }: { config: Config; api: Api }) {
   // Public pages need no session.
   if (route.name === 'setup') return <Setup api={api} onDone={refreshMe} />;
   if (route.name === 'invite') return <AcceptInvite api={api} token={route.token} me={me ?? null} onDone={refreshMe} />;
+  if (route.name === 'forgotPassword') return <ForgotPassword api={api} />;
+  if (route.name === 'resetPassword') return <ResetPassword api={api} token={route.token} onDone={refreshMe} />;
   if (bootError) return <main class="narrow"><ErrorBox error={bootError} retry={() => void refreshMe()} /></main>;
   if (me === undefined) return <Shell />;
   if (me === null || !app) {
@@ -75,22 +78,36 @@ function App({ config, api }: { config: Config; api: Api }) {
     return <Shell />;
   }
 
+  const framed = (org: string | undefined, page: preact.ComponentChildren) => (
+    <AppContext.Provider value={app}>
+      <Layout app={app} org={org} route={route}>
+        {page}
+      </Layout>
+      <div class="notices" role="status" aria-live="polite">
+        {notices.map((n) => (
+          <div key={n.id} class={`notice notice-${n.kind}`}>
+            {n.text}
+          </div>
+        ))}
+      </div>
+    </AppContext.Provider>
+  );
+  // The account is the person's, so it opens with no organization too (after leaving the last).
+  if (route.name === 'account') return framed(defaultOrg(app), <Account />);
+
   const org = 'org' in route ? route.org : defaultOrg(app);
   if (!org) {
-    return (
-      <Layout app={app} org={undefined} route={route}>
-        <ErrorBox error={new Error('You are not a member of any organization yet: ask an owner for an invitation.')} />
-      </Layout>
-    );
+    return framed(undefined, <ErrorBox error={new Error('You are not a member of any organization yet: ask an owner for an invitation.')} />);
   }
   if (!app.me.organizations.some((o) => o.slug === org)) {
-    return (
-      <Layout app={app} org={undefined} route={route}>
+    return framed(
+      undefined,
+      <>
         <ErrorBox error={new ApiError(404, `You are not a member of an organization called “${org}”.`)} />
         <p>
           <a href="#/">Go to your issues</a>
         </p>
-      </Layout>
+      </>,
     );
   }
   let page;
@@ -113,20 +130,7 @@ function App({ config, api }: { config: Config; api: Api }) {
     default:
       page = <ErrorBox error={new ApiError(404, `There is no page at ${route.name === 'notFound' ? route.path : ''}.`)} />;
   }
-  return (
-    <AppContext.Provider value={app}>
-      <Layout app={app} org={org} route={route}>
-        {page}
-      </Layout>
-      <div class="notices" role="status" aria-live="polite">
-        {notices.map((n) => (
-          <div key={n.id} class={`notice notice-${n.kind}`}>
-            {n.text}
-          </div>
-        ))}
-      </div>
-    </AppContext.Provider>
-  );
+  return framed(org, page);
 }
 
 function defaultOrg(app: AppState): string | undefined {
@@ -180,15 +184,19 @@ function Layout({ app, org, route, children }: { app: AppState; org: string | un
           </nav>
         )}
         <div class="me">
-          <span class="email">{app.me.email}</span>
+          {/* The address on wide screens, a word on narrow ones (the address is too long there). */}
+          <a class="email" href={href({ name: 'account' })} title="Your account: password and sign-ins" aria-current={route.name === 'account' ? 'page' : undefined}>
+            {app.me.email}
+          </a>
+          <a class="account-short" href={href({ name: 'account' })} aria-current={route.name === 'account' ? 'page' : undefined}>
+            Account
+          </a>
           <button
             type="button"
             class="link"
             onClick={async () => {
               await app.api.del('auth/').catch(() => undefined);
-              app.api.invalidate();
-              location.hash = '#/login';
-              await app.refreshMe();
+              await signedOut(app);
             }}
           >
             Sign out

@@ -8,11 +8,17 @@ export type Route =
   | { name: 'login'; next?: string }
   | { name: 'setup' }
   | { name: 'invite'; token: string }
+  | { name: 'forgotPassword' }
+  | { name: 'resetPassword'; token: string }
+  | { name: 'account' }
   | { name: 'stream'; org: string; params: Params }
   | { name: 'issue'; org: string; id: string; eventId?: string }
   | { name: 'releases'; org: string; params: Params }
   | { name: 'settings'; org: string; project?: string; section: string; id?: string }
   | { name: 'notFound'; path: string };
+
+/** The organization settings sections, in menu order. */
+export const ORG_SECTIONS = ['members', 'audit-log'] as const;
 
 /** The project settings sections, in menu order. */
 export const PROJECT_SECTIONS = ['general', 'keys', 'alerts', 'filters', 'scrubbing', 'debug-files'] as const;
@@ -40,6 +46,9 @@ export function parse(hash: string): Route {
   if (a === 'login' && parts.length === 1) return params.next ? { name: 'login', next: params.next } : { name: 'login' };
   if (a === 'setup' && parts.length === 1) return { name: 'setup' };
   if (a === 'accept-invite' && b && parts.length === 2) return { name: 'invite', token: b };
+  if (a === 'forgot-password' && parts.length === 1) return { name: 'forgotPassword' };
+  if (a === 'reset-password' && b && parts.length === 2) return { name: 'resetPassword', token: b };
+  if (a === 'account' && parts.length === 1) return { name: 'account' };
   if (a === 'organizations' && b) {
     if (c === 'issues' && parts.length === 3) return { name: 'stream', org: b, params };
     if (c === 'issues' && d && parts.length === 4) return { name: 'issue', org: b, id: d };
@@ -48,8 +57,9 @@ export function parse(hash: string): Route {
   }
   if (a === 'settings' && b) {
     if (parts.length === 2) return { name: 'settings', org: b, section: 'members' };
-    if (c === 'members' && parts.length === 3) return { name: 'settings', org: b, section: 'members' };
-    if (c === 'account' && parts.length === 3) return { name: 'settings', org: b, section: 'account' };
+    if (c && (ORG_SECTIONS as readonly string[]).includes(c) && parts.length === 3) return { name: 'settings', org: b, section: c };
+    // An older address of the account page; the account is the person's, not the organization's.
+    if (c === 'account' && parts.length === 3) return { name: 'account' };
     if (c === 'projects' && d && parts.length <= 6) {
       const section = e ?? 'general';
       if ((PROJECT_SECTIONS as readonly string[]).includes(section)) {
@@ -78,6 +88,12 @@ export function href(route: Route): string {
       return '#/setup';
     case 'invite':
       return `#/accept-invite/${seg(route.token)}/`;
+    case 'forgotPassword':
+      return '#/forgot-password';
+    case 'resetPassword':
+      return `#/reset-password/${seg(route.token)}/`;
+    case 'account':
+      return '#/account';
     case 'stream':
       return withQuery(`#/organizations/${seg(route.org)}/issues/`, route.params);
     case 'issue':

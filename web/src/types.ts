@@ -119,7 +119,54 @@ export interface Member {
   role: string;
   pending: boolean;
   expired: boolean;
-  inviteLink?: string | null;
+}
+
+/** What an invitation is for (`POST accept-invite/details/` with its token). */
+export interface InviteDetails {
+  organization: { slug: string; name: string } | string;
+  email: string;
+  role: string;
+  invitedBy: string;
+  hasAccount: boolean;
+  expires: string | null;
+}
+
+/** One of the signed-in user's sign-ins (`GET users/me/sessions/`). */
+export interface Session {
+  id: string;
+  /** The sign-in of the browser that asks. */
+  current: boolean;
+  dateCreated: string | null;
+  expires: string;
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditUser {
+  id?: string;
+  email: string;
+  name?: string;
+  username?: string;
+}
+
+/** One entry of an organization's audit log; `actor` null: Errata itself. */
+export interface AuditEntry {
+  id: string;
+  actor: AuditUser | null;
+  event: string;
+  ipAddress: string | null;
+  /** A sentence saying what happened. */
+  note: string;
+  targetObject: string | null;
+  targetUser: AuditUser | null;
+  data: Record<string, unknown>;
+  dateCreated: string | null;
+}
+
+/** `GET organizations/{org}/audit-logs/`: a page of entries and every event name it records. */
+export interface AuditLog {
+  rows: AuditEntry[];
+  options: string[];
 }
 
 export interface Key {
@@ -153,9 +200,20 @@ export type RuleFilter =
   | { id: 'tag'; key: string; value: string; contains?: boolean }
   | { id: 'issue_age'; older: boolean; minutes: number };
 
+/** A webhook's signing secret, and a Slack webhook's URL (itself a credential), are write-only:
+ * answers say that one is set (`secretSet`, `urlSet` and the URL's `host`), never what it is.
+ * An update that leaves `url` or `secret` out keeps the stored one; `"secret": ""` removes it. */
 export type Action =
   | { id: 'email'; addresses: string[] }
-  | { id: 'webhook'; url: string; format: 'slack' | 'generic'; secret?: string };
+  | {
+      id: 'webhook';
+      format: 'slack' | 'generic';
+      url?: string;
+      secret?: string;
+      secretSet?: boolean;
+      urlSet?: boolean;
+      host?: string | null;
+    };
 
 export interface Rule {
   id: string;

@@ -77,7 +77,15 @@ export function useLoad<T>(key: string | null, load: () => Promise<T>, cached?: 
 export function ErrorBox({ error, retry }: { error: ApiError | Error; retry?: () => void }) {
   const status = error instanceof ApiError ? error.status : 0;
   const title =
-    status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : status === 0 ? 'No connection' : 'Something went wrong';
+    status === 404
+      ? 'Not found'
+      : status === 403
+        ? 'Not allowed'
+        : status === 429
+          ? 'Too many attempts'
+          : status === 0
+            ? 'No connection'
+            : 'Something went wrong';
   return (
     <div class="error-box" role="alert">
       <strong>{title}</strong>
@@ -180,6 +188,14 @@ export function KeyValues({ data }: { data: Record<string, unknown> | null | und
       </tbody>
     </table>
   );
+}
+
+/** After the session ended (signing out, here or everywhere): forget what this session saw
+ * and show the sign-in page. */
+export async function signedOut(app: App): Promise<void> {
+  app.api.invalidate();
+  location.hash = '#/login';
+  await app.refreshMe();
 }
 
 /** Runs an API change, reporting its error as a notice; resolves to whether it worked. */

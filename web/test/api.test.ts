@@ -36,3 +36,41 @@ test('changes send JSON, errors carry the detail, 401 signs out', async () => {
   await api.post('x/');
   assert.equal(api.cached('list/', { limit: 2 }), undefined, 'a change clears the cache');
 });
+
+test('an object answer carries the next cursor of its Link header', async () => {
+  // The audit log's cursors are `<13 digits>#<32 hex>`: they travel percent-encoded.
+  const cursor = `1767225600000#${'a'.repeat(32)}`;
+  const urls: string[] = [];
+  const api = new Api('', async (url) => {
+    urls.push(url);
+    const link = `</api/0/organizations/acme/audit-logs/?event=member.invite&cursor=>; rel="previous"; results="false"; cursor="", </api/0/organizations/acme/audit-logs/?event=member.invite&cursor=${cursor}>; rel="next"; results="true"; cursor="${cursor}"`;
+    return new Response(JSON.stringify({ rows: [], options: ['member.invite'] }), { status: 200, headers: { link } });
+  });
+  const first = await api.withNext<{ rows: unknown[]; options: string[] }>('organizations/acme/audit-logs/', { event: 'member.invite', cursor: undefined });
+  assert.deepEqual(first, { body: { rows: [], options: ['member.invite'] }, next: cursor });
+  await api.withNext('organizations/acme/audit-logs/', { event: '', cursor });
+  assert.deepEqual(urls, [
+    '/api/0/organizations/acme/audit-logs/?event=member.invite',
+    `/api/0/organizations/acme/audit-logs/?cursor=1767225600000%23${'a'.repeat(32)}`,
+  ]);
+  assert.equal(nextCursor(`<x>; rel="next"; results="false"; cursor="${cursor}"`), undefined, 'the last page');
+});
+
+test('deletions may carry a body; a wrong password is not a lost session', async () => {
+  const calls: [string, RequestInit | undefined][] = [];
+  let unauthorized = 0;
+  const api = new Api('', async (url, init) => {
+    calls.push([url, init]);
+    if (url.endsWith('accept-invite/')) return new Response(JSON.stringify({ detail: 'An account exists for this address: send its password, or sign in.' }), { status: 401 });
+    return new Response(null, { status: 204 });
+  });
+  api.onUnauthorized = () => unauthorized++;
+  await api.del('auth/', undefined, { all: true });
+  assert.equal(calls[0][1]?.method, 'DELETE');
+  assert.equal(calls[0][1]?.body, '{"all":true}');
+  await api.del('users/me/sessions/s1/');
+  assert.equal(calls[1][1]?.body, '{}');
+  await assert.rejects(api.post('accept-invite/', { token: 't', password: 'wrong' }), (e: unknown) => e instanceof ApiError && e.status === 401);
+  assert.equal(unauthorized, 0);
+  assert.ok(!calls.some(([url]) => url.includes('/t/') || url.endsWith('/t')), 'the token is never in a URL');
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bars, compact, frameLocation, installSnippet, sparkline, timeAgo, visibleFrames } from '../src/format.js';
+import { bars, browserOf, compact, frameLocation, installSnippet, sparkline, timeAgo, visibleFrames } from '../src/format.js';
 
 test('timeAgo', () => {
   const now = new Date('2026-01-02T00:00:00Z');
@@ -42,4 +42,24 @@ test('install snippets carry the DSN as a string literal', () => {
     assert.ok(s.code.includes(JSON.stringify(dsn)), p);
     assert.ok(s.install.length > 0);
   }
+});
+
+test('sign-ins name their browser', () => {
+  const ua = {
+    chrome: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
+    headless: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Safari/537.36',
+    edge: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0',
+    firefox: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:127.0) Gecko/20100101 Firefox/127.0',
+    safari: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    android: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36',
+  };
+  assert.equal(browserOf(ua.chrome), 'Chrome on Linux');
+  assert.equal(browserOf(ua.headless), 'Chrome on Linux');
+  assert.equal(browserOf(ua.edge), 'Edge on Windows');
+  assert.equal(browserOf(ua.firefox), 'Firefox on macOS');
+  assert.equal(browserOf(ua.safari), 'Safari on iOS');
+  assert.equal(browserOf(ua.android), 'Chrome on Android');
+  assert.equal(browserOf('python-requests/2.32.3'), 'python-requests');
+  assert.equal(browserOf(null), 'Unknown browser');
+  assert.equal(browserOf('  '), 'Unknown browser');
 });

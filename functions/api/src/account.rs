@@ -1,22 +1,20 @@
-//! Accounts: signing in and out, first-run setup, invitations, the caller's profile and API
-//! tokens.
+//! Accounts: signing in and out, first-run setup, invitations and the caller's profile.
+//! Passwords, sign-ins and tokens the user manages are in `credentials`.
 
 use crate::auth::{Via, SESSION_COOKIE, SESSION_PREFIX, SESSION_SECS};
 use crate::body::Body;
 use crate::router::Ctx;
 use crate::shapes::org_json;
-use crate::{keys, now_secs, orgs, ApiError, ApiResult, Deps};
-use errata_domain::secrets::{hash_password, new_api_token, token_digest, verify_password};
-use errata_domain::{ApiToken, Member, Org, Project, Role, Session, User};
-use errata_runtime::http::{self, Response};
+use crate::{audit, credentials, keys, now_secs, orgs, throttle, ApiError, ApiResult, Deps};
+use errata_domain::secrets::{hash_password, new_api_token, secrets_equal, token_digest, verify_password};
+use errata_domain::{Member, Org, Project, Role, Session, User};
+use errata_runtime::http::{self, Request, Response};
 use serde_json::{json, Value};
 
 /// Shortest password accepted.
 const MIN_PASSWORD: usize = 8;
 /// Longest password accepted (argon2 takes any length; this bounds the work per request).
 const MAX_PASSWORD: usize = 256;
-/// The most API tokens one user may hold.
-const MAX_TOKENS: usize = 100;
 
 /// The scopes a token may be given, as Sentry names them.
 pub const SCOPES: &[&str] = &[
@@ -35,20 +33,29 @@ pub const SCOPES: &[&str] = &[
     "event:admin",
 ];
 
-/// `POST /api/0/auth/login/` `{"email", "password"}`: sets the session cookie.
+/// `POST /api/0/auth/login/` `{"email", "password"}`: sets the session cookie. Throttled per
+/// account and per client address; each failure is counted against both.
 pub async fn login(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let body = Body::parse(ctx.req, &["email", "password"])?;
     let email = body.required_str("email")?.trim().to_lowercase();
     let password = body.required_str("password")?;
+    let scopes = [throttle::account(&email), throttle::address(ctx.req)];
+    throttle::check(deps, &scopes).await?;
     let user = deps.directory.user(&email).await?;
     // Verify against a throwaway hash when the user does not exist, so the answer takes as
     // long either way and does not tell which addresses have accounts.
     let stored = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or_else(|| dummy_hash());
-    if !verify_password(password, stored) || user.is_none() {
+    let verified = verify_password(password, stored);
+    let exists = user.is_some();
+    let Some(user) = user.filter(|_| verified) else {
+        throttle::failed(deps, &scopes).await?;
+        if exists {
+            audit::record_for_user(deps, ctx.req, &email, "user.login-failed", json!({})).await;
+        }
         return Err(ApiError::new(401, "Invalid e-mail address or password."));
-    }
-    let user = user.ok_or_else(|| ApiError::new(401, "Invalid e-mail address or password."))?;
-    signed_in(deps, &user, 200).await
+    };
+    audit::record_for_user(deps, ctx.req, &user.email, "user.login", json!({})).await;
+    signed_in(deps, ctx.req, &user, 200).await
 }
 
 /// An argon2id hash of a random password nobody knows, made once per process.
@@ -58,36 +65,62 @@ fn dummy_hash() -> &'static str {
 }
 
 /// The user's profile plus a new session cookie.
-async fn signed_in(deps: &Deps, user: &User, status: u16) -> ApiResult {
+pub(crate) async fn signed_in(deps: &Deps, req: &Request, user: &User, status: u16) -> ApiResult {
     let secret = format!("{SESSION_PREFIX}{}", &new_api_token()[errata_domain::secrets::TOKEN_PREFIX.len()..]);
-    let expires_at = now_secs() + SESSION_SECS;
-    deps.directory
-        .put_session(&Session { digest: token_digest(&secret), email: user.email.clone(), expires_at })
-        .await?;
+    let now = now_secs();
+    let session = Session {
+        digest: token_digest(&secret),
+        email: user.email.clone(),
+        expires_at: now + SESSION_SECS,
+        created_at: now,
+        ip: throttle::client_ip(req).map(str::to_owned),
+        user_agent: http::header(req, "user-agent").map(|a| a.chars().take(256).collect()),
+    };
+    deps.directory.put_session(&session).await?;
     let mut resp = http::json(status, &me_json(deps, user).await?);
     resp.cookies
         .push(format!("{SESSION_COOKIE}={secret}; Path=/; Max-Age={SESSION_SECS}; HttpOnly; Secure; SameSite=Strict"));
     Ok(resp)
 }
 
-/// `DELETE /api/0/auth/`: ends the caller's session (204). Tokens are revoked elsewhere.
+/// `DELETE /api/0/auth/`: ends the caller's session (204); `{"all": true}` ends every
+/// session of the user ("sign out everywhere"). Tokens are revoked elsewhere.
 pub async fn logout(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
+    let body = Body::parse(ctx.req, &["all"])?;
     let Via::Session { digest, .. } = &caller.via else {
         return Err(ApiError::new(400, "Only a session can sign out; revoke a token with DELETE /api-tokens/{id}/."));
     };
-    deps.directory.delete_session(digest).await?;
-    let mut resp = http::json(204, &Value::Null);
-    resp.body = None;
+    if body.optional_bool("all")? == Some(true) {
+        let ended = credentials::end_sessions(deps, &caller.email, None).await?;
+        audit::record_for_user(deps, ctx.req, &caller.email, "user.sessions-revoked", json!({"sessions": ended})).await;
+    } else if let Some(session) = deps.directory.session(digest).await? {
+        deps.directory.delete_session(&session).await?;
+    }
+    let mut resp = no_content();
     resp.cookies.push(format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
     Ok(resp)
 }
 
-/// `POST /api/0/setup/`: the first run. Creates the first user, their organization (as
-/// owner), a project and its DSN key, and signs the user in. Works once; afterwards people
-/// join by invitation.
+/// `POST /api/0/setup/`: the first run. Needs the one-time setup secret the deploy made
+/// (`setupSecret`; 403 without it). Creates the first user, their organization (as owner), a
+/// project and its DSN key, and signs the user in. Works once; afterwards people join by
+/// invitation.
 pub async fn setup(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let body = Body::parse(ctx.req, &["email", "password", "name", "organization", "project"])?;
+    let body = Body::parse(ctx.req, &["email", "password", "name", "organization", "project", "setupSecret"])?;
+    let scopes = [("auth:setup".to_owned(), throttle::SETUP), throttle::address(ctx.req)];
+    throttle::check(deps, &scopes).await?;
+    if deps.setup_secret.is_empty() {
+        return Err(ApiError::new(403, "This stack has no setup secret; deploy it with one (see docs/deploy.md)."));
+    }
+    let given = body.optional_str("setupSecret")?.unwrap_or_default();
+    if !secrets_equal(&token_digest(given.trim()), &token_digest(&deps.setup_secret)) {
+        throttle::failed(deps, &scopes).await?;
+        return Err(ApiError::new(
+            403,
+            "The setup secret is missing or wrong: send the one your deploy printed as setupSecret.",
+        ));
+    }
     let email = valid_email(body.required_str("email")?)?;
     let password = valid_password(body.required_str("password")?)?;
     let name = body.optional_str("name")?.unwrap_or(&email).to_owned();
@@ -123,12 +156,30 @@ pub async fn setup(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let project = deps.directory.create_project(&project).await?.ok_or_else(|| ApiError::new(409, "Slug taken."))?;
     keys::create_key(deps, &project, "Default", None).await?;
     crate::rules::add_default(deps, &project).await?;
-    signed_in(deps, &user, 201).await
+    audit::record_as(deps, ctx.req, &org.slug, Some(&email), audit::Change::new("org.create")).await;
+    signed_in(deps, ctx.req, &user, 201).await
 }
 
-/// `GET /api/0/accept-invite/{token}/`: what the invitation is for, so the page can say so.
+/// An invitation by the secret its e-mail carries (in the body, never in a URL). An unknown or
+/// expired secret is a counted failure of the client address.
+async fn valid_invite(deps: &Deps, ctx: &Ctx<'_>, secret: &str) -> Result<errata_domain::Invite, ApiError> {
+    let scopes = [throttle::address(ctx.req)];
+    throttle::check(deps, &scopes).await?;
+    let invite = deps.directory.invite(&token_digest(secret)).await?.filter(|i| i.expires_at > now_secs());
+    match invite {
+        Some(invite) => Ok(invite),
+        None => {
+            throttle::failed(deps, &scopes).await?;
+            Err(ApiError::new(404, "This invitation does not exist or has expired."))
+        }
+    }
+}
+
+/// `POST /api/0/accept-invite/details/` `{"token"}`: what the invitation is for, so the page
+/// can say so.
 pub async fn invite_details(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let invite = valid_invite(deps, ctx.param("token")).await?;
+    let body = Body::parse(ctx.req, &["token"])?;
+    let invite = valid_invite(deps, ctx, body.required_str("token")?).await?;
     let org = deps.directory.org(&invite.org).await?.ok_or_else(ApiError::not_found)?;
     let has_account = deps.directory.user(&invite.email).await?.is_some();
     Ok(http::json(
@@ -144,41 +195,55 @@ pub async fn invite_details(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     ))
 }
 
-/// `POST /api/0/accept-invite/{token}/`: joins the organization. A new user sends `password`
-/// (and `name`) to create the account; an existing user proves it is them with their password
-/// or by being signed in as the invited address.
+/// `POST /api/0/accept-invite/` `{"token", "password", "name"}`: joins the organization. The
+/// secret came by e-mail to the invited address, so holding it proves control of that address.
+/// A new user sends `password` (and `name`) to create the account; an existing user proves it
+/// is them with their password (throttled like a sign-in) or by being signed in as the invited
+/// address. The invitation works once.
 pub async fn accept_invite(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let body = Body::parse(ctx.req, &["password", "name"])?;
-    let invite = valid_invite(deps, ctx.param("token")).await?;
+    let body = Body::parse(ctx.req, &["token", "password", "name"])?;
+    let secret = body.required_str("token")?;
+    let invite = valid_invite(deps, ctx, secret).await?;
     let user = match deps.directory.user(&invite.email).await? {
         Some(user) => {
             let signed_in_as_invitee = ctx.optional_caller().is_some_and(|c| c.email == user.email);
-            let password_ok = body.optional_str("password")?.is_some_and(|p| verify_password(p, &user.password_hash));
-            if !signed_in_as_invitee && !password_ok {
-                return Err(ApiError::new(401, "An account exists for this address: send its password, or sign in."));
+            if !signed_in_as_invitee {
+                let scopes = [throttle::account(&user.email), throttle::address(ctx.req)];
+                throttle::check(deps, &scopes).await?;
+                let password_ok =
+                    body.optional_str("password")?.is_some_and(|p| verify_password(p, &user.password_hash));
+                if !password_ok {
+                    throttle::failed(deps, &scopes).await?;
+                    return Err(ApiError::new(
+                        401,
+                        "An account exists for this address: send its password, or sign in.",
+                    ));
+                }
             }
             user
         }
         None => {
             let password = valid_password(body.required_str("password")?)?;
             let name = body.optional_str("name")?.unwrap_or(&invite.email).to_owned();
-            let user = User { email: invite.email.clone(), name, password_hash: hashed(&password)? };
-            deps.directory.put_user(&user).await?;
-            user
+            User { email: invite.email.clone(), name, password_hash: hashed(&password)? }
         }
     };
+    // Single use: of two acceptances at once, one takes the invitation.
+    let invite = deps
+        .accounts
+        .take_invite(&invite.digest)
+        .await?
+        .ok_or_else(|| ApiError::new(404, "This invitation does not exist or has expired."))?;
+    if deps.directory.user(&user.email).await?.is_none() {
+        deps.directory.put_user(&user).await?;
+    }
     deps.directory
         .put_member(&Member { org: invite.org.clone(), email: user.email.clone(), role: invite.role })
         .await?;
-    deps.directory.delete_invite(&invite).await?;
-    signed_in(deps, &user, 200).await
-}
-
-async fn valid_invite(deps: &Deps, secret: &str) -> Result<errata_domain::Invite, ApiError> {
-    let invite = deps.directory.invite(&token_digest(secret)).await?;
-    invite
-        .filter(|i| i.expires_at > now_secs())
-        .ok_or_else(|| ApiError::new(404, "This invitation does not exist or has expired."))
+    let change =
+        audit::Change::new("member.accept-invite").user(&user.email).data(json!({"role": invite.role.as_str()}));
+    audit::record_as(deps, ctx.req, &invite.org, Some(&user.email), change).await;
+    signed_in(deps, ctx.req, &user, 200).await
 }
 
 /// `GET /api/0/users/me/`: the caller and their organizations.
@@ -192,7 +257,7 @@ pub async fn me(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     Ok(http::json(200, &me_json(deps, &user).await?))
 }
 
-async fn me_json(deps: &Deps, user: &User) -> Result<Value, ApiError> {
+pub(crate) async fn me_json(deps: &Deps, user: &User) -> Result<Value, ApiError> {
     let memberships = deps.directory.user_memberships(&user.email).await?;
     let mut orgs = Vec::with_capacity(memberships.len());
     for m in &memberships {
@@ -209,78 +274,6 @@ async fn me_json(deps: &Deps, user: &User) -> Result<Value, ApiError> {
         "name": user.name,
         "organizations": orgs,
     }))
-}
-
-/// `GET /api/0/api-tokens/`: the caller's tokens (never the tokens themselves).
-pub async fn list_tokens(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let caller = ctx.caller()?;
-    let tokens = deps.directory.user_tokens(&caller.email).await?;
-    crate::paged(ctx, tokens.iter().map(|t| token_json(t, None)).collect())
-}
-
-/// `POST /api/0/api-tokens/` `{"name", "scopes": [...]}`: a new token, shown once.
-pub async fn create_token(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let caller = session_only(ctx)?;
-    let body = Body::parse(ctx.req, &["name", "scopes"])?;
-    let name = body.optional_str("name")?.unwrap_or("").trim().to_owned();
-    if name.chars().count() > 255 {
-        return Err(ApiError::new(400, "name must be at most 255 characters."));
-    }
-    let scopes = body.str_list("scopes")?.ok_or_else(|| ApiError::new(400, "scopes is required."))?;
-    if scopes.is_empty() {
-        return Err(ApiError::new(400, "Give the token at least one scope."));
-    }
-    if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
-        return Err(ApiError::new(400, format!("Unknown scope {bad:?}; known scopes: {}.", SCOPES.join(", "))));
-    }
-    if deps.directory.user_tokens(&caller.email).await?.len() >= MAX_TOKENS {
-        return Err(ApiError::new(400, format!("A user may hold at most {MAX_TOKENS} tokens; revoke one first.")));
-    }
-    let token = new_api_token();
-    let stored = ApiToken {
-        digest: token_digest(&token),
-        email: caller.email.clone(),
-        label: name,
-        scopes,
-        created_at: now_secs(),
-        last_chars: token[token.len() - 4..].to_owned(),
-    };
-    deps.directory.put_api_token(&stored).await?;
-    Ok(http::json(201, &token_json(&stored, Some(&token))))
-}
-
-/// `DELETE /api/0/api-tokens/{token_id}/`: revokes one of the caller's tokens.
-pub async fn delete_token(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    let caller = session_only(ctx)?;
-    let id = ctx.param("token_id");
-    let tokens = deps.directory.user_tokens(&caller.email).await?;
-    let token = tokens.iter().find(|t| t.id() == id).ok_or_else(ApiError::not_found)?;
-    deps.directory.delete_api_token(token).await?;
-    Ok(no_content())
-}
-
-/// Token management needs a signed-in session: a token cannot mint or revoke tokens.
-fn session_only<'c>(ctx: &'c Ctx<'_>) -> Result<&'c crate::auth::Caller, ApiError> {
-    let caller = ctx.caller()?;
-    match caller.via {
-        Via::Session { .. } => Ok(caller),
-        Via::Token { .. } => Err(ApiError::new(403, "API tokens are managed from a signed-in session.")),
-    }
-}
-
-fn token_json(t: &ApiToken, token: Option<&str>) -> Value {
-    let mut shape = json!({
-        "id": t.id(),
-        "name": t.label,
-        "scopes": t.scopes,
-        "tokenLastCharacters": t.last_chars,
-        "dateCreated": errata_domain::Timestamp::from_unix_millis(t.created_at * 1000).map(|t| t.to_rfc3339()),
-        "expiresAt": null,
-    });
-    if let Some(token) = token {
-        shape["token"] = json!(token);
-    }
-    shape
 }
 
 pub fn no_content() -> Response {
@@ -302,7 +295,7 @@ pub fn valid_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
-fn valid_password(password: &str) -> Result<String, ApiError> {
+pub(crate) fn valid_password(password: &str) -> Result<String, ApiError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD || password.len() > MAX_PASSWORD {
         return Err(ApiError::new(400, format!("password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long.")));
@@ -310,7 +303,7 @@ fn valid_password(password: &str) -> Result<String, ApiError> {
     Ok(password.to_owned())
 }
 
-fn hashed(password: &str) -> Result<String, ApiError> {
+pub(crate) fn hashed(password: &str) -> Result<String, ApiError> {
     hash_password(password).map_err(|e| {
         tracing::error!(error = %e, "password hashing failed");
         ApiError::new(500, "Internal error")

@@ -6,7 +6,7 @@
 //!
 //! Every lookup compares the stored digest in constant time (in the directory adapter).
 
-use crate::{ApiError, Deps};
+use crate::{throttle, ApiError, Deps};
 use errata_domain::secrets::token_digest;
 use errata_domain::Member;
 use errata_runtime::http::{self, Request};
@@ -82,7 +82,23 @@ pub fn session_cookie(req: &Request) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
+/// Who the request's credential belongs to. A wrong credential is a counted failure of the
+/// client address; an address with too many is throttled (429) whatever it sends, and the
+/// throttle is read while the credential is looked up, so a valid one waits for nothing.
 pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Caller, ApiError> {
+    let scopes = [throttle::address(req)];
+    let (blocked, found) = futures_util::join!(throttle::check(deps, &scopes), lookup(deps, req));
+    blocked?;
+    match found {
+        Err(e) if e.status == 401 && e.detail != unauthenticated().detail => {
+            throttle::failed(deps, &scopes).await?;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+async fn lookup(deps: &Deps, req: &Request) -> Result<Caller, ApiError> {
     if let Some(header) = http::header(req, "authorization") {
         let secret = header
             .strip_prefix("Bearer ")
@@ -95,6 +111,9 @@ pub async fn authenticate(deps: &Deps, req: &Request) -> Result<Caller, ApiError
         }
         let stored = deps.directory.api_token(&token_digest(secret)).await?;
         let stored = stored.ok_or_else(|| ApiError::new(401, "Invalid token"))?;
+        if stored.expired(crate::now_secs()) {
+            return Err(ApiError::new(401, "This token has expired."));
+        }
         return Ok(Caller { email: stored.email, via: Via::Token { scopes: stored.scopes } });
     }
     match session_cookie(req) {
@@ -113,20 +132,21 @@ async fn session(deps: &Deps, secret: &str, cookie: bool) -> Result<Caller, ApiE
     }
 }
 
-/// Cross-site request forgery guard for cookie sessions: a state-changing request must be a
-/// JSON request (which a page of another site cannot send without a CORS preflight that this
-/// API does not grant with credentials). Tokens and bearer sessions are not sent by browsers
-/// on their own, so they need no guard.
-pub fn require_unsafe_method_guard(caller: &Caller, req: &Request) -> Result<(), ApiError> {
-    let Via::Session { cookie: true, .. } = caller.via else { return Ok(()) };
-    if matches!(http::method(req).as_str(), "GET" | "HEAD" | "OPTIONS") {
+/// Cross-site request forgery guard: a state-changing request must be a JSON request (which a
+/// page of another site cannot send without a CORS preflight that this API does not grant with
+/// credentials), unless it carries an `Authorization` header, which browsers never add on
+/// their own. Sign-in, setup, invitations and password resets are covered too: a page of
+/// another site cannot sign a victim in, or out.
+pub fn require_json_unless_bearer(req: &Request) -> Result<(), ApiError> {
+    if matches!(http::method(req).as_str(), "GET" | "HEAD" | "OPTIONS") || http::header(req, "authorization").is_some()
+    {
         return Ok(());
     }
     let json = http::header(req, "content-type").is_some_and(|c| c.trim_start().starts_with("application/json"));
     if json {
         Ok(())
     } else {
-        Err(ApiError::new(403, "Requests signed in with a cookie must send Content-Type: application/json."))
+        Err(ApiError::new(403, "A request that changes anything must send Content-Type: application/json."))
     }
 }
 

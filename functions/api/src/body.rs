@@ -56,6 +56,11 @@ impl Body {
         format!("{}{key}", self.prefix)
     }
 
+    /// The names of the fields the body has.
+    pub fn keys(&self) -> Vec<String> {
+        self.fields.keys().cloned().collect()
+    }
+
     /// The object's fields, for a route that reads them its own way.
     pub fn into_map(self) -> Map<String, Value> {
         self.fields

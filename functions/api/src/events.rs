@@ -4,6 +4,7 @@ use crate::issues::link;
 use crate::router::Ctx;
 use crate::shapes::event_json;
 use crate::{ApiError, ApiResult, Deps};
+use errata_domain::storage::{is_attachment_of, safe_name};
 use errata_domain::{Issue, Project, StoredEvent};
 use errata_ports::EventOrder;
 use errata_runtime::http;
@@ -64,13 +65,23 @@ async fn detail(deps: &Deps, stored: &StoredEvent, issue: &Issue, project: &Proj
 const MAX_DOWNLOAD: u64 = 4 * 1024 * 1024;
 
 /// The attachments the processor stored with an event (`attachments` on the stored event).
+/// Only references into the event's own folder count: anything else is not this event's and
+/// is neither listed nor read.
 async fn stored_attachments(deps: &Deps, ctx: &Ctx<'_>) -> Result<(StoredEvent, Vec<Value>), ApiError> {
     let project = ctx.project()?;
     let event_id = normalized_id(ctx.param("event_id"))?;
     let stored = deps.issues.event(project.id, &event_id).await?.ok_or_else(ApiError::not_found)?;
     let event = load(deps, &stored).await?;
     let list = event.get("attachments").and_then(Value::as_array).cloned().unwrap_or_default();
-    Ok((stored, list))
+    let (own, foreign): (Vec<Value>, Vec<Value>) = list.into_iter().partition(|a| {
+        let key = a.get("key").and_then(Value::as_str).unwrap_or_default();
+        is_attachment_of(key, project.id, &stored.event_id)
+    });
+    if !foreign.is_empty() {
+        tracing::warn!(project_id = project.id, event_id = %stored.event_id, refused = foreign.len(),
+            "event lists attachments outside its own folder; not served");
+    }
+    Ok((stored, own))
 }
 
 fn attachment_json(index: usize, a: &Value, stored: &StoredEvent) -> Value {
@@ -106,18 +117,17 @@ pub async fn attachment(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     if !wants_bytes {
         return Ok(http::json(200, &attachment_json(index, a, &stored)));
     }
-    let size = a.get("size").and_then(Value::as_u64).unwrap_or(0);
-    if size > MAX_DOWNLOAD {
+    let key = a.get("key").and_then(Value::as_str).ok_or_else(ApiError::not_found)?;
+    // The size that counts is the stored object's: one byte more than the limit is read at most.
+    let bytes = deps.events.get_range(key, 0, MAX_DOWNLOAD + 1).await?.ok_or_else(ApiError::not_found)?;
+    if bytes.len() as u64 > MAX_DOWNLOAD {
         return Err(ApiError::new(
             413,
-            format!("This attachment is {size} bytes; the API serves attachments up to {MAX_DOWNLOAD} bytes. It is kept in the events bucket."),
+            format!("This attachment is larger than {MAX_DOWNLOAD} bytes, the most the API serves. It is kept in the events bucket."),
         ));
     }
-    let key = a.get("key").and_then(Value::as_str).ok_or_else(ApiError::not_found)?;
-    let bytes = deps.events.get(key).await?.ok_or_else(ApiError::not_found)?;
     let name = a.get("name").and_then(Value::as_str).unwrap_or("attachment");
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let safe = safe_name(name);
     let resp = http::bytes(200, "application/octet-stream", bytes);
     let resp = http::with_header(resp, "content-disposition", &format!("attachment; filename=\"{safe}\""));
     Ok(http::with_header(resp, "x-content-type-options", "nosniff"))

@@ -3,7 +3,7 @@
 
 use crate::router::Ctx;
 use crate::shapes::{issue_json, user_report_json};
-use crate::{ApiError, ApiResult, Deps};
+use crate::{audit, ApiError, ApiResult, Deps};
 use errata_domain::{Issue, IssueId, StatusRequest, Timestamp};
 use errata_ports::FeedbackScope;
 use errata_runtime::http;
@@ -70,7 +70,8 @@ pub async fn bulk_update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
 
 /// `DELETE /api/0/issues/{id}/` (admins): 202, as Sentry answers.
 pub async fn delete(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
-    deps.issues.delete_issue(ctx.issue()?).await?;
+    let issue = ctx.issue()?;
+    delete_issue(deps, ctx, issue).await?;
     Ok(accepted())
 }
 
@@ -81,9 +82,20 @@ pub async fn bulk_delete(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         return Err(ApiError::not_found());
     }
     for issue in &issues {
-        deps.issues.delete_issue(issue).await?;
+        delete_issue(deps, ctx, issue).await?;
     }
     Ok(accepted())
+}
+
+/// Deletes an issue with its events and their attachments, and records who did it.
+async fn delete_issue(deps: &Deps, ctx: &Ctx<'_>, issue: &Issue) -> Result<(), ApiError> {
+    deps.issues.delete_issue(issue).await?;
+    let project = ctx.project()?;
+    let change = audit::Change::new("issue.delete")
+        .object(issue.id)
+        .data(json!({"title": issue.title, "project": project.slug}));
+    audit::record(deps, ctx, &project.org, change).await;
+    Ok(())
 }
 
 fn accepted() -> http::Response {

@@ -6,10 +6,11 @@ use crate::account::no_content;
 use crate::body::Body;
 use crate::router::Ctx;
 use crate::shapes::key_json;
-use crate::{now_secs, ApiError, ApiResult, Deps};
+use crate::{audit, now_secs, ApiError, ApiResult, Deps};
 use errata_domain::secrets::new_public_key;
 use errata_domain::{Project, ProjectKey, RateLimit};
 use errata_runtime::http;
+use serde_json::json;
 
 /// The most keys a project may have.
 const MAX_KEYS: usize = 50;
@@ -62,6 +63,7 @@ pub async fn create(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         return Err(ApiError::new(400, format!("A project may have at most {MAX_KEYS} keys.")));
     }
     let key = create_key(deps, project, &name, limit).await?;
+    key_audit(deps, ctx, "projectkey.create", &key, json!({})).await;
     Ok(http::json(201, &key_json(&key, &deps.dsn_url)))
 }
 
@@ -80,6 +82,8 @@ pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         key.rate_limit = limit;
     }
     deps.directory.put_project_key(&key).await?;
+    let data = json!({"isActive": key.enabled, "rateLimit": key.rate_limit.map(|l| json!({"count": l.count, "window": l.window_secs}))});
+    key_audit(deps, ctx, "projectkey.edit", &key, data).await;
     Ok(http::json(200, &key_json(&key, &deps.dsn_url)))
 }
 
@@ -87,6 +91,7 @@ pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
 pub async fn delete(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let key = route_key(deps, ctx).await?;
     deps.directory.delete_project_key(&key).await?;
+    key_audit(deps, ctx, "projectkey.remove", &key, json!({})).await;
     Ok(no_content())
 }
 
@@ -98,7 +103,18 @@ pub async fn rotate(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let new = create_key(deps, project, &old.label, old.rate_limit).await?;
     old.enabled = false;
     deps.directory.put_project_key(&old).await?;
+    key_audit(deps, ctx, "projectkey.create", &new, json!({"rotated": old.public_key})).await;
+    key_audit(deps, ctx, "projectkey.edit", &old, json!({"isActive": false, "rotatedTo": new.public_key})).await;
     Ok(http::json(201, &key_json(&new, &deps.dsn_url)))
+}
+
+/// An audit entry for a change of a DSN key (named by its public key, which is not a secret).
+async fn key_audit(deps: &Deps, ctx: &Ctx<'_>, event: &'static str, key: &ProjectKey, mut data: serde_json::Value) {
+    let Ok(project) = ctx.project() else { return };
+    data["project"] = json!(project.slug);
+    data["name"] = json!(key.label);
+    let change = audit::Change::new(event).object(&key.public_key).data(data);
+    audit::record(deps, ctx, &project.org, change).await;
 }
 
 /// `rateLimit`: absent → `None`; `null` → `Some(None)`; `{"count", "window"}` → the limit.

@@ -4,8 +4,10 @@
 
 mod account;
 mod artifacts;
+mod audit;
 mod auth;
 mod body;
+mod credentials;
 mod difs;
 mod events;
 mod eventsql;
@@ -20,6 +22,7 @@ mod rules;
 mod sessions;
 mod shapes;
 mod stats;
+mod throttle;
 
 use errata_ports::{
     BlobStore, Directory, EventOrder, EventQueries, IssueStore, NotificationLog, Outbox, ReleaseHealth, RuleStore,
@@ -49,18 +52,36 @@ pub struct Deps {
     pub public_url: String,
     /// Base URL of ingest, for the DSNs of keys: its function URL, or a custom domain.
     pub dsn_url: String,
+    /// A user's sign-ins, password resets and single-use invitations.
+    pub accounts: Arc<dyn errata_ports::Accounts>,
+    /// Organizations' audit logs.
+    pub audit: Arc<dyn errata_ports::AuditLog>,
+    /// Failed credential checks per account and client address.
+    pub throttle: Arc<dyn errata_ports::Throttle>,
+    /// The deploy's one-time secret that first-run setup needs; empty refuses setup.
+    pub setup_secret: String,
+    /// Where alert webhooks may point (checked when a rule is saved; again at delivery).
+    pub egress: errata_domain::egress::EgressPolicy,
+    /// Resolves webhook hosts for that check.
+    pub resolver: Arc<dyn errata_ports::Resolver>,
 }
 
-/// A failed request: its status and the `detail` message the client sees.
+/// A failed request: its status, the `detail` message the client sees, and when to retry.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: u16,
     pub detail: String,
+    /// Seconds until a throttled caller may try again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: u16, detail: impl Into<String>) -> Self {
-        ApiError { status, detail: detail.into() }
+        ApiError { status, detail: detail.into(), retry_after: None }
+    }
+    /// 429 with `Retry-After`.
+    pub fn throttled(retry_after: u64, detail: impl Into<String>) -> Self {
+        ApiError { status: 429, detail: detail.into(), retry_after: Some(retry_after) }
     }
     /// Sentry's answer for anything that does not exist *or that the caller may not see*:
     /// a foreign resource is indistinguishable from a missing one.
@@ -123,7 +144,14 @@ pub async fn handle(deps: &Deps, req: Request) -> Response {
     let started = std::time::Instant::now();
     let (resp, route) = match route(deps, &req).await {
         (Ok(resp), route) => (resp, route),
-        (Err(e), route) => (http::error(e.status, &e.detail), route),
+        (Err(e), route) => {
+            let resp = http::error(e.status, &e.detail);
+            let resp = match e.retry_after {
+                Some(secs) => http::with_header(resp, "retry-after", &secs.to_string()),
+                None => resp,
+            };
+            (resp, route)
+        }
     };
     // One access-log line per request: the route's pattern (never ids or query values), the
     // status and the time taken.
@@ -165,9 +193,15 @@ async fn dispatch(deps: &Deps, ctx: &Ctx<'_>, op: Op) -> ApiResult {
         Op::InviteDetails => account::invite_details(deps, ctx).await,
         Op::AcceptInvite => account::accept_invite(deps, ctx).await,
         Op::Me => account::me(deps, ctx).await,
-        Op::ListTokens => account::list_tokens(deps, ctx).await,
-        Op::CreateToken => account::create_token(deps, ctx).await,
-        Op::DeleteToken => account::delete_token(deps, ctx).await,
+        Op::ChangePassword => credentials::change_password(deps, ctx).await,
+        Op::RequestReset => credentials::request_reset(deps, ctx).await,
+        Op::ConfirmReset => credentials::confirm_reset(deps, ctx).await,
+        Op::ListSessions => credentials::list_sessions(deps, ctx).await,
+        Op::DeleteSession => credentials::delete_session(deps, ctx).await,
+        Op::AuditLogs => audit::list(deps, ctx).await,
+        Op::ListTokens => credentials::list_tokens(deps, ctx).await,
+        Op::CreateToken => credentials::create_token(deps, ctx).await,
+        Op::DeleteToken => credentials::delete_token(deps, ctx).await,
         Op::ListOrgs => orgs::list(deps, ctx).await,
         Op::CreateOrg => orgs::create(deps, ctx).await,
         Op::OrgDetail => orgs::detail(deps, ctx).await,

@@ -1,7 +1,9 @@
 //! The api Lambda: wiring only.
 
 use errata_api::{handle, Deps};
-use errata_aws::{load_config, AthenaQueries, DynamoDirectory, DynamoIssueStore, S3Blobs, SqsOutbox};
+use errata_aws::{
+    load_config, AthenaQueries, DynamoDirectory, DynamoIssueStore, DynamoRateLimiter, S3Blobs, SqsOutbox,
+};
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::sync::Arc;
@@ -17,14 +19,22 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let notify_queue = env("NOTIFY_QUEUE_URL")?;
     let athena_database = env("ATHENA_DATABASE")?;
     let athena_workgroup = env("ATHENA_WORKGROUP")?;
+    let quotas_table = env("QUOTAS_TABLE")?;
+    // The deploy's one-time secret for first-run setup; without it setup is refused.
+    let setup_secret = std::env::var("SETUP_SECRET").unwrap_or_default();
     let public_url = env("PUBLIC_URL")?;
     let dsn_url = std::env::var("DSN_URL").unwrap_or_else(|_| public_url.clone());
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
+    let egress = errata_runtime::egress::policy_from_env()?;
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, 90));
     let directory = Arc::new(DynamoDirectory::new(&aws, directory_table));
     let deps = Deps {
         directory: directory.clone(),
+        accounts: directory.clone(),
+        audit: directory.clone(),
+        throttle: Arc::new(DynamoRateLimiter::new(&aws, quotas_table)),
+        setup_secret,
         rules: directory,
         notifications: store.clone(),
         issues: store.clone(),
@@ -36,6 +46,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         web_url,
         public_url,
         dsn_url,
+        egress,
+        resolver: Arc::new(errata_runtime::egress::SystemResolver),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<errata_runtime::http::Request>| async move {

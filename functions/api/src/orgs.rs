@@ -4,7 +4,7 @@ use crate::account::{no_content, valid_email};
 use crate::body::Body;
 use crate::router::Ctx;
 use crate::shapes::{invite_json, member_json, org_json, project_json};
-use crate::{keys, now_secs, ApiError, ApiResult, Deps};
+use crate::{audit, keys, now_secs, throttle, ApiError, ApiResult, Deps};
 use errata_domain::secrets::{new_api_token, token_digest};
 use errata_domain::{Invite, Member, Notice, Org, Project, Role};
 use errata_runtime::http;
@@ -71,6 +71,7 @@ pub async fn create(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     deps.directory
         .put_member(&Member { org: org.slug.clone(), email: caller.email.clone(), role: Role::Owner })
         .await?;
+    audit::record(deps, ctx, &org.slug, audit::Change::new("org.create").data(json!({"name": org.name}))).await;
     let mut shape = org_json(&org);
     shape["role"] = json!("owner");
     Ok(http::json(201, &shape))
@@ -109,6 +110,7 @@ pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         org.name = valid_name(name, "name")?;
     }
     deps.directory.put_org(&org).await?;
+    audit::record(deps, ctx, &org.slug, audit::Change::new("org.edit").data(json!({"name": org.name}))).await;
     Ok(http::json(200, &org_json(&org)))
 }
 
@@ -139,6 +141,8 @@ pub async fn create_project(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         .ok_or_else(|| ApiError::new(409, "A project with this slug already exists in the organization."))?;
     keys::create_key(deps, &project, "Default", None).await?;
     crate::rules::add_default(deps, &project).await?;
+    let change = audit::Change::new("project.create").object(&project.slug).data(json!({"id": project.id}));
+    audit::record(deps, ctx, &member.org, change).await;
     Ok(http::json(201, &project_json(&project)))
 }
 
@@ -158,8 +162,8 @@ pub async fn members(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
 }
 
 /// `POST /api/0/organizations/{org}/members/` `{"email", "role"}`: invites someone by e-mail.
-/// Only owners invite owners. The answer carries the invitation link too, for the inviter to
-/// pass on when mail is not set up.
+/// Only owners invite owners. The link goes only to the invited address, never into the
+/// answer; an organization sends at most `INVITES_PER_ORG` invitations a day.
 pub async fn invite(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let member = ctx.member()?;
     let body = Body::parse(ctx.req, &["email", "role", "orgRole", "teams", "sendInvite"])?;
@@ -174,9 +178,25 @@ pub async fn invite(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
             format!("Only an {} or higher can invite an {}.", role.as_str(), role.as_str()),
         ));
     }
+    if body.optional_bool("sendInvite")? == Some(false) {
+        return Err(ApiError::new(
+            400,
+            "Invitations are always e-mailed: the link is a secret that only the invited address receives.",
+        ));
+    }
     if deps.directory.member(&member.org, &email).await?.is_some() {
         return Err(ApiError::new(409, "This person is already a member."));
     }
+    // E-mail to addresses outside the organization is limited, so that no tenant can get the
+    // stack's sender identity throttled or suspended.
+    let mails = [(format!("mail:invites:{}", member.org), throttle::INVITES_PER_ORG)];
+    throttle::check(deps, &mails).await.map_err(|e| ApiError {
+        detail: format!(
+            "This organization has sent as many invitations as it may today ({}); try again later.",
+            throttle::INVITES_PER_ORG.count
+        ),
+        ..e
+    })?;
     let org = deps.directory.org(&member.org).await?.ok_or_else(ApiError::not_found)?;
     let secret = new_api_token();
     let now = now_secs();
@@ -190,22 +210,23 @@ pub async fn invite(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         expires_at: now + INVITE_SECS,
     };
     deps.directory.put_invite(&invite).await?;
+    // The link carries the secret in its fragment (the web app's routes), and goes only to the
+    // invited address: the API never answers with it.
     let link = format!("{}/accept-invite/{secret}", deps.web_url.trim_end_matches('/'));
-    if body.optional_bool("sendInvite")? != Some(false) {
-        let notice = Notice::Invitation {
-            to: email,
-            org: org.slug.clone(),
-            org_name: org.name.clone(),
-            invited_by: member.email.clone(),
-            role,
-            link: link.clone(),
-            expires_at: invite.expires_at,
-        };
-        deps.outbox.send(&notice).await?;
-    }
-    let mut shape = invite_json(&invite, now);
-    shape["inviteLink"] = json!(link);
-    Ok(http::json(201, &shape))
+    let notice = Notice::Invitation {
+        to: email.clone(),
+        org: org.slug.clone(),
+        org_name: org.name.clone(),
+        invited_by: member.email.clone(),
+        role,
+        link,
+        expires_at: invite.expires_at,
+    };
+    deps.outbox.send(&notice).await?;
+    throttle::failed(deps, &mails).await?;
+    let change = audit::Change::new("member.invite").user(&email).data(json!({"role": role.as_str()}));
+    audit::record(deps, ctx, &member.org, change).await;
+    Ok(http::json(201, &invite_json(&invite, now)))
 }
 
 /// `PUT /api/0/organizations/{org}/members/{member_id}/` `{"role"}` (owners only).
@@ -221,8 +242,11 @@ pub async fn update_member(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     if target.role == Role::Owner && role != Role::Owner {
         keep_an_owner(deps, &member.org).await?;
     }
+    let old_role = target.role;
     let updated = Member { role, ..target };
     deps.directory.put_member(&updated).await?;
+    let data = json!({"role": role.as_str(), "oldRole": old_role.as_str()});
+    audit::record(deps, ctx, &member.org, audit::Change::new("member.edit").user(&updated.email).data(data)).await;
     let user = deps.directory.user(&updated.email).await?;
     Ok(http::json(200, &member_json(&updated, user.as_ref().map(|u| u.name.as_str()))))
 }
@@ -243,6 +267,8 @@ pub async fn remove_member(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
             keep_an_owner(deps, &member.org).await?;
         }
         deps.directory.delete_member(&member.org, &target.email).await?;
+        let data = json!({"role": target.role.as_str()});
+        audit::record(deps, ctx, &member.org, audit::Change::new("member.remove").user(&target.email).data(data)).await;
         return Ok(no_content());
     }
     let invites = deps.directory.org_invites(&member.org).await?;
@@ -251,6 +277,8 @@ pub async fn remove_member(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         return Err(ApiError::new(403, "You need the admin role in this organization to do that."));
     }
     deps.directory.delete_invite(invite).await?;
+    let data = json!({"role": invite.role.as_str(), "invitation": true});
+    audit::record(deps, ctx, &member.org, audit::Change::new("member.remove").user(&invite.email).data(data)).await;
     Ok(no_content())
 }
 

@@ -3,11 +3,11 @@
 use crate::body::Body;
 use crate::router::Ctx;
 use crate::shapes::{filters_json, project_detail_json, project_json};
-use crate::{ApiError, ApiResult, Deps};
+use crate::{audit, ApiError, ApiResult, Deps};
 use errata_domain::fingerprinting::FingerprintRules;
 use errata_domain::ProjectSettings;
 use errata_runtime::http;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The longest retention a project may ask for; the stack's own retention caps it anyway.
 const MAX_RETENTION_DAYS: u32 = 3650;
@@ -95,6 +95,9 @@ pub async fn update(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     }
     validate(&project.settings)?;
     let project = deps.directory.put_project(&project).await?;
+    let fields = body.keys();
+    let change = audit::Change::new("project.edit").object(&project.slug).data(json!({"fields": fields}));
+    audit::record(deps, ctx, &project.org, change).await;
     Ok(http::json(200, &project_detail_json(&project)))
 }
 
@@ -193,5 +196,7 @@ pub async fn update_filter(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         _ => return Err(ApiError::not_found()),
     }
     let project = deps.directory.put_project(&project).await?;
+    let change = audit::Change::new("project.edit").object(&project.slug).data(json!({"filter": id, "active": active}));
+    audit::record(deps, ctx, &project.org, change).await;
     Ok(http::json(200, &filters_json(&project.settings.filters)))
 }

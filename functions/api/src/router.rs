@@ -33,6 +33,12 @@ pub enum Op {
     InviteDetails,
     AcceptInvite,
     Me,
+    ChangePassword,
+    RequestReset,
+    ConfirmReset,
+    ListSessions,
+    DeleteSession,
+    AuditLogs,
     ListTokens,
     CreateToken,
     DeleteToken,
@@ -129,9 +135,15 @@ pub const ROUTES: &[Route] = &[
     r("POST", "auth/login", Public, "", Op::Login),
     r("DELETE", "auth", User, "", Op::Logout),
     r("POST", "setup", Public, "", Op::Setup),
-    r("GET", "accept-invite/{token}", Public, "", Op::InviteDetails),
-    r("POST", "accept-invite/{token}", Public, "", Op::AcceptInvite),
+    r("POST", "auth/password-reset", Public, "", Op::RequestReset),
+    r("POST", "auth/password-reset/confirm", Public, "", Op::ConfirmReset),
+    // Invitation secrets travel in bodies, never in paths that access logs record.
+    r("POST", "accept-invite/details", Public, "", Op::InviteDetails),
+    r("POST", "accept-invite", Public, "", Op::AcceptInvite),
     r("GET", "users/me", User, "", Op::Me),
+    r("PUT", "users/me/password", User, "", Op::ChangePassword),
+    r("GET", "users/me/sessions", User, "", Op::ListSessions),
+    r("DELETE", "users/me/sessions/{session_id}", User, "", Op::DeleteSession),
     r("GET", "api-tokens", User, "", Op::ListTokens),
     r("POST", "api-tokens", User, "", Op::CreateToken),
     r("DELETE", "api-tokens/{token_id}", User, "", Op::DeleteToken),
@@ -147,6 +159,7 @@ pub const ROUTES: &[Route] = &[
     // Members may remove themselves; the handler checks the rest.
     r("DELETE", "organizations/{org}/members/{member_id}", O(M), "member:write", Op::RemoveMember),
     r("GET", "organizations/{org}/sessions", O(M), "project:read", Op::OrgSessions),
+    r("GET", "organizations/{org}/audit-logs", O(Admin), "org:write", Op::AuditLogs),
     r("GET", "organizations/{org}/issues", O(M), "event:read", Op::OrgIssues),
     r("GET", "projects", User, "project:read", Op::MyProjects),
     r("GET", "projects/{org}/{project}", P(M), "project:read", Op::ProjectDetail),
@@ -316,6 +329,7 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// Authenticates the caller and resolves the route's resources, checking access on the way.
 pub async fn resolve<'r>(deps: &Deps, req: &'r Request, route: &Route, params: Params) -> Result<Ctx<'r>, ApiError> {
+    auth::require_json_unless_bearer(req)?;
     let caller = match route.access {
         Access::Public => auth::authenticate(deps, req).await.ok(),
         _ => Some(auth::authenticate(deps, req).await?),
@@ -327,7 +341,6 @@ pub async fn resolve<'r>(deps: &Deps, req: &'r Request, route: &Route, params: P
     };
     if let Some(caller) = &ctx.caller {
         caller.require_scope(route.scope)?;
-        auth::require_unsafe_method_guard(caller, req)?;
     }
     let Some(needed) = needed else { return Ok(ctx) };
     let caller = ctx.caller()?.clone();

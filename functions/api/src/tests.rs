@@ -23,6 +23,8 @@ fn iso(ms: i64) -> String {
     Timestamp::from_unix_millis(ms).unwrap().to_rfc3339()
 }
 const OTHER_TOKEN: &str = "errata_bbbb";
+/// The deploy's first-run setup secret in these tests.
+const SETUP_SECRET: &str = "setup-secret-for-tests";
 /// Ann's read-only token.
 const READ_TOKEN: &str = "errata_cccc";
 /// Mia is a member of acme, Adam an admin (Ann is its owner, Olaf owns other).
@@ -48,6 +50,7 @@ async fn put_token(directory: &MemoryDirectory, token: &str, email: &str, scopes
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         created_at: 0,
         last_chars: String::new(),
+        expires_at: None,
     };
     directory.put_api_token(&stored).await.unwrap();
 }
@@ -116,9 +119,24 @@ async fn world() -> World {
         let mut event = json!({"event_id": format!("{n:032}"), "exception": {"values": [{"type": ty, "value": "v", "stacktrace": {"frames": [{"function": "f", "lineno": 2, "in_app": true, "context_line": "x = 1"}]}}]}, "tags": {"browser": "x"}});
         if n == 1 {
             // One stored attachment, as the processor lists it on its event.
-            let key = "attachments/1/1/0-page.html".to_owned();
+            let key = format!("attachments/1/{n:032}/0-page.html");
             events.put(&key, b"<script>alert(1)</script>".to_vec(), "text/html").await.unwrap();
             event["attachments"] = json!([{"name": "page <1>.html", "type": "event.attachment", "size": 25, "content_type": "text/html", "key": key}]);
+        }
+        if n == 2 {
+            // References this event does not own, as a bug or a forged event could leave them:
+            // the other organization's attachment, a sibling event's, and an object that is
+            // not an attachment at all.
+            event["attachments"] = json!([
+                {"name": "a", "type": "event.attachment", "size": 6, "key": format!("attachments/2/{:032}/0-secret.txt", 3)},
+                {"name": "b", "type": "event.attachment", "size": 25, "key": format!("attachments/1/{:032}/0-page.html", 1)},
+                {"name": "c", "type": "event.minidump", "size": 9, "key": "events/2/3.json"},
+            ]);
+        }
+        if n == 3 {
+            let key = format!("attachments/2/{n:032}/0-secret.txt");
+            events.put(&key, b"secret".to_vec(), "text/plain").await.unwrap();
+            event["attachments"] = json!([{"name": "secret.txt", "type": "event.attachment", "size": 6, "content_type": "text/plain", "key": key}]);
         }
         let parsed: errata_protocol::Event = serde_json::from_value(event.clone()).unwrap();
         let grouping = Grouping::of(&parsed);
@@ -165,8 +183,20 @@ async fn world() -> World {
             Some("2023-11-14 22:13:23.000"),
         ]],
     );
+    let throttle = Arc::new(errata_testkit::MemoryRateLimiter::default());
+    let resolver = errata_testkit::StaticResolver::with(&[
+        ("hooks.example", "93.184.215.14"),
+        ("internal.example", "10.0.0.7"),
+        ("metadata.example", "169.254.169.254"),
+    ]);
     World {
         deps: Deps {
+            accounts: directory.clone(),
+            audit: directory.clone(),
+            throttle,
+            setup_secret: SETUP_SECRET.into(),
+            egress: Default::default(),
+            resolver: Arc::new(resolver),
             directory,
             issues,
             health,
@@ -535,6 +565,7 @@ mod artifacts;
 mod difs;
 mod releases;
 mod search;
+mod security;
 
 #[tokio::test]
 async fn event_attachments_are_listed_and_downloaded_as_files() {
@@ -571,4 +602,47 @@ async fn event_attachments_are_listed_and_downloaded_as_files() {
     let (status, _, _) =
         call(&w, &format!("/api/0/projects/acme/web/events/{:032}/attachments/", 3), "", Some(TOKEN)).await;
     assert_eq!(status, 404);
+}
+
+/// Every route that serves an event's stored bytes, walked for an event whose stored JSON names
+/// objects it does not own (another organization's attachment, a sibling event's, an object
+/// that is no attachment): none of them is listed, described or read.
+#[tokio::test]
+async fn references_outside_the_events_own_folder_are_never_served() {
+    let w = world().await;
+    let event = format!("{:032}", 2);
+    let base = format!("/api/0/projects/acme/web/events/{event}/attachments/");
+    let (status, list, _) = call(&w, &base, "", Some(TOKEN)).await;
+    assert_eq!((status, list), (200, json!([])));
+    for index in 0..3 {
+        for query in ["", "download=1"] {
+            let (status, body, resp) = call(&w, &format!("{base}{index}/"), query, Some(TOKEN)).await;
+            assert_eq!(status, 404, "attachment {index} {query}: {body}");
+            assert!(!matches!(resp.body, Some(aws_lambda_events::encodings::Body::Binary(_))));
+        }
+    }
+    let (status, detail, _) = call(&w, &format!("/api/0/projects/acme/web/events/{event}/"), "", Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert!(!detail.to_string().contains("secret"), "{detail}");
+    // The other organization's owner still reads their own attachment.
+    let own = format!("/api/0/projects/other/web/events/{:032}/attachments/0/", 3);
+    let (status, _, resp) = call(&w, &own, "download=1", Some(OTHER_TOKEN)).await;
+    assert_eq!(status, 200);
+    match resp.body {
+        Some(aws_lambda_events::encodings::Body::Binary(b)) => assert_eq!(b, b"secret"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The size that decides whether the API serves an attachment is the stored object's, not the
+/// one the event lists.
+#[tokio::test]
+async fn download_size_comes_from_the_stored_object() {
+    let w = world().await;
+    let key = format!("attachments/1/{:032}/0-page.html", 1);
+    w.deps.events.put(&key, vec![b'x'; 4 * 1024 * 1024 + 1], "text/html").await.unwrap();
+    let path = format!("/api/0/projects/acme/web/events/{:032}/attachments/0/", 1);
+    let (status, body, _) = call(&w, &path, "download=1", Some(TOKEN)).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("larger than 4194304 bytes"), "{body}");
 }

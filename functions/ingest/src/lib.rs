@@ -242,8 +242,9 @@ async fn enqueue(
         })?;
         QueuedPayload::Stored(key)
     };
-    let message =
-        QueuedEnvelope { project_id, received_ms, client_ip: req.request_context.http.source_ip.clone(), payload };
+    let client_ip = req.request_context.http.source_ip.clone();
+    // Never a handback: everything in it came from a client.
+    let message = QueuedEnvelope { project_id, received_ms, client_ip, payload, handback: false };
     deps.queue.send(&message).await.map_err(|e| {
         tracing::error!(error = %e, "queueing the envelope failed");
         reject(503, "temporarily unable to queue the envelope, retry later")

@@ -43,6 +43,10 @@ async fn deliver(deps: &Deps, body: &str) -> Result<(), String> {
             let mail = mail::invitation(&notice).ok_or("not an invitation")?;
             deps.mailer.send(&mail).await.map_err(|e| e.message)
         }
+        Notice::PasswordReset { .. } => {
+            let mail = mail::password_reset(&notice).ok_or("not a password reset")?;
+            deps.mailer.send(&mail).await.map_err(|e| e.message)
+        }
         Notice::Alert { actions, members, rule_id, rule_name, issue, reason, .. } => {
             // Each action is delivered and recorded in turn; a retry of the notice repeats
             // only the actions after a failure would be ideal, but SQS retries the notice

@@ -52,6 +52,31 @@ pub fn invitation(notice: &Notice) -> Option<Mail> {
     Some(Mail { to: to.clone(), subject, text, html })
 }
 
+/// The e-mail with a password-reset link.
+pub fn password_reset(notice: &Notice) -> Option<Mail> {
+    let Notice::PasswordReset { to, link, expires_at } = notice else { return None };
+    let expires = date(*expires_at);
+    let subject = "Reset your Errata password".to_owned();
+    let text = format!(
+        "Someone (we hope you) asked to reset the password of your Errata account {to}.\n\n\
+         Set a new password: {link}\n\n\
+         The link works once and until {expires}. Setting a new password signs you out everywhere.\n\
+         If you did not ask for this, ignore this e-mail: your password stays as it is.\n"
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\">\
+         <p>Someone (we hope you) asked to reset the password of your Errata account {}.</p>\
+         <p><a href=\"{}\">Set a new password</a></p>\
+         <p style=\"color:#666\">The link works once and until {}. Setting a new password signs you out everywhere. \
+         If you did not ask for this, ignore this e-mail: your password stays as it is.</p>\
+         </body></html>",
+        escape(to),
+        escape(link),
+        escape(&expires),
+    );
+    Some(Mail { to: to.clone(), subject, text, html })
+}
+
 /// The e-mails of an alert, one per recipient.
 pub fn alert(notice: &Notice, recipients: &[String]) -> Vec<Mail> {
     let Notice::Alert { rule_name, reason, issue: i, mute_link, .. } = notice else { return Vec::new() };

@@ -2,6 +2,7 @@
 
 use errata_aws::{load_config, DynamoIssueStore, SesMailer};
 use errata_notifier::{handle_batch, Deps};
+use errata_runtime::egress::SystemResolver;
 use errata_runtime::env;
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::sync::Arc;
@@ -13,10 +14,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let issues_table = env("ISSUES_TABLE")?;
     let events_table = env("EVENTS_TABLE")?;
     let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
+    let policy = errata_runtime::egress::policy_from_env()?;
     let aws = load_config().await;
     let deps = Deps {
         mailer: Arc::new(SesMailer::new(&aws, sender)),
-        webhooks: Arc::new(errata_notifier::webhook::HyperWebhooks::new()?),
+        webhooks: Arc::new(errata_notifier::webhook::HyperWebhooks::new(policy, Arc::new(SystemResolver))?),
         log: Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
     };
     let deps = &deps;

@@ -60,6 +60,7 @@ fn queued(n: usize) -> (QueuedEnvelope, usize) {
         received_ms: 1_795_000_001_000,
         client_ip: Some("203.0.113.9".into()),
         payload: QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(&envelope)),
+        handback: false,
     };
     (q, size)
 }

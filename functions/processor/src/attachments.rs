@@ -18,7 +18,24 @@ pub struct StoredAttachment {
     pub key: String,
 }
 
-/// Stores every attachment item of the envelope; keys are stable, so redelivery rewrites.
+/// Fields of a stored event that only the server writes; a client's values are dropped before
+/// anything reads them. `attachments` holds references to stored objects (keys and sizes);
+/// the grouping is computed.
+const SERVER_FIELDS: &[&str] = &["attachments", "grouping"];
+
+/// Removes the server-owned fields from an event a client sent.
+pub fn strip_server_fields(event: &mut Value) {
+    if let Some(fields) = event.as_object_mut() {
+        for name in SERVER_FIELDS {
+            if fields.remove(*name).is_some() {
+                tracing::debug!(field = name, "dropped a server-owned field sent by a client");
+            }
+        }
+    }
+}
+
+/// Stores every attachment item of the envelope in the folder of the event that owns them
+/// (see `errata_domain::storage`); keys are stable, so redelivery rewrites.
 pub async fn store(
     deps: &Deps,
     project_id: u64,
@@ -28,10 +45,7 @@ pub async fn store(
     let mut stored = Vec::new();
     for (index, item) in envelope.items.iter().enumerate().filter(|(_, i)| i.header.ty == "attachment") {
         let name = item.header.filename.clone().unwrap_or_else(|| format!("attachment-{index}"));
-        // File names come from clients: keep them out of the key's structure.
-        let safe: String =
-            name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-        let key = format!("attachments/{project_id}/{event_id}/{index}-{safe}");
+        let key = errata_domain::storage::attachment_key(project_id, event_id, index, &name);
         let content_type = item.header.content_type.clone();
         deps.events
             .put(&key, item.payload.clone(), content_type.as_deref().unwrap_or("application/octet-stream"))

@@ -441,7 +441,6 @@ fn day(ms: i64) -> String {
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
-/// Reads an envelope and turns its items into prepared events, outcomes and stored attachments.
 /// What one envelope holds, ready for the batch.
 struct Expanded {
     prepared: Vec<Prepared>,
@@ -449,11 +448,16 @@ struct Expanded {
     outcomes: Outcomes,
 }
 
+/// Reads an envelope and turns its items into prepared events, outcomes and stored attachments.
 async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, ProcessError> {
     let bytes = match &queued.payload {
         QueuedPayload::Inline(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|_| ProcessError::Invalid("inline payload is not base64".into()))?,
+        // Ingest names claim checks under their project; any other key is not this message's.
+        QueuedPayload::Stored(key) if !key.starts_with(&format!("envelopes/{}/", queued.project_id)) => {
+            return Err(ProcessError::Invalid(format!("stored envelope {key} is not under its project")));
+        }
         QueuedPayload::Stored(key) => deps
             .raw
             .get(key)
@@ -465,10 +469,6 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
     let mut outcomes = Outcomes::default();
     let settings = deps.project_settings(queued.project_id).await?;
     let ctx = Context { queued, envelope: &envelope, settings: &settings.settings, rules: &settings.rules };
-
-    // Attachments first, so the event can list them.
-    let attachments = attachments::store(deps, queued.project_id, &envelope_id, &envelope).await?;
-    let has_minidump = attachments.iter().any(|a| a.kind == "event.minidump");
 
     let mut events: Vec<Value> = Vec::new();
     let mut prepared = Vec::new();
@@ -548,6 +548,14 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
             }
         }
     }
+    if !queued.handback {
+        // What the server alone writes (storage references among it) is never taken from a client.
+        events.iter_mut().for_each(attachments::strip_server_fields);
+    }
+    // The envelope's attachments belong to its first event and are stored under that event's
+    // id, so every reader can check that a reference lies in the event's own folder.
+    let owner = events.first().map_or_else(|| envelope_id.clone(), |e| event_id_of(e, &envelope_id));
+    let attachments = attachments::store(deps, queued.project_id, &owner, &envelope).await?;
     for (index, mut event) in events.into_iter().enumerate() {
         // The event carries its id itself (the envelope's, for the first; a body with several
         // reports gets one id per report, stable across redeliveries), so it keeps it when it
@@ -559,10 +567,10 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
                 event["event_id"] = json!(derived_id(&envelope_id, index));
             }
         }
-        if has_minidump {
-            attachments::mark_minidump_crash(&mut event);
-        }
-        if !attachments.is_empty() {
+        if index == 0 && !attachments.is_empty() {
+            if attachments.iter().any(|a| a.kind == "event.minidump") {
+                attachments::mark_minidump_crash(&mut event);
+            }
             event["attachments"] = serde_json::to_value(&attachments).unwrap_or_default();
         }
         if let Some(queue) = &deps.symbolication {
@@ -687,6 +695,16 @@ fn client_report(project_id: u64, payload: &[u8]) {
             outcome::record(project_id, Outcome::Invalid, "invalid_client_report", "internal", 1);
         }
     }
+}
+
+/// The id an event is stored under: its own when it is a valid event id, else the envelope's
+/// (the rule `normalize` applies).
+pub(crate) fn event_id_of(event: &Value, envelope_id: &str) -> String {
+    event
+        .get("event_id")
+        .and_then(Value::as_str)
+        .and_then(errata_protocol::envelope::normalize_event_id)
+        .unwrap_or_else(|| envelope_id.to_owned())
 }
 
 /// A stable event id for the `index`-th event of an envelope.

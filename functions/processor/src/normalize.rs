@@ -5,7 +5,6 @@
 
 use errata_domain::summary::normalize_level;
 use errata_domain::QueuedEnvelope;
-use errata_protocol::envelope::normalize_event_id;
 use errata_protocol::{Envelope, Timestamp};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -25,12 +24,7 @@ pub fn normalize(event: &mut Value, envelope: &Envelope, queued: &QueuedEnvelope
         *event = json!({});
     }
     // Ingest guarantees envelopes with events carry an id in the header.
-    let id = event
-        .get("event_id")
-        .and_then(Value::as_str)
-        .and_then(normalize_event_id)
-        .or_else(|| envelope.header.event_id.clone())
-        .unwrap_or_default();
+    let id = crate::event_id_of(event, envelope.header.event_id.as_deref().unwrap_or_default());
     event["event_id"] = json!(id);
 
     let received = Timestamp::from_unix_millis(queued.received_ms).unwrap_or_else(Timestamp::now);
@@ -114,6 +108,7 @@ mod tests {
             received_ms: 1_795_000_000_000, // 2026-11-18T11:06:40Z
             client_ip: client_ip.map(str::to_owned),
             payload: QueuedPayload::Inline(String::new()),
+            handback: false,
         };
         normalize(&mut ev, &env, &queued);
         ev

@@ -29,6 +29,7 @@ pub async fn hand_over(
         received_ms: queued.received_ms,
         client_ip: queued.client_ip.clone(),
         payload: QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        handback: false,
     };
     queue.send(&handed).await?;
     Ok(true)

@@ -47,6 +47,7 @@ fn queued(bytes: &[u8]) -> QueuedEnvelope {
         received_ms: 1_795_000_100_000,
         client_ip: None,
         payload: QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        handback: false,
     }
 }
 
@@ -177,6 +178,12 @@ async fn claim_checked_envelopes_are_read_from_the_raw_bucket() {
     assert_eq!(process(&w.deps, &q).await.unwrap().new_issues, 1);
     let missing = QueuedEnvelope { payload: QueuedPayload::Stored("envelopes/3/gone".into()), ..queued(b"") };
     assert!(matches!(process(&w.deps, &missing).await, Err(ProcessError::Invalid(_))));
+    // A claim check under another project's folder is never read.
+    w.raw.put("envelopes/4/y", envelope(ID[1], "E", "f"), "").await.unwrap();
+    let foreign = QueuedEnvelope { payload: QueuedPayload::Stored("envelopes/4/y".into()), ..queued(b"") };
+    assert!(
+        matches!(process(&w.deps, &foreign).await, Err(ProcessError::Invalid(e)) if e.contains("not under its project"))
+    );
 }
 
 #[tokio::test]
@@ -226,6 +233,61 @@ async fn minidump_envelopes_become_fatal_crashes_with_their_dump_stored() {
     assert_eq!(body["attachments"][0]["type"], "event.minidump");
     assert_eq!(body["attachments"][0]["key"], key);
     assert_eq!(body["platform"], "native");
+}
+
+/// The attack of a tenant with nothing but a DSN: an event naming another project's attachment
+/// as its own, so that the API or the symbolicator would read it.
+#[tokio::test]
+async fn forged_attachment_references_are_dropped_and_real_ones_live_in_the_event_folder() {
+    let w = world();
+    let forged = json!([{"name": "x", "type": "event.minidump", "size": 10,
+        "key": format!("attachments/1/{}/1-secret.txt", ID[2])}]);
+    // Alone: the event keeps no attachments at all.
+    let event = json!({"event_id": ID[0], "message": "forged", "attachments": forged});
+    let env = format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{event}\n", ID[0]);
+    process(&w.deps, &queued(env.as_bytes())).await.unwrap();
+    let issue = w.issues.project_issues(3).await.unwrap().remove(0);
+    let body: Value = serde_json::from_slice(&latest_body(&w, issue.id).await).unwrap();
+    assert_eq!(body.get("attachments"), None, "{body}");
+    assert_eq!(body["exception"], Value::Null, "no minidump placeholder from a forged list");
+
+    // With a real attachment, and an event id of its own unlike the envelope's: only the real one
+    // is listed, stored in the folder of the id the event is stored under.
+    let event = json!({"event_id": ID[1], "message": "forged too", "attachments": forged});
+    let env = format!(
+        "{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{event}\n\
+{{\"type\":\"attachment\",\"length\":2,\"filename\":\"../a.txt\"}}\nhi\n",
+        ID[2]
+    );
+    process(&w.deps, &queued(env.as_bytes())).await.unwrap();
+    let stored = w.issues.event(3, ID[1]).await.unwrap().unwrap();
+    let body: Value = serde_json::from_slice(
+        &w.events.get_range(&stored.body.key, stored.body.offset, stored.body.len).await.unwrap().unwrap(),
+    )
+    .unwrap();
+    let key = format!("attachments/3/{}/1-.._a.txt", ID[1]);
+    assert_eq!(
+        body["attachments"],
+        json!([{"name": "../a.txt", "type": "event.attachment", "size": 2,
+        "content_type": null, "key": key}])
+    );
+    assert_eq!(w.events.get(&key).await.unwrap().unwrap(), b"hi");
+}
+
+/// Events the symbolicator hands back are the processor's own output: their attachments stay.
+#[tokio::test]
+async fn handed_back_events_keep_their_attachments() {
+    let w = world();
+    let key = format!("attachments/3/{}/1-c.dmp", ID[0]);
+    let event = json!({"event_id": ID[0], "message": "walked", "attachments": [{"name": "c.dmp",
+        "type": "event.minidump", "size": 8, "content_type": null, "key": key}]});
+    let env = format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{event}\n", ID[0]);
+    let mut back = queued(env.as_bytes());
+    back.handback = true;
+    process(&w.deps, &back).await.unwrap();
+    let issue = w.issues.project_issues(3).await.unwrap().remove(0);
+    let body: Value = serde_json::from_slice(&latest_body(&w, issue.id).await).unwrap();
+    assert_eq!(body["attachments"][0]["key"], key);
 }
 
 #[tokio::test]

@@ -122,6 +122,7 @@ pub async fn handle(deps: &Deps, queued: &QueuedEnvelope, attempt: u32) -> Resul
         received_ms: queued.received_ms,
         client_ip: queued.client_ip.clone(),
         payload: QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(back)),
+        handback: true,
     };
     deps.envelopes.send(&queued).await?;
     Ok(())
@@ -175,6 +176,13 @@ async fn walk_minidump(deps: &Deps, project_id: u64, key: &str, event: &mut Valu
             *value = format!("Native crash (the minidump could not be read: {reason})").into();
         }
     };
+    // Only a dump in the event's own attachment folder is this event's to read.
+    let event_id = event.get("event_id").and_then(Value::as_str).unwrap_or_default();
+    if !errata_domain::storage::is_attachment_of(key, project_id, event_id) {
+        tracing::warn!(project_id, event_id, "minidump reference outside the event's folder; not read");
+        unusable(event, "missing", "minidump_missing", "it is not stored with this event");
+        return Ok(());
+    }
     let Some(dump) = deps.events.get(key).await? else {
         unusable(event, "missing", "minidump_missing", "it is no longer stored");
         return Ok(());

@@ -9,6 +9,7 @@ use serde_json::json;
 use symbolic_debuginfo::sourcebundle::{SourceBundleWriter, SourceFileInfo, SourceFileType};
 
 const DEBUG_ID: &str = "c941d872-b8b0-4d6c-9c5e-7d7c1f0a2b3c";
+const EVENT: &str = "0123456789abcdef0123456789abcdef";
 
 struct World {
     deps: Deps,
@@ -72,12 +73,14 @@ fn queued(event: &Value, received_ms: i64) -> QueuedEnvelope {
         received_ms,
         client_ip: None,
         payload: QueuedPayload::Inline(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        handback: false,
     }
 }
 
 /// The event the symbolicator handed back last.
 fn handed_back(w: &World) -> Value {
     let last = w.queue.messages().pop().expect("an event handed back");
+    assert!(last.handback, "marked as the processor's own output");
     let QueuedPayload::Inline(b64) = last.payload else { panic!("inline") };
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
     let envelope = Envelope::parse(&bytes).unwrap();
@@ -217,20 +220,25 @@ async fn an_unreadable_or_missing_minidump_is_stored_saying_why() {
     let w = world();
     let placeholder = |key: &str| {
         json!({
+            "event_id": EVENT,
             "platform": "native",
             "exception": {"values": [{"type": "Minidump", "value": "Native crash (minidump not yet symbolicated)",
                                       "mechanism": {"type": "minidump", "handled": false}}]},
             "attachments": [{"type": "event.minidump", "key": key, "name": "crash.dmp"}]
         })
     };
-    w.deps
-        .events
-        .put("attachments/1/e/0-crash.dmp", b"MDMP\x93\xa7\x00\x00".to_vec(), "application/octet-stream")
-        .await
-        .unwrap();
+    let own = format!("attachments/1/{EVENT}/0-crash.dmp");
+    let foreign = format!("attachments/2/{EVENT}/0-crash.dmp");
+    for key in [&own, &foreign] {
+        w.deps.events.put(key, b"MDMP\x93\xa7\x00\x00".to_vec(), "application/octet-stream").await.unwrap();
+    }
     for (key, status, kind) in [
-        ("attachments/1/e/0-crash.dmp", "unreadable", "minidump_invalid"),
-        ("attachments/1/gone", "missing", "minidump_missing"),
+        (own.as_str(), "unreadable", "minidump_invalid"),
+        (&format!("attachments/1/{EVENT}/1-gone.dmp"), "missing", "minidump_missing"),
+        // Another project's dump, named by a forged reference: never read (it would have been
+        // found unreadable otherwise, as the same bytes in the event's own folder are).
+        (&foreign, "missing", "minidump_missing"),
+        ("attachments/1/e/0-crash.dmp", "missing", "minidump_missing"),
     ] {
         let event = placeholder(key);
         assert!(needs(&event));

@@ -17,6 +17,10 @@
 //   apiRateLimit, apiBurstLimit   HTTP API throttling (default 1000/s, burst 2000)
 //   maxReceiveCount receives before a message goes to its DLQ (default 5)
 //   logClass        STANDARD or INFREQUENT_ACCESS (default: half the price, no Live Tail)
+//   athenaBytesScannedCutoff   bytes one Athena query may scan (default 10 GiB = 10737418240)
+//   webhookAllowHttp        true: alert webhooks may use plain http (default false: https only)
+//   webhookAllowedNetworks  comma-separated CIDRs webhooks may reach although loopback or private
+//                           (default none; link-local, 169.254.169.254 included, is always refused)
 //   <fn>Memory, <fn>ReservedConcurrency   per function, e.g. processorMemory=1024
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -40,6 +44,13 @@ for (const fn of FUNCTIONS) {
   const reservedConcurrency = num(`${fn}ReservedConcurrency`);
   if (memorySize !== undefined || reservedConcurrency !== undefined) functions[fn] = { memorySize, reservedConcurrency };
 }
+const bool = (k: string) => {
+  if (ctx(k) === undefined) return undefined;
+  const v = String(ctx(k)); // `-c k=true` gives a string, cdk.json may give a boolean
+  if (v !== 'true' && v !== 'false') throw new Error(`${k} must be true or false, not ${v}`);
+  return v === 'true';
+};
+const list = (k: string) => ctx(k)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 const rate = num('apiRateLimit');
 const burst = num('apiBurstLimit');
 
@@ -61,5 +72,8 @@ new ErrataStack(app, ctx('stackName') ?? 'errata', {
   maxReceiveCount: num('maxReceiveCount'),
   logClass: ctx('logClass') as logs.LogGroupClass | undefined,
   dataRemovalPolicy: ctx('destroyData') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  athenaBytesScannedCutoff: num('athenaBytesScannedCutoff'),
+  webhookAllowHttp: bool('webhookAllowHttp'),
+  webhookAllowedNetworks: list('webhookAllowedNetworks'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

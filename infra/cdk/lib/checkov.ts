@@ -11,7 +11,7 @@ export interface Skip {
 
 const LAMBDA: Skip[] = [
   { id: 'CKV_AWS_117', comment: 'No VPC: the functions reach only AWS APIs; a VPC would add NAT cost and cold-start time and protect nothing.' },
-  { id: 'CKV_AWS_173', comment: 'Environment variables hold resource names only (no secrets); Lambda encrypts them at rest with its AWS-managed key.' },
+  { id: 'CKV_AWS_173', comment: "Environment variables hold resource names and settings, and the API's single-use setup secret (it only opens first-run setup until the first user exists); Lambda encrypts them at rest with its AWS-managed key." },
   { id: 'CKV_AWS_116', comment: 'Queue consumers have their DLQ on the source queue (redrive policy); the HTTP functions are invoked synchronously, never asynchronously.' },
   { id: 'CKV_AWS_115', comment: 'Reserved concurrency is an input (functions.<name>.reservedConcurrency), unset by default: an account must keep 100 unreserved, so reserving fails in new accounts with low limits.' },
 ];

@@ -36,6 +36,10 @@ export class ErrataStack extends Stack {
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
     };
+    // The first-run page asks for the setup secret: where it is and how to read it (never the
+    // value itself, which an output would print to every deploy log).
+    outputs.SetupSecretArn = errata.setupSecret.secretArn;
+    outputs.SetupSecretCommand = `aws secretsmanager get-secret-value --secret-id ${errata.setupSecret.secretArn} --query SecretString --output text`;
     if (errata.webUrl) outputs.WebUrl = errata.webUrl;
     if (errata.distribution) outputs.WebDistribution = errata.distribution.distributionId;
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

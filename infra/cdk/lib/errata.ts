@@ -23,6 +23,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -91,9 +92,28 @@ export interface ErrataProps {
   readonly queueVisibility?: Partial<Record<QueueName, Duration>>;
   /** Where alarms (a message in a dead-letter queue, function errors) are e-mailed, if anywhere. */
   readonly alarmEmail?: string;
-  /** Removal policy of data (tables, buckets). RETAIN for production. */
+  /** Removal policy of data (tables, buckets, the setup secret). RETAIN for production. */
   readonly dataRemovalPolicy?: RemovalPolicy;
+  /**
+   * Bytes one Athena query may scan before Athena cancels it (the workgroup enforces it).
+   * Default 10 GiB ($0.05 at $5 per TB); at least 10 MiB.
+   */
+  readonly athenaBytesScannedCutoff?: number;
+  /**
+   * Let alert webhooks use plain http. Default false: by default webhooks must be https to
+   * public addresses.
+   */
+  readonly webhookAllowHttp?: boolean;
+  /**
+   * Networks (CIDRs) webhooks may reach although they are loopback or private, e.g. a chat
+   * server inside a VPN. Default none. Link-local addresses (169.254.0.0/16, the instance
+   * metadata address 169.254.169.254 among them) are refused whatever this says.
+   */
+  readonly webhookAllowedNetworks?: string[];
 }
+
+/** Athena's default per-query cutoff: 10 GiB. */
+export const ATHENA_BYTES_SCANNED_CUTOFF = 10 * 1024 ** 3;
 
 /** What a function gets unless `functions` says otherwise. */
 export const FUNCTION_DEFAULTS: Record<FunctionName, { memorySize: number; timeoutSeconds: number }> = {
@@ -138,6 +158,8 @@ export class Errata extends Construct {
   readonly alarmTopic: sns.Topic;
   /** The Parquet event store as Athena sees it. */
   readonly eventStore: { database: string; table: string; workGroup: string };
+  /** The one-time secret the first-run setup (`POST setup/`) asks for. */
+  readonly setupSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ErrataProps) {
     super(scope, id);
@@ -304,11 +326,18 @@ export class Errata extends Construct {
         },
       },
     });
+    // The workgroup's settings bind every query (enforced): results under athena-results/, and
+    // a cap on what one query may scan, so a query that misses its partitions costs cents.
+    const bytesScannedCutoff = props.athenaBytesScannedCutoff ?? ATHENA_BYTES_SCANNED_CUTOFF;
+    if (!Number.isInteger(bytesScannedCutoff) || bytesScannedCutoff < 10 * 1024 ** 2) {
+      throw new Error(`athenaBytesScannedCutoff must be a whole number of bytes, at least 10 MiB, not ${bytesScannedCutoff}`);
+    }
     const workGroup = new athena.CfnWorkGroup(this, 'AthenaWorkGroup', {
       name: `errata-${Stack.of(this).stackName}`,
       recursiveDeleteOption: true,
       workGroupConfiguration: {
         enforceWorkGroupConfiguration: true,
+        bytesScannedCutoffPerQuery: bytesScannedCutoff,
         resultConfiguration: {
           outputLocation: this.buckets.events.s3UrlForObject('athena-results/'),
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
@@ -321,6 +350,35 @@ export class Errata extends Construct {
     // --- e-mail ------------------------------------------------------------------------
     const sender = props.senderEmail ?? 'errata@example.com';
     const senderIdentity = new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(sender) });
+
+    // --- first-run setup secret ------------------------------------------------------------
+    // `POST setup/` creates the first user; until one exists it asks for this secret, so only
+    // whoever deployed the stack (and can read the secret) can take the installation over.
+    // Letters and digits only: it is typed or pasted into the first-run page.
+    this.setupSecret = new secretsmanager.Secret(this, 'SetupSecret', {
+      description: 'Errata: the one-time secret the first-run setup page asks for',
+      generateSecretString: {
+        passwordLength: 40,
+        excludePunctuation: true,
+        includeSpace: false,
+        // The same characters again, for emulators that ignore excludePunctuation (MiniStack).
+        excludeCharacters: '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~',
+      },
+      removalPolicy,
+    });
+    skip(this.setupSecret.node.defaultChild as secretsmanager.CfnSecret,
+      { id: 'CKV_AWS_149', comment: 'The single-use setup secret is encrypted with the AWS-managed key; a customer-managed key would add $1/month for it alone.' });
+
+    // --- webhooks ------------------------------------------------------------------------
+    // Where alert webhooks may go (the API sends test deliveries, the notifier the alerts).
+    const allowedNetworks = props.webhookAllowedNetworks ?? [];
+    for (const cidr of allowedNetworks) {
+      if (!/^[0-9A-Fa-f:.]+\/\d{1,3}$/.test(cidr)) throw new Error(`webhookAllowedNetworks: ${cidr} is not a CIDR (e.g. 10.0.0.0/8)`);
+    }
+    const webhooks = {
+      WEBHOOK_ALLOW_HTTP: String(props.webhookAllowHttp ?? false),
+      WEBHOOK_ALLOWED_NETWORKS: allowedNetworks.join(','),
+    };
 
     // --- functions -----------------------------------------------------------------------
     const common = {
@@ -371,6 +429,14 @@ export class Errata extends Construct {
         NOTIFY_QUEUE_URL: this.queues.notifications.queue.queueUrl,
         ATHENA_DATABASE: glueDb.ref,
         ATHENA_WORKGROUP: workGroup.ref,
+        // Login throttles and per-organization e-mail limits (expiring counters).
+        QUOTAS_TABLE: quotas.tableName,
+        // A CloudFormation dynamic reference, resolved at deploy time, so the value is in no
+        // template; it does end up in the function's configuration. Acceptable: the secret is
+        // single-use, only opens `POST setup/` until the first user exists, and is readable
+        // only to principals who can read the function's configuration.
+        SETUP_SECRET: this.setupSecret.secretValue.unsafeUnwrap(),
+        ...webhooks,
         RUST_LOG: common.RUST_LOG,
       },
       notifier: {
@@ -378,6 +444,9 @@ export class Errata extends Construct {
         ISSUES_TABLE: common.ISSUES_TABLE,
         EVENTS_TABLE: common.EVENTS_TABLE,
         RETENTION_DAYS: common.RETENTION_DAYS,
+        // Per-organization e-mail limits (expiring counters).
+        QUOTAS_TABLE: quotas.tableName,
+        ...webhooks,
         RUST_LOG: common.RUST_LOG,
       },
     };
@@ -412,38 +481,60 @@ export class Errata extends Construct {
     // --- least-privilege grants ------------------------------------------------------------
     // Each function gets exactly what its code calls today; a capability that needs more
     // (Athena for stats, SES for alerts, debug files for symbolication) adds its grant with it.
+    //
+    // S3 by key prefix: a function reads, writes and deletes only the prefixes its code names
+    // (the `format!("<prefix>/…")` keys in functions/*/src and shared/). Listing (s3:ListBucket,
+    // on the bucket) is allowed for the prefixes it reads and no others (`s3:prefix`): S3 checks
+    // that permission, with the key as the prefix, when a read finds nothing, and answers 404
+    // (NoSuchKey, which the code takes for "not there": a cache miss, a vanished file) only if
+    // it holds; otherwise 403.
+    const s3Access = (fn: lambda.Function, bucket: s3.Bucket, access: { read?: string[]; put?: string[]; delete?: string[] }) => {
+      const objects = (prefixes: string[]) => prefixes.map((p) => bucket.arnForObjects(`${p}*`));
+      if (access.read?.length) {
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objects(access.read) }));
+        fn.addToRolePolicy(new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': access.read.map((p) => `${p}*`) } },
+        }));
+      }
+      if (access.put?.length) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: objects(access.put) }));
+      if (access.delete?.length) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: objects(access.delete) }));
+    };
+    const { raw, events: eventData, debugFiles } = this.buckets;
+
     directory.grantReadData(fns.ingest);
     quotas.grant(fns.ingest, 'dynamodb:UpdateItem');
     this.queues.envelopes.queue.grantSendMessages(fns.ingest);
-    this.buckets.raw.grantPut(fns.ingest);
+    // Envelopes too large for SQS, under their project (claim checks).
+    s3Access(fns.ingest, raw, { put: ['envelopes/'] });
 
-    this.buckets.raw.grantRead(fns.processor);
+    s3Access(fns.processor, raw, { read: ['envelopes/'] });
     directory.grantReadData(fns.processor); // project settings, alert rules, members to notify
     // Alert throttles and window counters (expiring items in the quotas table), and notices.
     quotas.grant(fns.processor, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     this.queues.notifications.queue.grantSendMessages(fns.processor);
     this.queues.symbolication.queue.grantSendMessages(fns.processor); // events to symbolicate
     this.queues.envelopes.dlq.grantSendMessages(fns.processor); // poison, parked with its reason
+    issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
+    events.grantWriteData(fns.processor);
+    // Event bodies, attachments and Parquet rows in; compaction lists, reads and replaces the
+    // Parquet files (and only those: it lists under parquet/events/ alone).
+    s3Access(fns.processor, eventData, { put: ['bodies/', 'attachments/', 'parquet/'], read: ['parquet/'], delete: ['parquet/'] });
 
     // The symbolicator reads the project's debug files and source-map bundles, keeps their
     // caches beside them, reads minidumps, and hands symbolicated events back to the processor.
     directory.grantReadData(fns.symbolicator);
-    this.buckets.debugFiles.grantRead(fns.symbolicator);
-    this.buckets.debugFiles.grantPut(fns.symbolicator, 'symcaches/*');
-    this.buckets.events.grantRead(fns.symbolicator, 'attachments/*');
+    s3Access(fns.symbolicator, debugFiles, { read: ['difs/', 'artifacts/', 'symcaches/'], put: ['symcaches/'] });
+    s3Access(fns.symbolicator, eventData, { read: ['attachments/'] });
     this.queues.envelopes.queue.grantSendMessages(fns.symbolicator);
-    this.buckets.events.grantPut(fns.processor);
-    issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
-    events.grantWriteData(fns.processor);
-    // Compaction reads, lists and replaces the Parquet files (and only those).
-    this.buckets.events.grantRead(fns.processor, 'parquet/*');
-    this.buckets.events.grantDelete(fns.processor, 'parquet/*');
 
     // Accounts, organizations, projects, keys, sessions and invitations are written here.
     directory.grantReadWriteData(fns.api);
     this.queues.notifications.queue.grantSendMessages(fns.api); // invitation e-mails
     // Stats, tag distributions and tag search: Athena over the Glue table, results under
-    // athena-results/ (the workgroup enforces that location).
+    // athena-results/ (the workgroup enforces that location). StopQueryExecution: a query the
+    // API stops waiting for is stopped, not left to scan on.
     const stack = Stack.of(this);
     fns.api.addToRolePolicy(new iam.PolicyStatement({
       actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
@@ -457,18 +548,37 @@ export class Errata extends Construct {
         stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${glueDb.ref}/events` }),
       ],
     }));
-    this.buckets.events.grantPut(fns.api, 'athena-results/*');
     issues.grantReadData(fns.api);
     issues.grant(fns.api, 'dynamodb:UpdateItem'); // status changes (resolve, ignore…)
     events.grantReadData(fns.api);
-    this.buckets.events.grantRead(fns.api);
-    // Debug file uploads: chunks in, assembled files out, deletions.
-    this.buckets.debugFiles.grantRead(fns.api);
-    this.buckets.debugFiles.grantPut(fns.api);
-    this.buckets.debugFiles.grantDelete(fns.api);
+    // Deleting an issue deletes its items and its events' index entries (found through
+    // `by-issue`, read above), by key from the tables: writes never name an index.
+    fns.api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [issues.tableArn] }));
+    fns.api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], resources: [events.tableArn] }));
+    // Login throttles and per-organization e-mail limits: expiring counters.
+    quotas.grant(fns.api, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // Event bodies and attachments (deleted with their issue); Athena runs with the API's
+    // credentials, so the API reads the Parquet files and reads and writes the query results.
+    s3Access(fns.api, eventData, {
+      read: ['bodies/', 'attachments/', 'parquet/', 'athena-results/'],
+      put: ['athena-results/'],
+      delete: ['attachments/'],
+    });
+    // What else Athena asks of the results location: the bucket's region, and its multipart
+    // uploads of large results (only Athena uploads in parts to this bucket).
+    fns.api.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'], resources: [eventData.bucketArn] }));
+    fns.api.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [eventData.arnForObjects('athena-results/*')],
+    }));
+    // Debug file uploads: chunks in (read back to assemble), assembled files and bundles out,
+    // deletions of those (chunks expire after a day; SymCaches are the symbolicator's).
+    s3Access(fns.api, debugFiles, { read: ['chunks/'], put: ['chunks/', 'difs/', 'artifacts/'], delete: ['difs/', 'artifacts/'] });
 
     // The notifier records each notification on its issue ("notified at").
     issues.grant(fns.notifier, 'dynamodb:PutItem');
+    // Per-organization e-mail limits: expiring counters.
+    quotas.grant(fns.notifier, 'dynamodb:UpdateItem');
     // The notifier mails from the stack's sender identity only.
     fns.notifier.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ses:SendEmail'],
@@ -557,12 +667,28 @@ export class Errata extends Construct {
     if (props.cdn ?? true) {
       const certificate = props.certificateArn ? acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn) : undefined;
       if (!!props.domainName !== !!certificate) throw new Error('domainName and certificateArn go together');
+      // The Content-Security-Policy web/index.html declares in its meta tag, as a header, plus
+      // frame-ancestors, which works only in a header. connect-src names the HTTP API's own
+      // origin where the meta tag allows any https origin: behind CloudFront the app calls its
+      // API on its own origin ('self'), served elsewhere it calls the API's (config.json).
+      const csp = [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        `connect-src 'self' ${this.api.apiEndpoint}`,
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+      ].join('; ');
       const headers = new cloudfront.ResponseHeadersPolicy(this, 'WebHeaders', {
         securityHeadersBehavior: {
+          contentSecurityPolicy: { contentSecurityPolicy: csp, override: true },
           strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, preload: true, override: true },
           contentTypeOptions: { override: true },
           frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-          referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+          referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
         },
       });
       const apiHost = Fn.select(2, Fn.split('/', this.api.apiEndpoint));

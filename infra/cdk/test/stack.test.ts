@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Duration } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -231,12 +231,38 @@ test('event store, Athena workgroup and SES identity exist', () => {
 });
 
 /** The IAM policy statements of one function's role. */
-function statementsOf(fn: string): any[] {
-  const fns = resources('AWS::Lambda::Function');
+function statementsOf(fn: string, t = template): any[] {
+  const fns = t.findResources('AWS::Lambda::Function');
   const [, fnRes] = Object.entries(fns).find(([id]) => id.startsWith(`Errata${fn}Function`))!;
   const roleId = fnRes.Properties.Role['Fn::GetAtt'][0];
-  const policies = Object.values(resources('AWS::IAM::Policy')).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
+  const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
   return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/** One function's environment. */
+function envOf(fn: string, t = template): Record<string, any> {
+  const [, f] = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(`Errata${fn}Function`))!;
+  return f.Properties.Environment.Variables;
+}
+
+/** A template value as text, each reference written `<logical id without its hash[.attribute]>`. */
+function text(value: any): string {
+  if (typeof value === 'string') return value;
+  if (value['Fn::Join']) return value['Fn::Join'][1].map(text).join(value['Fn::Join'][0]);
+  const [id, attribute]: string[] = value.Ref ? [value.Ref] : value['Fn::GetAtt'];
+  return `<${id.replace(/[0-9A-F]{8}$/, '')}${attribute ? `.${attribute}` : ''}>`;
+}
+
+/**
+ * One function's S3 grants as `action bucket[/key pattern]` lines (`s3:GetObject
+ * <ErrataEventData>/parquet/*`), a listing with the prefixes it is limited to.
+ */
+function s3GrantsOf(fn: string, t = template): string[] {
+  return statementsOf(fn, t).flatMap((s) => [s.Action].flat().filter((a: string) => a.startsWith('s3:')).flatMap((a: string) =>
+    [s.Resource].flat().map((r: any) => {
+      const prefixes = s.Condition ? ` if s3:prefix like ${JSON.stringify(s.Condition.StringLike['s3:prefix'])}` : '';
+      return `${a} ${text(r).replace(/\.Arn>/, '>')}${prefixes}`;
+    }))).sort();
 }
 
 /** The IAM actions granted to one function's role. */
@@ -262,19 +288,20 @@ test('least privilege: each function gets only what its code calls', () => {
   assert.ok(api.includes('dynamodb:PutItem') && api.includes('sqs:SendMessage'), 'accounts; invitation mail');
   assert.ok(api.includes('athena:StartQueryExecution') && api.includes('glue:GetTable'), 'stats over the event store');
   assert.ok(!api.some((a) => /^sqs:Receive/.test(a)));
-  // It writes and deletes only query results and uploaded debug files, never events.
+  // It writes only query results and uploaded debug files, and deletes only debug files and
+  // attachments (with their issue), never events' bodies or rows.
   const apiWrites = statementsOf('Api').filter((s) => [s.Action].flat().some((a: string) => /^s3:(Put|Delete)/.test(a)));
   assert.ok(apiWrites.length > 0);
-  for (const s of apiWrites) assert.match(JSON.stringify(s.Resource), /\/athena-results\/\*"|ErrataDebugFiles/, 'only query results and debug files');
+  for (const s of apiWrites) assert.match(JSON.stringify(s.Resource), /\/(athena-results|attachments)\/\*"|ErrataDebugFiles/, 'only query results, attachments and debug files');
   // The symbolicator reads debug files and writes only SymCaches, and hands events back.
   const symbolicator = actionsOf('Symbolicator');
-  assert.ok(symbolicator.includes('sqs:SendMessage') && symbolicator.includes('dynamodb:Query') && symbolicator.includes('s3:GetObject*'));
+  assert.ok(symbolicator.includes('sqs:SendMessage') && symbolicator.includes('dynamodb:Query') && symbolicator.includes('s3:GetObject'));
   assert.ok(!symbolicator.some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)|^s3:Delete/.test(a)), `${symbolicator}`);
   for (const s of statementsOf('Symbolicator').filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:Put')))) {
     assert.match(JSON.stringify(s.Resource), /\/symcaches\/\*"/);
   }
-  // The notifier consumes its queue and sends mail, nothing else.
-  assert.ok(actionsOf('Notifier').every((a) => a.startsWith('sqs:') || a === 'ses:SendEmail' || a === 'dynamodb:PutItem'), `${actionsOf('Notifier')}`);
+  // The notifier consumes its queue, sends mail and counts it, nothing else.
+  assert.ok(actionsOf('Notifier').every((a) => a.startsWith('sqs:') || a === 'ses:SendEmail' || a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'), `${actionsOf('Notifier')}`);
   assert.ok(actionsOf('Notifier').includes('ses:SendEmail'));
   for (const fn of ['Ingest', 'Processor', 'Symbolicator', 'Api', 'Notifier']) {
     assert.ok(!actionsOf(fn).some((a) => a === '*' || a.endsWith(':*')), `${fn} has no wildcard actions`);
@@ -295,4 +322,154 @@ test('alarms: any message in a DLQ, any failed invocation, to one encrypted topi
   const topic = Object.values(resources('AWS::SNS::Topic'))[0] as { Properties: { KmsMasterKeyId?: unknown } };
   assert.ok(topic.Properties.KmsMasterKeyId, 'encrypted at rest');
   assert.equal(Object.keys(resources('AWS::SNS::Subscription')).length, 0, 'no e-mail unless asked');
+});
+
+test('S3 by key prefix: each function reads, writes, deletes and lists only the prefixes its code uses', () => {
+  const raw = '<ErrataRawPayloads>';
+  const ev = '<ErrataEventData>';
+  const dbg = '<ErrataDebugFiles>';
+  assert.deepEqual(s3GrantsOf('Ingest'), [`s3:PutObject ${raw}/envelopes/*`]);
+  assert.deepEqual(s3GrantsOf('Processor'), [
+    `s3:DeleteObject ${ev}/parquet/*`,
+    `s3:GetObject ${ev}/parquet/*`,
+    `s3:GetObject ${raw}/envelopes/*`,
+    `s3:ListBucket ${ev} if s3:prefix like ["parquet/*"]`,
+    `s3:ListBucket ${raw} if s3:prefix like ["envelopes/*"]`,
+    `s3:PutObject ${ev}/attachments/*`,
+    `s3:PutObject ${ev}/bodies/*`,
+    `s3:PutObject ${ev}/parquet/*`,
+  ]);
+  assert.deepEqual(s3GrantsOf('Symbolicator'), [
+    `s3:GetObject ${dbg}/artifacts/*`,
+    `s3:GetObject ${dbg}/difs/*`,
+    `s3:GetObject ${dbg}/symcaches/*`,
+    `s3:GetObject ${ev}/attachments/*`,
+    `s3:ListBucket ${dbg} if s3:prefix like ["difs/*","artifacts/*","symcaches/*"]`,
+    `s3:ListBucket ${ev} if s3:prefix like ["attachments/*"]`,
+    `s3:PutObject ${dbg}/symcaches/*`,
+  ]);
+  // Athena reads the Parquet files and writes its results with the API's credentials.
+  assert.deepEqual(s3GrantsOf('Api'), [
+    `s3:AbortMultipartUpload ${ev}/athena-results/*`,
+    `s3:DeleteObject ${dbg}/artifacts/*`,
+    `s3:DeleteObject ${dbg}/difs/*`,
+    `s3:DeleteObject ${ev}/attachments/*`,
+    `s3:GetBucketLocation ${ev}`,
+    `s3:GetObject ${dbg}/chunks/*`,
+    `s3:GetObject ${ev}/athena-results/*`,
+    `s3:GetObject ${ev}/attachments/*`,
+    `s3:GetObject ${ev}/bodies/*`,
+    `s3:GetObject ${ev}/parquet/*`,
+    `s3:ListBucket ${dbg} if s3:prefix like ["chunks/*"]`,
+    `s3:ListBucket ${ev} if s3:prefix like ["bodies/*","attachments/*","parquet/*","athena-results/*"]`,
+    `s3:ListBucketMultipartUploads ${ev}`,
+    `s3:ListMultipartUploadParts ${ev}/athena-results/*`,
+    `s3:PutObject ${dbg}/artifacts/*`,
+    `s3:PutObject ${dbg}/chunks/*`,
+    `s3:PutObject ${dbg}/difs/*`,
+    `s3:PutObject ${ev}/athena-results/*`,
+  ]);
+  assert.deepEqual(s3GrantsOf('Notifier'), []);
+  // Every listing is limited to prefixes the function also reads (a miss is then a 404).
+  for (const fn of ['Processor', 'Symbolicator', 'Api']) {
+    for (const s of statementsOf(fn).filter((s) => s.Action === 's3:ListBucket')) {
+      assert.ok(s.Condition?.StringLike?.['s3:prefix']?.length > 0, `${fn} lists only under prefixes`);
+    }
+  }
+});
+
+test('deleting an issue: the API deletes its items and its events\' index entries, from the tables only', () => {
+  const deletes = statementsOf('Api').filter((s) => [s.Action].flat().some((a: string) => /^dynamodb:(DeleteItem|BatchWriteItem)$/.test(a)));
+  const on = (table: string) => deletes.filter((s) => [s.Resource].flat().map(text).join() === `<${table}.Arn>`).flatMap((s) => [s.Action].flat()).sort();
+  assert.deepEqual(on('ErrataEvents'), ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']);
+  assert.deepEqual(on('ErrataIssues'), ['dynamodb:DeleteItem']);
+  // The directory (accounts, sessions…) is the only other table it deletes from; never an index.
+  for (const s of deletes) assert.match([s.Resource].flat().map(text).join(), /^<Errata(Events|Issues|Directory)\.Arn>$/, JSON.stringify(s.Resource));
+});
+
+test('throttles and e-mail limits: the API and the notifier count in the quotas table', () => {
+  const quotas = (fn: string) => statementsOf(fn).filter((s) => text([s.Resource].flat()[0]) === '<ErrataQuotas.Arn>').flatMap((s) => [s.Action].flat()).sort();
+  assert.deepEqual(quotas('Api'), ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+  assert.deepEqual(quotas('Notifier'), ['dynamodb:UpdateItem']);
+  for (const fn of ['Api', 'Notifier']) assert.deepEqual(text(envOf(fn).QUOTAS_TABLE), '<ErrataQuotas>');
+});
+
+test('Athena: the API can stop queries; the workgroup enforces its settings and a bytes-scanned cutoff', () => {
+  const athena = statementsOf('Api').find((s) => [s.Action].flat().includes('athena:StartQueryExecution'))!;
+  assert.ok([athena.Action].flat().includes('athena:StopQueryExecution'));
+  assert.match(JSON.stringify(athena.Resource), /workgroup\//);
+  const config = (t: Template) => (Object.values(t.findResources('AWS::Athena::WorkGroup'))[0] as any).Properties.WorkGroupConfiguration;
+  assert.equal(config(template).EnforceWorkGroupConfiguration, true);
+  assert.equal(config(template).BytesScannedCutoffPerQuery, 10 * 1024 ** 3, '10 GiB by default');
+  assert.equal(config(synth(lambda.Architecture.ARM_64, { athenaBytesScannedCutoff: 1024 ** 3 })).BytesScannedCutoffPerQuery, 1024 ** 3);
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { athenaBytesScannedCutoff: 1000 }), /athenaBytesScannedCutoff/);
+});
+
+test("CloudFront sends the app's Content-Security-Policy as a header, with frame-ancestors, and the security headers", () => {
+  const policies = Object.values(resources('AWS::CloudFront::ResponseHeadersPolicy')) as any[];
+  assert.equal(policies.length, 1);
+  const h = policies[0].Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+  const directives = (csp: string) => new Map(csp.split(';').map((d) => d.trim()).filter(Boolean).map((d) => {
+    const [name, ...sources] = d.split(/\s+/);
+    return [name, sources.join(' ')] as [string, string];
+  }));
+  const header = directives(text(h.ContentSecurityPolicy.ContentSecurityPolicy));
+  assert.equal(h.ContentSecurityPolicy.Override, true);
+  // What web/index.html declares in its meta tag, every directive of it…
+  const html = fs.readFileSync(path.join(import.meta.dirname, '../../../web/index.html'), 'utf8');
+  const meta = directives(html.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)![1]);
+  for (const [name, sources] of meta) {
+    // …connect-src naming the API's own origin where the tag allows any https origin.
+    if (name === 'connect-src') assert.equal(header.get(name), "'self' <ErrataHttpApi.ApiEndpoint>");
+    else assert.equal(header.get(name), sources, name);
+  }
+  // …and frame-ancestors, which only works as a header.
+  assert.equal(header.get('frame-ancestors'), "'none'");
+  assert.equal(header.size, meta.size + 1);
+  assert.deepEqual(h.StrictTransportSecurity, { AccessControlMaxAgeSec: 365 * 24 * 3600, IncludeSubdomains: true, Preload: true, Override: true });
+  assert.deepEqual(h.ContentTypeOptions, { Override: true });
+  assert.deepEqual(h.FrameOptions, { FrameOption: 'DENY', Override: true });
+  assert.deepEqual(h.ReferrerPolicy, { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: true });
+  // The app and its API both get them.
+  const config = (Object.values(resources('AWS::CloudFront::Distribution'))[0] as any).Properties.DistributionConfig;
+  const [policyId] = Object.keys(resources('AWS::CloudFront::ResponseHeadersPolicy'));
+  assert.deepEqual(config.DefaultCacheBehavior.ResponseHeadersPolicyId, { Ref: policyId });
+  assert.deepEqual(config.CacheBehaviors[0].ResponseHeadersPolicyId, { Ref: policyId });
+  // No CloudFront, no policy.
+  synth(lambda.Architecture.ARM_64, { cdn: false }).resourceCountIs('AWS::CloudFront::ResponseHeadersPolicy', 0);
+});
+
+test('a setup secret generated at deploy time reaches the API by dynamic reference; outputs say how to read it, never what it is', () => {
+  const secrets = Object.entries(resources('AWS::SecretsManager::Secret')) as [string, any][];
+  assert.equal(secrets.length, 1);
+  const [id, secret] = secrets[0];
+  assert.match(id, /^ErrataSetupSecret[0-9A-F]{8}$/);
+  assert.deepEqual(
+    { ...secret.Properties.GenerateSecretString, ExcludeCharacters: undefined },
+    { PasswordLength: 40, ExcludePunctuation: true, IncludeSpace: false, ExcludeCharacters: undefined },
+  );
+  assert.equal(text(envOf('Api').SETUP_SECRET), '{{resolve:secretsmanager:<ErrataSetupSecret>:SecretString:::}}');
+  for (const fn of ['Ingest', 'Processor', 'Symbolicator', 'Notifier']) assert.ok(!('SETUP_SECRET' in envOf(fn)), fn);
+  const outputs = template.toJSON().Outputs;
+  assert.deepEqual(outputs.SetupSecretArn.Value, { Ref: id });
+  assert.equal(text(outputs.SetupSecretCommand.Value), 'aws secretsmanager get-secret-value --secret-id <ErrataSetupSecret> --query SecretString --output text');
+  assert.ok(!JSON.stringify(outputs).includes('resolve:secretsmanager'), 'no output holds the value');
+  // Kept with the data, and destroyed with it when the data goes with the stack.
+  assert.equal(secret.DeletionPolicy, 'Retain');
+  const throwaway = Object.values(synth(lambda.Architecture.ARM_64, { dataRemovalPolicy: RemovalPolicy.DESTROY }).findResources('AWS::SecretsManager::Secret'))[0] as any;
+  assert.equal(throwaway.DeletionPolicy, 'Delete');
+});
+
+test('webhook egress settings reach the API and the notifier: https to public addresses unless told otherwise', () => {
+  for (const fn of ['Api', 'Notifier']) {
+    assert.equal(envOf(fn).WEBHOOK_ALLOW_HTTP, 'false', fn);
+    assert.equal(envOf(fn).WEBHOOK_ALLOWED_NETWORKS, '', fn);
+  }
+  const t = synth(lambda.Architecture.ARM_64, { webhookAllowHttp: true, webhookAllowedNetworks: ['127.0.0.2/32', '10.0.0.0/8'] });
+  for (const fn of ['Api', 'Notifier']) {
+    assert.equal(envOf(fn, t).WEBHOOK_ALLOW_HTTP, 'true', fn);
+    assert.equal(envOf(fn, t).WEBHOOK_ALLOWED_NETWORKS, '127.0.0.2/32,10.0.0.0/8', fn);
+  }
+  assert.ok(!('WEBHOOK_ALLOW_HTTP' in envOf('Processor')));
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { webhookAllowedNetworks: ['intranet'] }), /webhookAllowedNetworks/);
 });

@@ -1,8 +1,10 @@
 """The Terraform module and the synthesized CDK template declare the same Errata: functions,
 their environment variables (and what each points at), queues and dead-letter queues, tables
-(keys, indexes, TTL), buckets (versioning, access logs) and IAM actions per function, resource
-by resource. Terraform cannot run here, so this reads both statically: the CDK template as JSON,
-the module's HCL with python-hcl2 (resolving the module's own `local.*` lists).
+(keys, indexes, TTL), buckets (versioning, access logs), IAM actions per function, resource by
+resource and with their conditions (the `s3:prefix` a listing is scoped to), and the settings
+of the Athena workgroup, the web app's response headers and the setup secret. Terraform cannot
+run here, so this reads both statically: the CDK template as JSON, the module's HCL with
+python-hcl2 (resolving the module's own `local.*` values and variables' defaults).
 
     python parity.py TEMPLATE.json TERRAFORM_DIR
 """
@@ -29,6 +31,7 @@ CDK_IDS = [
     (r"^ErrataWeb[0-9A-F]{8}$", lambda m: "web"),
     (r"^ErrataHttpApi[0-9A-F]{8}$", lambda m: "api"),
     (r"^ErrataIngestFunctionFunctionUrl[0-9A-F]{8}$", lambda m: "ingest_url"),
+    (r"^ErrataSetupSecret[0-9A-F]{8}$", lambda m: "setup_secret"),
 ]
 
 
@@ -85,6 +88,52 @@ def cdk_resource_key(res):
     return literal
 
 
+def cdk_text(value):
+    """A template string with each reference written `{name}` (`connect-src 'self' {api}`)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        return sep.join(cdk_text(p) for p in parts)
+    names = [n for n in map(cdk_name, cdk_refs(value)) if n]
+    return "{" + (names[0] if names else json.dumps(value, sort_keys=True)) + "}"
+
+
+def condition_key(condition, text):
+    """One statement's conditions as a comparable string: operator, key, sorted values."""
+    return json.dumps(
+        {op: {k: sorted(text(v) for v in (vs if isinstance(vs, list) else [vs])) for k, vs in keys.items()} for op, keys in condition.items()},
+        sort_keys=True,
+    ) if condition else ""
+
+
+def cdk_settings(res):
+    """The Athena workgroup, the web app's response headers and the setup secret."""
+    settings = {}
+    for lid, r in res.items():
+        props = r.get("Properties", {})
+        if r["Type"] == "AWS::Athena::WorkGroup":
+            config = props["WorkGroupConfiguration"]
+            settings["athena"] = (config.get("EnforceWorkGroupConfiguration"), config.get("BytesScannedCutoffPerQuery"))
+        if r["Type"] == "AWS::CloudFront::ResponseHeadersPolicy":
+            h = props["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+            hsts = h.get("StrictTransportSecurity", {})
+            settings["web_headers"] = (
+                cdk_text(h.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy")),
+                (hsts.get("AccessControlMaxAgeSec"), hsts.get("IncludeSubdomains"), hsts.get("Preload")),
+                "ContentTypeOptions" in h,
+                h.get("FrameOptions", {}).get("FrameOption"),
+                h.get("ReferrerPolicy", {}).get("ReferrerPolicy"),
+            )
+        if r["Type"] == "AWS::SecretsManager::Secret" and cdk_name(lid) == "setup_secret":
+            gen = props["GenerateSecretString"]
+            alnum = gen.get("ExcludePunctuation") and not gen.get("IncludeSpace") and not any(
+                gen.get(k) for k in ("ExcludeUppercase", "ExcludeLowercase", "ExcludeNumbers")
+            )
+            settings["setup_secret"] = (gen.get("PasswordLength"), "letters and digits" if alnum else "other")
+    return settings
+
+
 def cdk_value_kind(value):
     if isinstance(value, str):
         return "literal"
@@ -94,7 +143,7 @@ def cdk_value_kind(value):
 
 def cdk_model(template):
     res = template["Resources"]
-    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}}
+    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}, "settings": cdk_settings(res)}
     for lid, r in res.items():
         props = r.get("Properties", {})
         if r["Type"] == "AWS::Lambda::Function" and str(props.get("Description", "")).startswith("Errata "):
@@ -113,9 +162,10 @@ def cdk_model(template):
                 for st in r["Properties"]["PolicyDocument"]["Statement"]:
                     actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
                     resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                    condition = condition_key(st.get("Condition"), cdk_text)
                     for a in actions:
                         for rr in resources:
-                            model["iam"].add((fn, a, cdk_resource_key(rr)))
+                            model["iam"].add((fn, a, cdk_resource_key(rr), condition))
     for lid, r in res.items():
         name = cdk_name(lid)
         props = r.get("Properties", {})
@@ -202,6 +252,8 @@ TF_REFS = [
     (r"local\.links", lambda m: "web"),
     (r"local\.api_base", lambda m: "api"),
     (r"local\.dsn_base", lambda m: "ingest_url"),
+    (r"aws_apigatewayv2_api\.http\.", lambda m: "api"),
+    (r"aws_secretsmanager_secret(_version)?\.setup\b|random_password\.setup\b", lambda m: "setup_secret"),
 ]
 
 
@@ -211,6 +263,42 @@ def tf_name(text):
         if m:
             return name(m)
     return None
+
+
+def tf_text(value, loc):
+    """A value's text with each interpolation written `{name}`, as cdk_text writes references."""
+    value = resolve(one(value), loc)
+    return re.sub(r"\$\{([^}]*)\}", lambda m: "{" + (tf_name(m[1]) or m[1]) + "}", value) if isinstance(value, str) else value
+
+
+def tf_var(value, blocks):
+    """A value, or the default of the variable it names (`${var.x}`)."""
+    value = one(value)
+    m = re.fullmatch(r"\$\{var\.(\w+)\}", value) if isinstance(value, str) else None
+    return one(blocks["variable"][m[1]]["default"]) if m else value
+
+
+def tf_settings(blocks):
+    loc = blocks["locals"]
+    settings = {}
+    for w in resources_of(blocks, "aws_athena_workgroup").values():
+        config = one(w["configuration"])
+        settings["athena"] = (tf_var(config.get("enforce_workgroup_configuration"), blocks), tf_var(config.get("bytes_scanned_cutoff_per_query"), blocks))
+    for p in resources_of(blocks, "aws_cloudfront_response_headers_policy").values():
+        h = one(p["security_headers_config"])
+        hsts = one(h.get("strict_transport_security", [{}]))
+        settings["web_headers"] = (
+            tf_text(one(h.get("content_security_policy", [{}])).get("content_security_policy"), loc),
+            tuple(one(hsts.get(k)) for k in ("access_control_max_age_sec", "include_subdomains", "preload")),
+            "content_type_options" in h,
+            one(one(h.get("frame_options", [{}])).get("frame_option")),
+            one(one(h.get("referrer_policy", [{}])).get("referrer_policy")),
+        )
+    setup = resources_of(blocks, "random_password").get("setup")
+    if setup:
+        alnum = one(setup.get("special")) is False and all(one(setup.get(k, [True])) is not False for k in ("upper", "lower", "numeric"))
+        settings["setup_secret"] = (one(setup["length"]), "letters and digits" if alnum else "other")
+    return settings
 
 
 def tf_resource_key(text):
@@ -225,7 +313,7 @@ def tf_resource_key(text):
 def tf_model(directory):
     blocks = load_hcl(directory)
     loc = blocks["locals"]
-    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}}
+    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}, "settings": tf_settings(blocks)}
     for fn in loc["function_names"]:
         model["functions"][fn] = fn
     for fn, variables in loc["environment"].items():
@@ -242,9 +330,13 @@ def tf_model(directory):
         for st in doc.get("statement", []):
             actions = resolve(one(st["actions"]), loc)
             resources = resolve(one(st["resources"]), loc)
+            conditions = {}
+            for c in st.get("condition", []):
+                conditions.setdefault(one(c["test"]), {})[one(c["variable"])] = resolve(one(c["values"]), loc)
+            condition = condition_key(conditions, lambda v: tf_text(v, loc))
             for a in actions:
                 for r in resources:
-                    model["iam"].add((fn, a, tf_resource_key(r)))
+                    model["iam"].add((fn, a, tf_resource_key(r), condition))
     max_receive = one(blocks["variable"]["max_receive_count"]["default"])
     for q in loc["queues"]:
         model["queues"][f"queue:{q}"] = (f"dlq:{q}", max_receive)
@@ -268,7 +360,7 @@ def tf_model(directory):
 
 def differences(cdk, tf):
     out = []
-    for part in ("functions", "env", "iam", "managed", "queues", "tables", "buckets"):
+    for part in ("functions", "env", "iam", "managed", "queues", "tables", "buckets", "settings"):
         a, b = cdk[part], tf[part]
         if isinstance(a, dict):
             if set(a) != set(b):
@@ -287,17 +379,24 @@ def main():
     # Nothing vacuous: both sides declare the whole stack.
     assert set(cdk["functions"]) == FUNCTIONS, cdk["functions"]
     assert len(cdk["iam"]) > 100 and len(cdk["env"]) > 30 and len(cdk["tables"]) == 4 and len(cdk["queues"]) == 6, cdk
+    assert set(cdk["settings"]) == {"athena", "web_headers", "setup_secret"}, cdk["settings"]
+    assert any(c for (_, _, _, c) in cdk["iam"]), "listings are scoped by conditions"
     diff = differences(cdk, tf)
     if diff:
         print("Terraform and CDK differ:\n  " + "\n  ".join(diff))
         sys.exit(1)
-    # And a difference would be seen: drop one grant from the Terraform side.
-    tf["iam"].discard(next(iter(sorted(tf["iam"]))))
+    # And a difference would be seen: drop one grant from the Terraform side, or widen one
+    # listing to the whole bucket.
+    scoped = next(g for g in sorted(tf["iam"]) if g[3])
+    tf["iam"].discard(scoped)
     assert differences(cdk, tf), "a missing grant must show"
+    tf["iam"].add(scoped[:3] + ("",))
+    assert differences(cdk, tf), "a lost condition must show"
     print(
         f"ok: Terraform = CDK: {len(cdk['functions'])} functions, {len(cdk['env'])} environment variables, "
         f"{len(cdk['queues'])} queues, {len(cdk['tables'])} tables, {len(cdk['buckets'])} buckets, "
-        f"{len(cdk['iam'])} (function, action, resource) grants"
+        f"{len(cdk['iam'])} (function, action, resource, condition) grants, "
+        f"{len(cdk['settings'])} settings ({', '.join(sorted(cdk['settings']))})"
     )
 
 

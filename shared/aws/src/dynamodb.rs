@@ -14,6 +14,9 @@
 //! | `USER#email`    | `TOKEN#digest`  | copy of a token, to list a user's tokens |
 //! | `PROJECT#id`    | `KEY#public`    | copy of a DSN key, to list a project's keys |
 //! | `SESSION#digest`| `SESSION`       | browser session (TTL `expires_at`)     |
+//! | `USER#email`    | `SESSION#digest`| copy of a session, to list a user's sign-ins (TTL) |
+//! | `RESET#digest`  | `RESET`         | password reset, under the SHA-256 of its secret (TTL) |
+//! | `AUDIT#org`     | `ms#id`         | audit log entry (JSON in `data`, TTL a year) |
 //! | `INVITE#digest` | `INVITE`        | invitation, under the SHA-256 of its secret (TTL) |
 //! | `ORG#slug`      | `INVITE#email`  | copy of a pending invitation           |
 //! | `ORG#slug`      | `RELEASE#version` | release (sentry-cli `releases new`)  |
@@ -56,8 +59,8 @@ pub(crate) fn corrupt(what: &str) -> StoreError {
 
 /// Organizations, projects, keys, users, memberships and API tokens in one table.
 pub struct DynamoDirectory {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
 }
 
 impl DynamoDirectory {
@@ -70,7 +73,7 @@ impl DynamoDirectory {
         }
     }
 
-    async fn get(&self, pk: String, sk: &str) -> StoreResult<Option<Item>> {
+    pub(crate) async fn get(&self, pk: String, sk: &str) -> StoreResult<Option<Item>> {
         let out = self
             .client
             .get_item()
@@ -83,7 +86,7 @@ impl DynamoDirectory {
         Ok(out.item)
     }
 
-    async fn put(&self, mut item: Item, pk: String, sk: &str) -> StoreResult<()> {
+    pub(crate) async fn put(&self, mut item: Item, pk: String, sk: &str) -> StoreResult<()> {
         item.insert("pk".into(), s(pk));
         item.insert("sk".into(), s(sk));
         self.client
@@ -96,7 +99,7 @@ impl DynamoDirectory {
         Ok(())
     }
 
-    async fn delete(&self, pk: String, sk: &str) -> StoreResult<()> {
+    pub(crate) async fn delete(&self, pk: String, sk: &str) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -128,7 +131,7 @@ impl DynamoDirectory {
     }
 
     /// The items of partition `pk` whose sort key starts with `prefix`, at most `MAX_LISTED`.
-    async fn list(&self, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
+    pub(crate) async fn list(&self, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
         let mut pages = self
             .client
             .query()
@@ -211,10 +214,22 @@ fn token_from(item: &Item) -> StoreResult<ApiToken> {
         scopes: item.get("scopes").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default(),
         created_at: get_n(item, "created_at").unwrap_or(0),
         last_chars: get_s(item, "last_chars").unwrap_or_default(),
+        expires_at: get_n(item, "expires_at"),
     })
 }
 
-fn invite_from(item: &Item) -> StoreResult<Invite> {
+pub(crate) fn session_from(item: &Item) -> StoreResult<Session> {
+    Ok(Session {
+        digest: get_s(item, "digest").ok_or_else(|| corrupt("session"))?,
+        email: get_s(item, "email").ok_or_else(|| corrupt("session"))?,
+        expires_at: get_n(item, "expires_at").ok_or_else(|| corrupt("session"))?,
+        created_at: get_n(item, "created_at").unwrap_or(0),
+        ip: get_s(item, "ip"),
+        user_agent: get_s(item, "user_agent"),
+    })
+}
+
+pub(crate) fn invite_from(item: &Item) -> StoreResult<Invite> {
     Ok(Invite {
         digest: get_s(item, "digest").ok_or_else(|| corrupt("invite"))?,
         org: get_s(item, "org").ok_or_else(|| corrupt("invite"))?,
@@ -390,6 +405,10 @@ impl Directory for DynamoDirectory {
         if !t.scopes.is_empty() {
             item.insert("scopes".into(), AttributeValue::Ss(t.scopes.clone()));
         }
+        // The table's TTL attribute: DynamoDB removes an expired token in time by itself.
+        if let Some(at) = t.expires_at {
+            item.insert("expires_at".into(), n(at));
+        }
         self.put(item.clone(), format!("TOKEN#{}", t.digest), "TOKEN").await?;
         self.put(item, format!("USER#{}", t.email), &format!("TOKEN#{}", t.digest)).await
     }
@@ -492,26 +511,30 @@ impl Directory for DynamoDirectory {
     }
 
     async fn put_session(&self, session: &Session) -> StoreResult<()> {
-        let item = HashMap::from([
+        let mut item = HashMap::from([
             ("digest".into(), s(&session.digest)),
             ("email".into(), s(&session.email)),
             ("expires_at".into(), n(session.expires_at)),
+            ("created_at".into(), n(session.created_at)),
         ]);
-        self.put(item, format!("SESSION#{}", session.digest), "SESSION").await
+        for (name, value) in [("ip", &session.ip), ("user_agent", &session.user_agent)] {
+            if let Some(v) = value {
+                item.insert(name.into(), s(v.chars().take(256).collect::<String>()));
+            }
+        }
+        self.put(item.clone(), format!("SESSION#{}", session.digest), "SESSION").await?;
+        self.put(item, format!("USER#{}", session.email), &format!("SESSION#{}", session.digest)).await
     }
 
     async fn session(&self, digest: &str) -> StoreResult<Option<Session>> {
         let Some(item) = self.get(format!("SESSION#{digest}"), "SESSION").await? else { return Ok(None) };
-        let session = Session {
-            digest: get_s(&item, "digest").ok_or_else(|| corrupt("session"))?,
-            email: get_s(&item, "email").ok_or_else(|| corrupt("session"))?,
-            expires_at: get_n(&item, "expires_at").ok_or_else(|| corrupt("session"))?,
-        };
+        let session = session_from(&item)?;
         Ok(secrets_equal(&session.digest, digest).then_some(session))
     }
 
-    async fn delete_session(&self, digest: &str) -> StoreResult<()> {
-        self.delete(format!("SESSION#{digest}"), "SESSION").await
+    async fn delete_session(&self, session: &Session) -> StoreResult<()> {
+        self.delete(format!("SESSION#{}", session.digest), "SESSION").await?;
+        self.delete(format!("USER#{}", session.email), &format!("SESSION#{}", session.digest)).await
     }
 
     async fn put_invite(&self, invite: &Invite) -> StoreResult<()> {
@@ -569,8 +592,8 @@ impl errata_ports::RuleStore for DynamoDirectory {
 /// Rate-limit counters: one item per scope and window, expiring (TTL) after the window.
 /// Quotas table: `pk` = `scope@window_start`, `n` the count, `expires_at`.
 pub struct DynamoRateLimiter {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
 }
 
 impl DynamoRateLimiter {

@@ -3,6 +3,8 @@
 //! configuration chain; `AWS_ENDPOINT_URL` points them at a local emulator, nothing else differs.
 
 #[cfg(feature = "dynamodb")]
+pub mod accounts;
+#[cfg(feature = "dynamodb")]
 mod alert_state;
 #[cfg(feature = "athena")]
 pub mod athena;

@@ -49,6 +49,10 @@ impl BlobStore for S3Blobs {
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            // A range from the start of an empty object is that empty object (S3 answers 416).
+            Err(e) if offset == 0 && e.as_service_error().and_then(|s| s.meta().code()) == Some("InvalidRange") => {
+                Ok(Some(Vec::new()))
+            }
             Err(e) => Err(classify("s3 get_object", &e)),
         }
     }

@@ -5,10 +5,6 @@
 #![cfg(feature = "dynamodb")]
 #![allow(clippy::unwrap_used)]
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType,
-};
 use errata_aws::{DynamoDirectory, DynamoIssueStore, DynamoRateLimiter};
 use errata_domain::issue::Recorded;
 use errata_domain::secrets::token_digest;
@@ -18,93 +14,8 @@ use errata_domain::{
 };
 use errata_ports::{Directory, EventOrder, IssueStore, RateLimiter};
 
-async fn config() -> aws_config::SdkConfig {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok(),
-        "AWS_ENDPOINT_URL is not set: these tests talk to the local AWS emulator; run them with `make test`"
-    );
-    errata_aws::load_config().await
-}
-
-fn unique(name: &str) -> String {
-    format!("test-{name}-{}", uuid::Uuid::new_v4().simple())
-}
-
-fn key(name: &str, t: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap()
-}
-fn attr(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().unwrap()
-}
-fn gsi(name: &str, hash: &str, range: Option<&str>) -> GlobalSecondaryIndex {
-    // As the stack has them: the issues' indexes hold keys only.
-    let projection = if name == "by-issue" { ProjectionType::All } else { ProjectionType::KeysOnly };
-    let mut b = GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .key_schema(key(hash, KeyType::Hash))
-        .projection(Projection::builder().projection_type(projection).build());
-    if let Some(r) = range {
-        b = b.key_schema(key(r, KeyType::Range));
-    }
-    b.build().unwrap()
-}
-
-/// A quotas table shaped like the stack's: `pk` only.
-async fn quotas_table(cfg: &aws_config::SdkConfig) -> String {
-    let table = unique("quotas");
-    aws_sdk_dynamodb::Client::new(cfg)
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .send()
-        .await
-        .unwrap();
-    table
-}
-
-/// Creates tables shaped like the stack's (infra/cdk/lib/errata.ts).
-async fn tables(cfg: &aws_config::SdkConfig) -> (String, String, String) {
-    let client = aws_sdk_dynamodb::Client::new(cfg);
-    let (directory, issues, events) = (unique("directory"), unique("issues"), unique("events"));
-    for (name, sort) in [(&directory, true), (&issues, true)] {
-        let mut req = client
-            .create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash))
-            .attribute_definitions(attr("pk", ScalarAttributeType::S));
-        if sort {
-            req = req.key_schema(key("sk", KeyType::Range)).attribute_definitions(attr("sk", ScalarAttributeType::S));
-        }
-        if name == &issues {
-            req = req
-                .attribute_definitions(attr("issue_id", ScalarAttributeType::N))
-                .attribute_definitions(attr("seen_day", ScalarAttributeType::S))
-                .attribute_definitions(attr("list_seen", ScalarAttributeType::N))
-                .attribute_definitions(attr("first_day", ScalarAttributeType::S))
-                .attribute_definitions(attr("first_seen", ScalarAttributeType::N))
-                .global_secondary_indexes(gsi("by-id", "issue_id", None))
-                .global_secondary_indexes(gsi("by-last-seen", "seen_day", Some("list_seen")))
-                .global_secondary_indexes(gsi("by-first-seen", "first_day", Some("first_seen")));
-        }
-        req.send().await.expect("create table");
-    }
-    client
-        .create_table()
-        .table_name(&events)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .attribute_definitions(attr("pk", ScalarAttributeType::S))
-        .attribute_definitions(attr("issue_id", ScalarAttributeType::N))
-        .attribute_definitions(attr("ts", ScalarAttributeType::N))
-        .global_secondary_indexes(gsi("by-issue", "issue_id", Some("ts")))
-        .send()
-        .await
-        .expect("create events table");
-    (directory, issues, events)
-}
+mod common;
+use common::*;
 
 fn sighting(project_id: u64, event_id: &str, ty: &str, ts_ms: i64) -> Sighting {
     let event: errata_protocol::Event =
@@ -495,9 +406,11 @@ async fn directory_round_trips_and_hides_secrets() {
         scopes: vec!["project:read".into()],
         created_at: 0,
         last_chars: String::new(),
+        expires_at: Some(4_000_000_000),
     })
     .await
     .unwrap();
+    assert_eq!(dir.api_token(&token_digest(token)).await.unwrap().unwrap().expires_at, Some(4_000_000_000));
     assert_eq!(dir.api_token(&token_digest(token)).await.unwrap().unwrap().email, "a@acme.test");
     assert!(dir.api_token(&token_digest("errata_other")).await.unwrap().is_none());
 

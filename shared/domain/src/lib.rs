@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod difs;
+pub mod egress;
 pub mod filters;
 pub mod fingerprinting;
 pub mod grouping;
@@ -16,6 +17,7 @@ pub mod search;
 pub mod secrets;
 pub mod sessions;
 pub mod status;
+pub mod storage;
 pub mod summary;
 pub mod symbols;
 pub mod tags;
@@ -29,6 +31,6 @@ pub use queue::{QueuedEnvelope, QueuedPayload};
 pub use status::{Reopened, StatusChange, StatusDetails, StatusRequest, Substatus};
 pub use summary::EventSummary;
 pub use tenancy::{
-    ApiToken, GroupingSettings, Invite, Member, Org, Project, ProjectKey, ProjectSettings, RateLimit, Role, Session,
-    User,
+    ApiToken, AuditEntry, GroupingSettings, Invite, Member, Org, PasswordReset, Project, ProjectKey, ProjectSettings,
+    RateLimit, Role, Session, User,
 };

@@ -43,6 +43,13 @@ pub enum Notice {
         /// Unix seconds.
         expires_at: i64,
     },
+    /// A password reset was asked for: the link that sets a new password.
+    PasswordReset {
+        to: String,
+        link: String,
+        /// Unix seconds.
+        expires_at: i64,
+    },
     /// An alert rule fired for an issue: deliver each action.
     Alert {
         rule_id: String,

@@ -13,6 +13,11 @@ pub struct QueuedEnvelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<String>,
     pub payload: QueuedPayload,
+    /// Set by the symbolicator on the events it hands back: they are the processor's own
+    /// output, so their server-made fields (`attachments`) are kept. Ingest never sets it, so
+    /// every envelope from a client has those fields stripped and remade.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handback: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -129,6 +129,9 @@ pub struct ApiToken {
     /// The token's last four characters, to tell tokens apart in a list.
     #[serde(default)]
     pub last_chars: String,
+    /// Unix seconds after which the token no longer works; `None` for a token that never expires.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
 impl ApiToken {
@@ -137,15 +140,66 @@ impl ApiToken {
     pub fn id(&self) -> &str {
         &self.digest[..self.digest.len().min(16)]
     }
+
+    /// Whether the token has expired at `now` (unix seconds).
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
 }
 
 /// A signed-in browser session, stored under the digest of its cookie value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub digest: String,
     pub email: String,
     /// Unix seconds after which the session is no longer valid.
     pub expires_at: i64,
+    /// Unix seconds when the user signed in; 0 when unknown.
+    #[serde(default)]
+    pub created_at: i64,
+    /// The client address and browser that signed in, for the user's list of sign-ins.
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    /// The id under which the user lists and ends the session: a prefix of its digest.
+    pub fn id(&self) -> &str {
+        &self.digest[..self.digest.len().min(16)]
+    }
+}
+
+/// A password reset requested by e-mail, stored under the digest of the secret the e-mail
+/// carries; used once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub digest: String,
+    pub email: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// One entry of an organization's audit log: who did what, to what, when and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub org: String,
+    /// Unique within the organization; entries sort by time, then id.
+    pub id: String,
+    /// Milliseconds since the epoch.
+    pub at_ms: i64,
+    /// The user who acted (an e-mail address); `None` for the system.
+    pub actor: Option<String>,
+    /// Sentry's event names: `member.invite`, `member.edit`, `project.create`, `user.login`…
+    pub event: String,
+    pub ip: Option<String>,
+    /// What was acted on: a project slug, key id, rule id…
+    pub target_object: Option<String>,
+    /// The user acted on, for member events.
+    pub target_user: Option<String>,
+    /// Details of the change.
+    pub data: serde_json::Value,
 }
 
 /// A pending invitation to join an organization, stored under the digest of the secret

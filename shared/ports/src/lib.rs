@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use errata_domain::issue::Recorded;
 use errata_domain::sessions::{SessionBucket, SessionContribution, SessionCounts};
 use errata_domain::{
-    ApiToken, Feedback, Invite, Issue, IssueId, IssueStatus, Member, Org, Project, ProjectKey, QueuedEnvelope,
-    RateLimit, Session, Sighting, StatusChange, StoredEvent, User,
+    ApiToken, AuditEntry, Feedback, Invite, Issue, IssueId, IssueStatus, Member, Org, PasswordReset, Project,
+    ProjectKey, QueuedEnvelope, RateLimit, Session, Sighting, StatusChange, StoredEvent, User,
 };
 use thiserror::Error;
 
@@ -80,10 +80,11 @@ pub trait Directory: Send + Sync {
     async fn user_tokens(&self, email: &str) -> StoreResult<Vec<ApiToken>>;
     async fn delete_api_token(&self, token: &ApiToken) -> StoreResult<()>;
 
+    /// Stores a session, and a copy under its user so their sign-ins can be listed.
     async fn put_session(&self, session: &Session) -> StoreResult<()>;
     /// The session stored under this digest, expired or not (the caller checks).
     async fn session(&self, digest: &str) -> StoreResult<Option<Session>>;
-    async fn delete_session(&self, digest: &str) -> StoreResult<()>;
+    async fn delete_session(&self, session: &Session) -> StoreResult<()>;
 
     async fn put_invite(&self, invite: &Invite) -> StoreResult<()>;
     async fn invite(&self, digest: &str) -> StoreResult<Option<Invite>>;
@@ -93,6 +94,53 @@ pub trait Directory: Send + Sync {
 
     /// Claims the one-time first-run setup; `true` for the single caller that gets it.
     async fn claim_setup(&self) -> StoreResult<bool>;
+}
+
+/// Resolves host names (for the egress policy: a webhook's host must resolve to public
+/// addresses only, and a delivery connects to exactly the addresses that were checked).
+#[async_trait]
+pub trait Resolver: Send + Sync {
+    /// Every address the name resolves to; an error says why there are none.
+    async fn resolve(&self, host: &str) -> Result<Vec<std::net::IpAddr>, String>;
+}
+
+/// What an account's owner sees and revokes of their credentials, and password resets.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// The user's sessions, expired ones included (the caller filters).
+    async fn user_sessions(&self, email: &str) -> StoreResult<Vec<Session>>;
+    async fn put_password_reset(&self, reset: &PasswordReset) -> StoreResult<()>;
+    /// Takes the reset stored under this digest: the single caller that gets it removes it,
+    /// so a reset link works once.
+    async fn take_password_reset(&self, digest: &str) -> StoreResult<Option<PasswordReset>>;
+    /// Takes the invitation stored under this digest (and its copy under the organization): a
+    /// link accepted twice at once joins once.
+    async fn take_invite(&self, digest: &str) -> StoreResult<Option<Invite>>;
+}
+
+/// An organization's audit log.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn record(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// The organization's entries newest first, starting after `cursor` (from an earlier
+    /// page), at most `limit`; and the cursor of the next page, if there is one.
+    async fn entries(
+        &self,
+        org: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<(Vec<AuditEntry>, Option<String>)>;
+}
+
+/// Failed credential checks, counted per scope (an account, a client address) in fixed
+/// windows: a scope with too many failures waits for its window to end.
+#[async_trait]
+pub trait Throttle: Send + Sync {
+    /// `Some(seconds until the window ends)` when `scope` has `limit.count` failures in the
+    /// current window already.
+    async fn blocked(&self, scope: &str, limit: &RateLimit, now_secs: i64) -> StoreResult<Option<u64>>;
+    /// Counts one failure of `scope` in the current window.
+    async fn failed(&self, scope: &str, limit: &RateLimit, now_secs: i64) -> StoreResult<()>;
 }
 
 /// Where the API and the processor leave messages for the notifier (e-mail, webhooks).

@@ -2,6 +2,7 @@
 //! API Gateway (HTTP API, payload 2.0) request/response helpers.
 
 pub mod cache;
+pub mod egress;
 pub mod http;
 pub mod outcome;
 

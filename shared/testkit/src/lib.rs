@@ -36,6 +36,8 @@ pub struct MemoryDirectory {
     tokens: Mutex<HashMap<String, ApiToken>>,
     sessions: Mutex<HashMap<String, Session>>,
     invites: Mutex<HashMap<String, Invite>>,
+    resets: Mutex<HashMap<String, errata_domain::PasswordReset>>,
+    audit: Mutex<BTreeMap<(String, String), errata_domain::AuditEntry>>,
     setup_claimed: Mutex<bool>,
     debug_files: Mutex<BTreeMap<(u64, String, String), errata_domain::difs::DebugFile>>,
     bundles: Mutex<BTreeMap<(u64, String), errata_domain::difs::ArtifactBundle>>,
@@ -199,8 +201,8 @@ impl Directory for MemoryDirectory {
     async fn session(&self, digest: &str) -> StoreResult<Option<Session>> {
         Ok(lock(&self.sessions).get(digest).cloned())
     }
-    async fn delete_session(&self, digest: &str) -> StoreResult<()> {
-        lock(&self.sessions).remove(digest);
+    async fn delete_session(&self, session: &Session) -> StoreResult<()> {
+        lock(&self.sessions).remove(&session.digest);
         Ok(())
     }
     async fn put_invite(&self, invite: &Invite) -> StoreResult<()> {
@@ -223,6 +225,76 @@ impl Directory for MemoryDirectory {
     }
     async fn claim_setup(&self) -> StoreResult<bool> {
         Ok(!std::mem::replace(&mut *lock(&self.setup_claimed), true))
+    }
+}
+
+#[async_trait]
+impl errata_ports::Accounts for MemoryDirectory {
+    async fn user_sessions(&self, email: &str) -> StoreResult<Vec<Session>> {
+        let mut found: Vec<Session> = lock(&self.sessions).values().filter(|s| s.email == email).cloned().collect();
+        found.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Ok(found)
+    }
+    async fn put_password_reset(&self, reset: &errata_domain::PasswordReset) -> StoreResult<()> {
+        lock(&self.resets).insert(reset.digest.clone(), reset.clone());
+        Ok(())
+    }
+    async fn take_password_reset(&self, digest: &str) -> StoreResult<Option<errata_domain::PasswordReset>> {
+        Ok(lock(&self.resets).remove(digest))
+    }
+    async fn take_invite(&self, digest: &str) -> StoreResult<Option<Invite>> {
+        Ok(lock(&self.invites).remove(digest))
+    }
+}
+
+#[async_trait]
+impl errata_ports::AuditLog for MemoryDirectory {
+    async fn record(&self, entry: &errata_domain::AuditEntry) -> StoreResult<()> {
+        let key = (entry.org.clone(), format!("{:013}#{}", entry.at_ms, entry.id));
+        lock(&self.audit).insert(key, entry.clone());
+        Ok(())
+    }
+    async fn entries(
+        &self,
+        org: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<(Vec<errata_domain::AuditEntry>, Option<String>)> {
+        let audit = lock(&self.audit);
+        let mut page: Vec<(&String, &errata_domain::AuditEntry)> = audit
+            .iter()
+            .rev()
+            .filter(|((o, sk), _)| o == org && cursor.is_none_or(|c| sk.as_str() < c))
+            .map(|((_, sk), e)| (sk, e))
+            .take(limit + 1)
+            .collect();
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let next = more.then(|| page.last().map(|(sk, _)| (*sk).clone())).flatten();
+        Ok((page.into_iter().map(|(_, e)| e.clone()).collect(), next))
+    }
+}
+
+/// A DNS whose answers a test sets: names it does not know do not resolve.
+#[derive(Default)]
+pub struct StaticResolver {
+    pub names: Mutex<HashMap<String, Vec<std::net::IpAddr>>>,
+}
+
+impl StaticResolver {
+    pub fn with(names: &[(&str, &str)]) -> StaticResolver {
+        let map = names
+            .iter()
+            .map(|(n, ip)| ((*n).to_owned(), vec![ip.parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))]))
+            .collect();
+        StaticResolver { names: Mutex::new(map) }
+    }
+}
+
+#[async_trait]
+impl errata_ports::Resolver for StaticResolver {
+    async fn resolve(&self, host: &str) -> Result<Vec<std::net::IpAddr>, String> {
+        lock(&self.names).get(host).cloned().ok_or_else(|| format!("{host}: no such host"))
     }
 }
 
@@ -519,6 +591,20 @@ impl RateLimiter for MemoryRateLimiter {
         }
         *count += quantity;
         Ok(None)
+    }
+}
+
+#[async_trait]
+impl errata_ports::Throttle for MemoryRateLimiter {
+    async fn blocked(&self, scope: &str, limit: &RateLimit, now_secs: i64) -> StoreResult<Option<u64>> {
+        let (start, retry_after) = limit.window(now_secs);
+        let failures = lock(&self.counts).get(&format!("{scope}@{start}")).copied().unwrap_or(0);
+        Ok((failures >= limit.count).then_some(retry_after))
+    }
+    async fn failed(&self, scope: &str, limit: &RateLimit, now_secs: i64) -> StoreResult<()> {
+        let (start, _) = limit.window(now_secs);
+        *lock(&self.counts).entry(format!("{scope}@{start}")).or_default() += 1;
+        Ok(())
     }
 }
 

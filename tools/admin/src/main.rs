@@ -168,6 +168,10 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
             project
         }
     };
+    // The demo project's one key is the pinned one (first-run setup made a key of its own).
+    for other in dir.project_keys(project.id).await?.iter().filter(|k| k.public_key != public_key) {
+        dir.delete_project_key(other).await?;
+    }
     dir.put_project_key(&ProjectKey {
         public_key,
         project_id: project.id,
@@ -192,6 +196,7 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
         scopes: vec!["org:admin".into(), "project:admin".into(), "member:admin".into(), "event:admin".into()],
         created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
         last_chars: token[token.len().saturating_sub(4)..].to_owned(),
+        expires_at: None,
     })
     .await?;
     println!("PROJECT_ID={}", project.id);

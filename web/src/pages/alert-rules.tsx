@@ -23,7 +23,9 @@ function describeCondition(c: Condition): string {
 
 function describeAction(a: Action): string {
   if (a.id === 'email') return a.addresses.length ? `e-mail ${a.addresses.join(', ')}` : 'e-mail the members';
-  return `${a.format === 'slack' ? 'Slack' : 'webhook'} ${a.url}`;
+  // A Slack webhook's URL is a credential the API does not show: its host is enough to know it.
+  const where = a.url ?? (a.host ? `at ${a.host}` : '');
+  return `${a.format === 'slack' ? 'Slack' : 'webhook'} ${where}`.trim();
 }
 
 export function Rules({ org, project, admin }: { org: string; project: string; admin: boolean }) {
@@ -89,9 +91,16 @@ interface RuleForm {
   environment: string;
   emails: string;
   email: boolean;
+  /** The webhook URL typed; empty while a stored one the API does not show (`urlSet`) is kept. */
   webhook: string;
   format: 'slack' | 'generic';
+  /** A stored Slack webhook URL exists (write-only), and the host it goes to. */
+  urlSet: boolean;
+  host: string;
+  /** A new signing secret; empty keeps the stored one (`secretSet`) unless `clearSecret`. */
   secret: string;
+  secretSet: boolean;
+  clearSecret: boolean;
   frequency: string;
   muted: boolean;
 }
@@ -120,10 +129,38 @@ export function ruleForm(r: Rule | undefined): RuleForm {
     email: r ? !!mail : true,
     webhook: hook?.url ?? '',
     format: hook?.format ?? 'generic',
-    secret: hook?.secret ?? '',
+    urlSet: !hook?.url && !!hook?.urlSet,
+    host: hook?.host ?? '',
+    secret: '',
+    secretSet: !!hook?.secretSet,
+    clearSecret: false,
     frequency: r?.frequency.toString() ?? '30',
     muted: r?.muted ?? false,
   };
+}
+
+/** The fields after "Remove the secret": saving sends `"secret": ""` unless a new one is typed. */
+export function withoutSecret(f: RuleForm): RuleForm {
+  return { ...f, secret: '', secretSet: false, clearSecret: f.secretSet || f.clearSecret };
+}
+
+/** The fields after "Remove the webhook" (whose URL the form cannot empty when it is not shown):
+ * no webhook action is sent; a new URL typed afterwards does not inherit the old secret. */
+export function withoutWebhook(f: RuleForm): RuleForm {
+  return { ...withoutSecret(f), webhook: '', urlSet: false, host: '' };
+}
+
+/** The webhook action of the fields, if any. The stored URL and secret are never shown, so they
+ * are left out to keep them: only what the person typed (or removed) is sent. A new rule has
+ * nothing stored, so whatever was typed is sent. */
+export function webhookAction(f: RuleForm): Action | undefined {
+  const url = f.webhook.trim();
+  if (!url && !f.urlSet) return undefined;
+  const action: Extract<Action, { id: 'webhook' }> = { id: 'webhook', format: f.format };
+  if (url) action.url = url;
+  if (f.secret) action.secret = f.secret;
+  else if (f.clearSecret) action.secret = '';
+  return action;
 }
 
 /** The API body for the editor's fields; the API validates it and says what is wrong. */
@@ -140,7 +177,8 @@ export function ruleBody(f: RuleForm): Record<string, unknown> {
   if (f.environment.trim()) filters.push({ id: 'environment', value: f.environment.trim() });
   const actions: Action[] = [];
   if (f.email) actions.push({ id: 'email', addresses: f.emails.split(/[\s,]+/).filter(Boolean) });
-  if (f.webhook.trim()) actions.push({ id: 'webhook', url: f.webhook.trim(), format: f.format, ...(f.secret ? { secret: f.secret } : {}) });
+  const hook = webhookAction(f);
+  if (hook) actions.push(hook);
   return { name: f.name, actionMatch: f.action_match, conditions, filters, actions, frequency: Number(f.frequency), muted: f.muted };
 }
 
@@ -150,6 +188,10 @@ export function RuleEditor({ org, project, id, admin }: { org: string; project: 
   const isNew = id === 'new';
   const rule = useLoad<Rule>(isNew ? null : `rule:${id}`, () => app.api.get(`${base}${enc(id)}/`));
   const [f, setF] = useState<RuleForm | null>(isNew ? ruleForm(undefined) : null);
+  // The API's reason for refusing the rule (a webhook URL to a private address…), shown by the
+  // form rather than in a notice that fades while the person reads the form.
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
   useEffect(() => {
     if (rule.data) setF(ruleForm(rule.data));
   }, [rule.data]);
@@ -163,8 +205,18 @@ export function RuleEditor({ org, project, id, admin }: { org: string; project: 
       onSubmit={async (e) => {
         e.preventDefault();
         const body = ruleBody(f);
-        const ok = await attempt(app, () => (isNew ? app.api.post(base, body) : app.api.put(`${base}${enc(id)}/`, body)), 'Rule saved');
-        if (ok) go({ name: 'settings', org, project, section: 'alerts' });
+        setError(undefined);
+        setBusy(true);
+        try {
+          await (isNew ? app.api.post(base, body) : app.api.put(`${base}${enc(id)}/`, body));
+        } catch (err) {
+          setError(err instanceof Error ? err.message : String(err));
+          return;
+        } finally {
+          setBusy(false);
+        }
+        app.notify('Rule saved');
+        go({ name: 'settings', org, project, section: 'alerts' });
       }}
     >
       <fieldset disabled={!admin}>
@@ -200,20 +252,13 @@ export function RuleEditor({ org, project, id, admin }: { org: string; project: 
           <legend>Then</legend>
           <label class="check"><input type="checkbox" {...check('email')} /> Send an e-mail</label>
           <label>To (empty: the organization's members) <input placeholder="oncall@example.com" {...text('emails')} /></label>
-          <label>Call a webhook <input type="url" placeholder="https://hooks.slack.com/…" {...text('webhook')} /></label>
-          <label>
-            Body{' '}
-            <select value={f.format} onChange={(e) => setF({ ...f, format: (e.target as HTMLSelectElement).value as 'slack' | 'generic' })}>
-              <option value="generic">generic JSON</option>
-              <option value="slack">Slack</option>
-            </select>
-          </label>
-          <label>Signing secret (optional) <input {...text('secret')} /></label>
+          <WebhookFields f={f} setF={setF} />
         </fieldset>
         <label>At most one notification per issue every <input type="number" min={1} class="short" {...text('frequency')} /> minutes</label>
         <label class="check"><input type="checkbox" {...check('muted')} /> Muted</label>
+        {error && <p class="form-error" role="alert">{error}</p>}
         <div class="form-actions">
-          <button type="submit" class="primary">{isNew ? 'Create rule' : 'Save rule'}</button>
+          <button type="submit" class="primary" disabled={busy}>{isNew ? 'Create rule' : 'Save rule'}</button>
           <a href={href({ name: 'settings', org, project, section: 'alerts' })}>Cancel</a>
         </div>
       </fieldset>
@@ -221,3 +266,54 @@ export function RuleEditor({ org, project, id, admin }: { org: string; project: 
   );
 }
 
+/** The webhook's URL, body format and signing secret. What is stored but never shown (a Slack
+ * URL, any secret) is said to be set; leaving its field empty keeps it. */
+export function WebhookFields({ f, setF }: { f: RuleForm; setF: (f: RuleForm) => void }) {
+  const input = (k: 'webhook' | 'secret') => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  return (
+    <>
+      <label>
+        Call a webhook
+        <input
+          type="url"
+          placeholder={f.urlSet ? 'leave empty to keep the stored URL' : 'https://hooks.slack.com/…'}
+          aria-describedby={f.urlSet ? 'webhook-url-hint' : undefined}
+          value={f.webhook}
+          onInput={input('webhook')}
+        />
+      </label>
+      {f.urlSet && (
+        <p id="webhook-url-hint" class="muted small hint row-hint">
+          <span>Slack webhook URL set{f.host ? ` (${f.host})` : ''} — leave empty to keep it.</span>
+          <button type="button" class="small" onClick={() => setF(withoutWebhook(f))}>Remove the webhook</button>
+        </p>
+      )}
+      <label>
+        Body{' '}
+        <select value={f.format} onChange={(e) => setF({ ...f, format: (e.target as HTMLSelectElement).value as 'slack' | 'generic' })}>
+          <option value="generic">generic JSON</option>
+          <option value="slack">Slack</option>
+        </select>
+      </label>
+      <label>
+        Signing secret (optional)
+        <input
+          autoComplete="off"
+          placeholder={f.secretSet ? 'leave empty to keep the stored secret' : undefined}
+          aria-describedby={f.secretSet || f.clearSecret ? 'webhook-secret-hint' : undefined}
+          value={f.secret}
+          onInput={input('secret')}
+        />
+      </label>
+      {f.secretSet && (
+        <p id="webhook-secret-hint" class="muted small hint row-hint">
+          <span>A signing secret is set — leave empty to keep it.</span>
+          <button type="button" class="small" onClick={() => setF(withoutSecret(f))}>Remove the secret</button>
+        </p>
+      )}
+      {f.clearSecret && !f.secret && (
+        <p id="webhook-secret-hint" class="muted small hint">The signing secret is removed when the rule is saved.</p>
+      )}
+    </>
+  );
+}

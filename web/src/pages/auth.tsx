@@ -1,7 +1,10 @@
-// Signing in, first-run setup and accepting an invitation: the pages without a session.
+// Signing in, first-run setup, accepting an invitation and resetting a forgotten password:
+// the pages without a session. Invitation and reset secrets arrive in the location's fragment
+// (never sent to a server) and go to the API only in request bodies, never in its URLs.
 import { useState } from 'preact/hooks';
 import { Api, ApiError } from '../api.js';
-import type { Me } from '../types.js';
+import { go } from '../route.js';
+import type { InviteDetails, Me } from '../types.js';
 import { ErrorBox, Skeleton, useLoad } from '../ui.js';
 
 function Card({ title, children }: { title: string; children: preact.ComponentChildren }) {
@@ -60,6 +63,9 @@ export function Login({ api, next, onDone }: { api: Api; next?: string; onDone: 
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p class="small">
+        <a href="#/forgot-password">Forgot your password?</a>
+      </p>
       <p class="muted small">
         First run? <a href="#/setup">Set up Errata</a> with your organization and first project.
       </p>
@@ -68,10 +74,11 @@ export function Login({ api, next, onDone }: { api: Api; next?: string; onDone: 
 }
 
 export function Setup({ api, onDone }: { api: Api; onDone: () => Promise<void> }) {
-  const [f, setF] = useState({ email: '', password: '', org: '', project: '', platform: 'python' });
+  const [f, setF] = useState({ secret: '', email: '', password: '', org: '', project: '', platform: 'python' });
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: value(e) });
   const [busy, error, submit] = useSubmit(async () => {
     await api.post('setup/', {
+      setupSecret: f.secret.trim(),
       email: f.email,
       password: f.password,
       organization: { slug: f.org },
@@ -84,6 +91,14 @@ export function Setup({ api, onDone }: { api: Api; onDone: () => Promise<void> }
     <Card title="Set up Errata">
       <p class="muted small">This works once: it creates the first user (an owner), an organization and a project with its DSN.</p>
       <form onSubmit={submit}>
+        {/* Proves the person setting up is the one who deployed: the page is public. */}
+        <label>
+          Setup secret
+          <input type="password" autoComplete="off" required aria-describedby="setup-secret-hint" value={f.secret} onInput={set('secret')} />
+        </label>
+        <p id="setup-secret-hint" class="muted small hint">
+          Printed by the deploy: the <code>SetupSecretCommand</code> output of <code>cdk deploy</code>, or <code>terraform output -raw setup_secret</code>.
+        </p>
         <label>
           Your e-mail
           <input type="email" autoComplete="username" required value={f.email} onInput={set('email')} />
@@ -122,27 +137,20 @@ export function Setup({ api, onDone }: { api: Api; onDone: () => Promise<void> }
   );
 }
 
-interface InviteDetails {
-  organization: { slug: string; name: string } | string;
-  email: string;
-  role: string;
-  invitedBy: string;
-  hasAccount: boolean;
-}
-
 export function AcceptInvite({ api, token, me, onDone }: { api: Api; token: string; me: Me | null; onDone: () => Promise<void> }) {
-  const details = useLoad<InviteDetails>(`invite:${token}`, () => api.get(`accept-invite/${encodeURIComponent(token)}/`));
+  const details = useLoad<InviteDetails>(`invite:${token}`, () => api.post('accept-invite/details/', { token }));
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const invite = details.data;
   const signedInAsInvitee = !!me && !!invite && me.email === invite.email;
   const [busy, error, submit] = useSubmit(async () => {
-    const body: Record<string, string> = {};
+    const body: Record<string, string> = { token };
     if (!signedInAsInvitee) body.password = password;
     if (invite && !invite.hasAccount && name) body.name = name;
-    await api.post(`accept-invite/${encodeURIComponent(token)}/`, body);
-    location.hash = '#/';
+    await api.post('accept-invite/', body);
     await onDone();
+    // The invitation is used: its secret leaves the address bar and the history.
+    go({ name: 'home' }, true);
   });
   if (details.error) {
     return (
@@ -183,6 +191,72 @@ export function AcceptInvite({ api, token, me, onDone }: { api: Api; token: stri
           {busy ? 'Joining…' : 'Accept invitation'}
         </button>
       </form>
+    </Card>
+  );
+}
+
+export function ForgotPassword({ api }: { api: Api }) {
+  const [email, setEmail] = useState('');
+  const [sent, setSent] = useState<string>();
+  const [busy, error, submit] = useSubmit(async () => {
+    // The answer is the same whether or not the address has an account.
+    const answer = await api.post<{ detail?: string }>('auth/password-reset/', { email });
+    setSent(answer?.detail ?? 'If an account has this address, a link to set a new password is on its way.');
+  });
+  return (
+    <Card title="Forgot your password?">
+      {sent ? (
+        <p role="status">{sent}</p>
+      ) : (
+        <form onSubmit={submit}>
+          <p class="muted small">We e-mail a link that sets a new password. It works once, for an hour.</p>
+          <label>
+            Your e-mail
+            <input type="email" autoComplete="username" required value={email} onInput={(e) => setEmail(value(e))} autoFocus />
+          </label>
+          {error && <p class="form-error" role="alert">{error}</p>}
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? 'Sending…' : 'E-mail me a link'}
+          </button>
+        </form>
+      )}
+      <p class="muted small">
+        Remembered it? <a href="#/login">Sign in</a>.
+      </p>
+    </Card>
+  );
+}
+
+export function ResetPassword({ api, token, onDone }: { api: Api; token: string; onDone: () => Promise<void> }) {
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [busy, error, submit] = useSubmit(async () => {
+    if (password !== repeat) throw new Error('The two new passwords are not the same.');
+    await api.post('auth/password-reset/confirm/', { token, password });
+    await onDone();
+    // The link works once: its secret leaves the address bar and the history.
+    go({ name: 'home' }, true);
+  });
+  return (
+    <Card title="Choose a new password">
+      <p class="muted small">Setting it signs you out everywhere else.</p>
+      <form onSubmit={submit}>
+        <label>
+          New password
+          <input type="password" autoComplete="new-password" required minLength={8} value={password} onInput={(e) => setPassword(value(e))} autoFocus />
+        </label>
+        <label>
+          Repeat the new password
+          <input type="password" autoComplete="new-password" required minLength={8} value={repeat} onInput={(e) => setRepeat(value(e))} />
+        </label>
+        {error && <p class="form-error" role="alert">{error}</p>}
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Set the new password'}
+        </button>
+      </form>
+      <p class="muted small">
+        Link expired? <a href="#/forgot-password">Ask for a new one</a>.
+      </p>
     </Card>
   );
 }

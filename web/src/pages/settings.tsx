@@ -1,15 +1,17 @@
-// Settings: the menu, the organization's members, and each project section's page.
+// Settings: the menu, the organization's members and audit log, and each project section's page.
 import { useState } from 'preact/hooks';
-import { go, href, PROJECT_SECTIONS } from '../route.js';
+import { go, href, ORG_SECTIONS, PROJECT_SECTIONS } from '../route.js';
 import type { Member } from '../types.js';
 import { attempt, ErrorBox, Skeleton, useApp } from '../ui.js';
 import { RuleEditor, Rules } from './alert-rules.js';
+import { AuditLog } from './audit-log.js';
 import { enc, pickProject, useMembers, useProjects } from './common.js';
 import { DebugFiles } from './debug-files.js';
 import { Filters, General, Keys, Scrubbing } from './project-settings.js';
 
 const TITLES: Record<string, string> = {
   members: 'Members',
+  'audit-log': 'Audit log',
   general: 'General',
   keys: 'Client keys (DSN)',
   alerts: 'Alert rules',
@@ -24,8 +26,11 @@ export function Settings({ org, project, section, id }: { org: string; project?:
   const current = pickProject(projects.data, project, app.config.project);
   const role = app.me.organizations.find((o) => o.slug === org)?.role ?? 'member';
   const admin = role !== 'member';
+  const orgSection = (ORG_SECTIONS as readonly string[]).includes(section);
   let body;
   if (section === 'members') body = <Members org={org} role={role} />;
+  // The API answers members 403 here: they are not offered the section.
+  else if (section === 'audit-log') body = admin ? <AuditLog org={org} /> : <p class="note">Owners and admins read the audit log.</p>;
   else if (!project) body = <Skeleton rows={4} />;
   else if (section === 'general') body = <General org={org} project={project} admin={admin} />;
   else if (section === 'keys') body = <Keys org={org} project={project} admin={admin} />;
@@ -38,12 +43,15 @@ export function Settings({ org, project, section, id }: { org: string; project?:
       <nav class="side-nav" aria-label="Settings">
         <h2>Organization</h2>
         <a href={href({ name: 'settings', org, section: 'members' })} aria-current={section === 'members' ? 'page' : undefined}>Members</a>
+        {admin && (
+          <a href={href({ name: 'settings', org, section: 'audit-log' })} aria-current={section === 'audit-log' ? 'page' : undefined}>Audit log</a>
+        )}
         <h2>Project</h2>
         {projects.data && projects.data.length > 1 && current && (
           <select
             aria-label="Project"
             value={project ?? current.slug}
-            onChange={(e) => go({ name: 'settings', org, project: (e.target as HTMLSelectElement).value, section: section === 'members' ? 'general' : section })}
+            onChange={(e) => go({ name: 'settings', org, project: (e.target as HTMLSelectElement).value, section: orgSection ? 'general' : section })}
           >
             {projects.data.map((p) => (
               <option key={p.slug} value={p.slug}>{p.name}</option>
@@ -59,7 +67,7 @@ export function Settings({ org, project, section, id }: { org: string; project?:
       </nav>
       <section class="settings-body">
         <h1>{TITLES[section] ?? section}{project && <span class="muted"> · {project}</span>}</h1>
-        {!admin && section !== 'members' && <p class="note">You are a member: admins and owners change these settings.</p>}
+        {!admin && !orgSection && <p class="note">You are a member: admins and owners change these settings.</p>}
         {body}
       </section>
     </div>
@@ -137,7 +145,7 @@ function Members({ org, role }: { org: string; role: string }) {
           class="inline-form"
           onSubmit={async (e) => {
             e.preventDefault();
-            if (await attempt(app, () => app.api.post(path, { email, role: newRole }), `Invitation sent to ${email}`)) {
+            if (await attempt(app, () => app.api.post(path, { email, role: newRole }), `Invitation e-mailed to ${email}`)) {
               setEmail('');
               members.reload();
             }

@@ -5,7 +5,9 @@
 // and on the way: no script from event data ever runs (the issue's title, message, tags and
 // frame names carry HTML/JS), no page error happens, and screenshots of the main pages are
 // written to OUT_DIR.
-//   node flow.mjs WEB_URL EMAIL PASSWORD TAG OUT_DIR
+//   SETUP_SECRET=… MAILBOX_URL=… node flow.mjs WEB_URL EMAIL PASSWORD TAG OUT_DIR
+// (SETUP_SECRET: the stack's real setup secret, so setup gets past it to "already set up";
+// MAILBOX_URL: the local e-mail emulator's messages, where the invitation link is read.)
 // Prints one JSON line of findings; exits non-zero when a step cannot be done.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,7 +61,10 @@ const streamQuery = (q) => `${base}#/organizations/${found.org}/issues/?query=${
 
 await step('setup-once', async () => {
   // First-run setup works once; this stack is set up, so the page says so and changes nothing.
+  // The real secret is given: without it the API refuses before it looks whether it is set up.
+  if (!process.env.SETUP_SECRET) throw new Error('SETUP_SECRET is not set (the stack settings have no SETUP_SECRET line)');
   await page.goto(`${base}#/setup`);
+  await page.getByLabel('Setup secret').fill(process.env.SETUP_SECRET);
   await page.getByLabel('Your e-mail').fill(`setup-${tag}@example.test`);
   await page.getByLabel(/^Password/).fill('a long enough password');
   await page.getByLabel('Organization slug').fill(`org-${tag}`);
@@ -231,11 +236,45 @@ await step('invite', async () => {
   await p.getByRole('button', { name: 'Accept invitation' }).click();
   await p.getByRole('heading', { name: 'Issues' }).waitFor();
   found.inviteeHeader = await p.locator('header .email').textContent();
+  // The used invitation's secret is gone from the address bar (replaced, not pushed).
+  found.afterInviteUrl = p.url();
   p.on('dialog', (d) => d.accept());
   await p.goto(`${base}#/settings/${found.org}/members/`);
   await p.locator('table.table tr', { hasText: invitee }).getByRole('button', { name: 'Leave' }).click();
   await p.getByText('You are not a member of any organization yet').waitFor();
   await other.close();
+});
+
+await step('account', async () => {
+  // The person's own page, from the header: their password and where they are signed in.
+  await page.locator('header a.email').click();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  const current = page.locator('table.sessions tbody tr', { hasText: 'this browser' });
+  await current.waitFor();
+  found.accountSessions = await page.locator('table.sessions tbody tr').count();
+  found.currentSessionSignOut = await current.getByRole('button').count();
+  // New passwords that differ are caught before asking the API (no attempt is counted).
+  await page.getByLabel('Current password').fill('not the password');
+  await page.getByLabel('New password', { exact: true }).fill('a long enough password');
+  await page.getByLabel('Repeat the new password').fill('another long password');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  found.passwordMismatch = await page.locator('form.password .form-error').textContent();
+  await shot('account');
+});
+
+await step('audit-log', async () => {
+  // The invitation above is in the organization's audit log, found with the event filter.
+  await page.goto(`${base}#/settings/${found.org}/audit-log/`);
+  await page.locator('table.audit tbody tr, .empty').first().waitFor();
+  await shot('settings-audit-log');
+  await page.getByLabel('Event', { exact: true }).selectOption('member.invite');
+  // Waits for the filtered page: every row is of that event.
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('table.audit td.event')];
+    return cells.length > 0 && cells.every((c) => c.textContent === 'member.invite');
+  });
+  const invitee = `web-${tag}@example.test`;
+  found.auditInvite = await page.locator('table.audit tbody tr', { hasText: invitee }).first().textContent();
 });
 
 await step('phone', async () => {
@@ -258,7 +297,8 @@ await step('phone', async () => {
 });
 
 await step('sign-out', async () => {
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  // The header's button (the account page has others that sign out other browsers).
+  await page.locator('header').getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
 });
 

@@ -119,7 +119,7 @@ async fn token_scopes_limit_what_a_token_does() {
     assert_eq!(status, 403, "no member:read");
 }
 
-fn json_request(method: &str, path: &str, body: Value) -> Request {
+pub(super) fn json_request(method: &str, path: &str, body: Value) -> Request {
     let mut req = get(path, "", None);
     req.request_context.http.method = method.parse().unwrap();
     req.headers.insert("content-type", HeaderValue::from_static("application/json"));
@@ -127,13 +127,13 @@ fn json_request(method: &str, path: &str, body: Value) -> Request {
     req
 }
 
-fn with_cookie(mut req: Request, cookie: &str) -> Request {
+pub(super) fn with_cookie(mut req: Request, cookie: &str) -> Request {
     req.cookies = Some(vec![cookie.to_owned()]);
     req
 }
 
 /// The `name=value` part of the session cookie a response sets.
-fn session_cookie_of(resp: &Response) -> String {
+pub(super) fn session_cookie_of(resp: &Response) -> String {
     let set = resp.cookies.iter().find(|c| c.starts_with("errata_session=")).expect("a session cookie");
     assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Strict"), "{set}");
     set.split(';').next().unwrap().to_owned()
@@ -146,8 +146,9 @@ async fn first_run_setup_then_sign_in_and_out() {
         "email": "Root@Example.com", "password": "correct horse battery", "name": "Root",
         "organization": {"slug": "first", "name": "First Org"},
         "project": {"slug": "app", "platform": "python"},
+        "setupSecret": SETUP_SECRET,
     });
-    let bad = json!({"email": "root@example.com", "password": "short", "organization": {"slug": "x"}, "project": {"slug": "y"}});
+    let bad = json!({"email": "root@example.com", "password": "short", "organization": {"slug": "x"}, "project": {"slug": "y"}, "setupSecret": SETUP_SECRET});
     let (status, body, _) = send(&w, json_request("POST", "/api/0/setup/", bad)).await;
     assert_eq!(status, 400, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("password"));
@@ -257,24 +258,25 @@ async fn invitations_by_mail_join_with_the_role_given() {
     let (status, body, _) = send(&w, invite(ADMIN_TOKEN, json!({"email": "Zoe@Acme.test", "role": "admin"}))).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["pending"], true);
-    let link = body["inviteLink"].as_str().unwrap();
-    let secret = link.rsplit('/').next().unwrap();
+    assert!(!body.to_string().contains("accept-invite"), "the link is never in an answer: {body}");
     let notices = w.outbox.notices();
     assert_eq!(notices.len(), 1);
-    let Notice::Invitation { to, link: mailed, role, .. } = &notices[0] else { panic!("not an invitation") };
-    assert_eq!((to.as_str(), mailed.as_str(), *role), ("zoe@acme.test", link, Role::Admin));
+    let Notice::Invitation { to, link, role, .. } = &notices[0] else { panic!("not an invitation") };
+    assert_eq!((to.as_str(), *role), ("zoe@acme.test", Role::Admin));
     assert!(link.starts_with("http://web.test/accept-invite/"));
+    let secret = link.rsplit('/').next().unwrap();
 
-    let (status, details, _) = send(&w, get(&format!("/api/0/accept-invite/{secret}/"), "", None)).await;
-    assert_eq!(status, 200, "{details}");
-    assert_eq!(details["email"], "zoe@acme.test");
-    assert_eq!(details["hasAccount"], false);
-    let (status, _, _) = send(&w, get("/api/0/accept-invite/errata_forged/", "", None)).await;
+    let details = |token: &str| json_request("POST", "/api/0/accept-invite/details/", json!({"token": token}));
+    let (status, details_body, _) = send(&w, details(secret)).await;
+    assert_eq!(status, 200, "{details_body}");
+    assert_eq!(details_body["email"], "zoe@acme.test");
+    assert_eq!(details_body["hasAccount"], false);
+    let (status, _, _) = send(&w, details("errata_forged")).await;
     assert_eq!(status, 404);
     let accept = json_request(
         "POST",
-        &format!("/api/0/accept-invite/{secret}/"),
-        json!({"password": "zoe's password", "name": "Zoe"}),
+        "/api/0/accept-invite/",
+        json!({"token": secret, "password": "zoe's password", "name": "Zoe"}),
     );
     let (status, body, resp) = send(&w, accept).await;
     assert_eq!(status, 200, "{body}");
@@ -283,7 +285,7 @@ async fn invitations_by_mail_join_with_the_role_given() {
     assert_eq!(status, 200);
     assert_eq!(org["role"], "admin");
     // Used once.
-    let again = json_request("POST", &format!("/api/0/accept-invite/{secret}/"), json!({"password": "zoe's password"}));
+    let again = json_request("POST", "/api/0/accept-invite/", json!({"token": secret, "password": "zoe's password"}));
     assert_eq!(send(&w, again).await.0, 404);
 
     // The last owner cannot leave or be demoted; members can leave.

@@ -52,6 +52,10 @@ module "errata" {
   alarm_email              = "oncall@example.com"
   force_destroy            = false
   tags                     = { app = "errata" }
+
+  athena_bytes_scanned_cutoff = 10737418240 # 10 GiB
+  webhook_allow_http          = false
+  webhook_allowed_networks    = [] # e.g. ["10.20.0.0/16"]: a chat server inside a VPN
 }
 
 output "dsn_base_url" {
@@ -62,4 +66,10 @@ output "dsn_base_url" {
 output "web_url" {
   description = "Where people sign in."
   value       = module.errata.web_url
+}
+
+output "setup_secret" {
+  description = "What the first-run setup page asks for: `terraform output -raw setup_secret`."
+  value       = module.errata.setup_secret
+  sensitive   = true
 }
