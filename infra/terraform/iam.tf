@@ -146,17 +146,28 @@ data "aws_iam_policy_document" "processor" {
     actions   = local.table_stream
     resources = local.issues_and_indexes
   }
+  # Event index entries: read back while counting (a redelivery), and the hourly run purges
+  # deleted issues' entries found through by-issue.
   statement {
     sid       = "EventIndex"
-    actions   = local.table_write
+    actions   = local.table_rw
     resources = local.events_and_indexes
   }
-  # Compaction lists, reads and replaces the Parquet files (and only those: it lists under
-  # parquet/events/ alone).
   statement {
-    sid       = "CompactionRead"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.events.arn}/parquet/*"]
+    sid       = "EventIndexStream"
+    actions   = local.table_stream
+    resources = local.events_and_indexes
+  }
+  # Compaction lists, reads and replaces the Parquet files (it lists under parquet/events/
+  # alone); the hourly run deletes the attachments of deleted issues' events (listing each
+  # event's folder).
+  statement {
+    sid     = "CompactionRead"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${aws_s3_bucket.events.arn}/parquet/*",
+      "${aws_s3_bucket.events.arn}/attachments/*",
+    ]
   }
   statement {
     sid       = "CompactionList"
@@ -165,13 +176,16 @@ data "aws_iam_policy_document" "processor" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["parquet/*"]
+      values   = ["parquet/*", "attachments/*"]
     }
   }
   statement {
-    sid       = "CompactionDelete"
-    actions   = ["s3:DeleteObject"]
-    resources = ["${aws_s3_bucket.events.arn}/parquet/*"]
+    sid     = "CompactionDelete"
+    actions = ["s3:DeleteObject"]
+    resources = [
+      "${aws_s3_bucket.events.arn}/parquet/*",
+      "${aws_s3_bucket.events.arn}/attachments/*",
+    ]
   }
   statement {
     sid       = "EnvelopesConsume"
@@ -304,16 +318,17 @@ data "aws_iam_policy_document" "api" {
     actions   = local.table_stream
     resources = local.events_and_indexes
   }
-  # Deleting an issue deletes its items and its events' index entries (found through
-  # by-issue, read above), by key from the tables: writes never name an index.
+  # Deleting an issue deletes its items and writes its purge marker, then takes its events'
+  # index entries (found through by-issue, read above) off the issue, by key from the tables:
+  # writes never name an index.
   statement {
     sid       = "IssueDelete"
-    actions   = ["dynamodb:DeleteItem"]
+    actions   = ["dynamodb:DeleteItem", "dynamodb:PutItem"]
     resources = [aws_dynamodb_table.issues.arn]
   }
   statement {
-    sid       = "EventIndexDelete"
-    actions   = ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+    sid       = "EventIndexPurge"
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.events.arn]
   }
   # Login throttles and per-organization e-mail limits: expiring counters.

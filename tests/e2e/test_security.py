@@ -202,3 +202,31 @@ def test_first_run_setup_needs_the_deploys_secret(stack):
     # A form post from another site is refused before anything is read.
     resp = requests.post(stack["API"] + "auth/login/", data={"email": stack["LOGIN"], "password": stack["PASSWORD"]}, timeout=30)
     assert resp.status_code == 403 and "application/json" in resp.text, resp.text
+
+
+def test_a_deleted_issue_does_not_come_back_with_its_old_events(stack, api, tenants):
+    owner, org, project = tenants["owner"], stack["ORG"], stack["PROJECT"]
+    message = f"delete me {new_tag()}"
+    first = uuid.uuid4().hex
+    body = envelope(first, {"message": message, "level": "error"}, ("old.txt", b"old attachment", "event.attachment"))
+    assert post(ingest_url(stack, "envelope"), data=body, headers=auth_header(stack["KEY"])).status_code == 200
+    event = stored_event(owner, org, project, first)
+    issue_id = event["groupID"]
+    assert owner.get(f"projects/{org}/{project}/events/{first}/attachments/0/", download="1").content == b"old attachment"
+
+    assert owner.call("DELETE", f"issues/{issue_id}/").status_code == 202
+    assert owner.get(f"issues/{issue_id}/").status_code == 404
+    assert owner.get(f"projects/{org}/{project}/events/{first}/").status_code == 404
+    assert owner.get(f"projects/{org}/{project}/events/{first}/attachments/0/", download="1").status_code == 404
+    # The same envelope again (an SDK retry) stays gone: the event is known, not counted anew.
+    assert post(ingest_url(stack, "envelope"), data=body, headers=auth_header(stack["KEY"])).status_code == 200
+
+    # The same group later: the issue starts again (its id is the group's) with the new event only.
+    second = uuid.uuid4().hex
+    again = envelope(second, {"message": message, "level": "error"})
+    assert post(ingest_url(stack, "envelope"), data=again, headers=auth_header(stack["KEY"])).status_code == 200
+    assert stored_event(owner, org, project, second)["groupID"] == issue_id
+    events = owner.get(f"issues/{issue_id}/events/").json()
+    assert [e["eventID"] for e in events] == [second], events
+    assert owner.get(f"issues/{issue_id}/").json()["count"] == "1"
+    assert owner.get(f"projects/{org}/{project}/events/{first}/").status_code == 404

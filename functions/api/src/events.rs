@@ -18,7 +18,8 @@ const MAX_LIMIT: usize = 100;
 pub async fn end(deps: &Deps, ctx: &Ctx<'_>, order: EventOrder) -> ApiResult {
     let (issue, project) = (ctx.issue()?, ctx.project()?);
     let page = deps.issues.issue_events(issue.id, order, None, 1).await?;
-    let stored = page.events.into_iter().next().ok_or_else(ApiError::not_found)?;
+    let events = without_deleted(deps, issue.project_id, issue.id, page.events).await?;
+    let stored = events.into_iter().next().ok_or_else(ApiError::not_found)?;
     detail(deps, &stored, issue, project).await
 }
 
@@ -27,7 +28,7 @@ pub async fn of_issue(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let (issue, project) = (ctx.issue()?, ctx.project()?);
     let event_id = normalized_id(ctx.param("event_id"))?;
     let stored = deps.issues.event(project.id, &event_id).await?.filter(|e| e.issue_id == issue.id);
-    let stored = stored.ok_or_else(ApiError::not_found)?;
+    let stored = visible(deps, stored).await?.ok_or_else(ApiError::not_found)?;
     detail(deps, &stored, issue, project).await
 }
 
@@ -35,7 +36,8 @@ pub async fn of_issue(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
 pub async fn of_project(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let project = ctx.project()?;
     let event_id = normalized_id(ctx.param("event_id"))?;
-    let stored = deps.issues.event(project.id, &event_id).await?.ok_or_else(ApiError::not_found)?;
+    let stored = visible(deps, deps.issues.event(project.id, &event_id).await?).await?;
+    let stored = stored.ok_or_else(ApiError::not_found)?;
     let issue = deps.issues.issue(stored.issue_id).await?.ok_or_else(ApiError::not_found)?;
     detail(deps, &stored, &issue, project).await
 }
@@ -70,7 +72,8 @@ const MAX_DOWNLOAD: u64 = 4 * 1024 * 1024;
 async fn stored_attachments(deps: &Deps, ctx: &Ctx<'_>) -> Result<(StoredEvent, Vec<Value>), ApiError> {
     let project = ctx.project()?;
     let event_id = normalized_id(ctx.param("event_id"))?;
-    let stored = deps.issues.event(project.id, &event_id).await?.ok_or_else(ApiError::not_found)?;
+    let stored = visible(deps, deps.issues.event(project.id, &event_id).await?).await?;
+    let stored = stored.ok_or_else(ApiError::not_found)?;
     let event = load(deps, &stored).await?;
     let list = event.get("attachments").and_then(Value::as_array).cloned().unwrap_or_default();
     let (own, foreign): (Vec<Value>, Vec<Value>) = list.into_iter().partition(|a| {
@@ -152,9 +155,9 @@ pub async fn list(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     }
     let full = params.first("full") == Some("true");
     let page = deps.issues.issue_events(issue.id, order, cursor, limit).await?;
-    let bodies = try_join_all(page.events.iter().map(|stored| load(deps, stored))).await?;
-    let items: Vec<Value> = page
-        .events
+    let events = without_deleted(deps, issue.project_id, issue.id, page.events).await?;
+    let bodies = try_join_all(events.iter().map(|stored| load(deps, stored))).await?;
+    let items: Vec<Value> = events
         .iter()
         .zip(&bodies)
         .map(
@@ -190,6 +193,26 @@ fn summary(stored: &StoredEvent, event: &Value, issue: &Issue, project: &Project
         "user": full["user"],
         "event.type": full["type"],
     })
+}
+
+/// The events of an issue id that are not a deleted issue's (whose purge is still running:
+/// a new issue of the same group has the same id, and none of the old events).
+async fn without_deleted(
+    deps: &Deps,
+    project_id: u64,
+    issue_id: errata_domain::IssueId,
+    events: Vec<StoredEvent>,
+) -> Result<Vec<StoredEvent>, ApiError> {
+    Ok(match deps.issues.deleted_before(project_id, issue_id).await? {
+        Some(at) => events.into_iter().filter(|e| e.timestamp.unix_millis() > at).collect(),
+        None => events,
+    })
+}
+
+/// The event, unless it belongs to a deleted issue.
+async fn visible(deps: &Deps, stored: Option<StoredEvent>) -> Result<Option<StoredEvent>, ApiError> {
+    let Some(e) = stored else { return Ok(None) };
+    Ok(without_deleted(deps, e.project_id, e.issue_id, vec![e]).await?.pop())
 }
 
 /// The stored JSON of an indexed event (a byte range of its batch's object).

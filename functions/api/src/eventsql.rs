@@ -39,6 +39,13 @@ pub fn scope(project_id: u64, since_ms: i64) -> String {
     format!("project_id = {project_id} AND dt >= '{}' AND \"timestamp\" >= {}", day(since), timestamp(since))
 }
 
+/// The rows of an issue's events: its id, from its first sighting on. An issue deleted and
+/// started anew by a later event of the same group has the same id; the earlier issue's rows
+/// all lie before the new one's first sighting.
+pub fn issue_rows(issue: &errata_domain::Issue) -> String {
+    format!("issue_id = {} AND \"timestamp\" >= {}", issue.id, timestamp(issue.first_seen.unix_millis()))
+}
+
 /// A bucket or time cell as Unix ms: `2026-11-26 01:00:00.000`, `2026-11-26T01:00:00`, …
 pub fn parse_time(cell: &str) -> Option<i64> {
     let t = cell.trim().replace(' ', "T");

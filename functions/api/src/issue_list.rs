@@ -58,11 +58,12 @@ async fn list_project(deps: &Deps, ctx: &Ctx<'_>, project: &Project) -> ApiResul
     };
     let limit = crate::limit_param(req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let cursor = params.first("cursor").filter(|c| !c.is_empty());
-    if cursor.is_some_and(|c| ListPosition::parse(c).is_none()) {
-        return Err(ApiError::new(400, "Invalid cursor parameter."));
+    let now = Timestamp::now();
+    if let Some(c) = cursor {
+        let position = ListPosition::parse(c).ok_or_else(|| ApiError::new(400, "Invalid cursor parameter."))?;
+        within_lifetime(position, sort, now)?;
     }
     let stats = Period::parse(params.first("statsPeriod").unwrap_or(""))?;
-    let now = Timestamp::now();
     let seen_after = query.last_seen_after(now).unwrap_or(0).max(now.unix_millis() - RETENTION_MS);
 
     let allowed = eventsql::matching_issues(deps, project.id, seen_after, &query.event_terms).await?;
@@ -110,6 +111,24 @@ async fn list_project(deps: &Deps, ctx: &Ctx<'_>, project: &Project) -> ApiResul
         resp = http::with_header(resp, "x-errata-stats", "pending");
     }
     Ok(resp)
+}
+
+/// A time cursor (last or first seen) must lie within the time the project can have issues:
+/// from the start of the stack's retention to a day from now. Anything else is not a cursor
+/// this API handed out, and would only make the store walk days that hold nothing.
+fn within_lifetime(position: ListPosition, sort: IssueSort, now: Timestamp) -> Result<(), ApiError> {
+    const DAY_MS: i64 = 86_400_000;
+    if !matches!(sort, IssueSort::LastSeen | IssueSort::FirstSeen) {
+        return Ok(());
+    }
+    let now = now.unix_millis();
+    // First-seen keys may be up to 30 days older than retention (late events), as the store reads them.
+    let earliest = now - RETENTION_MS - 31 * DAY_MS;
+    if (earliest..=now + DAY_MS).contains(&position.key) {
+        Ok(())
+    } else {
+        Err(ApiError::new(400, "Invalid cursor parameter: it points outside the time this project can have issues."))
+    }
 }
 
 /// Events per issue and bucket over the period, for the page's issues; `None` when the query

@@ -87,9 +87,25 @@ pub async fn bulk_delete(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     Ok(accepted())
 }
 
+/// How long a delete request purges an issue's events; a larger issue is finished by the
+/// hourly maintenance run (its events are gone for readers at once either way).
+const PURGE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Deletes an issue with its events and their attachments, and records who did it.
 async fn delete_issue(deps: &Deps, ctx: &Ctx<'_>, issue: &Issue) -> Result<(), ApiError> {
     deps.issues.delete_issue(issue).await?;
+    let deadline = std::time::Instant::now() + PURGE_BUDGET;
+    let done = errata_runtime::purge::purge_issue(
+        deps.issues.as_ref(),
+        deps.events.as_ref(),
+        issue.project_id,
+        issue.id,
+        deadline,
+    )
+    .await?;
+    if !done {
+        tracing::info!(issue_id = %issue.id, "issue deleted; the maintenance run purges the rest of its events");
+    }
     let project = ctx.project()?;
     let change = audit::Change::new("issue.delete")
         .object(issue.id)

@@ -54,7 +54,7 @@ async fn series(deps: &Deps, project_id: u64, condition: &str, period: Period) -
 pub async fn issue_stats(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let issue = ctx.issue()?;
     let period = period_param(ctx, "24h")?;
-    let body = series(deps, issue.project_id, &format!("issue_id = {}", issue.id), period).await?;
+    let body = series(deps, issue.project_id, &eventsql::issue_rows(issue), period).await?;
     Ok(http::json(200, &body))
 }
 
@@ -83,9 +83,9 @@ async fn tag_rows(deps: &Deps, issue: &Issue, key: Option<&str>) -> Result<Vec<T
     let sql = format!(
         "SELECT k, tags[k] AS v, count(DISTINCT event_id) AS n, min(\"timestamp\") AS first, max(\"timestamp\") AS last \
          FROM events CROSS JOIN UNNEST(map_keys(tags)) AS u(k) \
-         WHERE {} AND issue_id = {}{only} GROUP BY 1, 2 ORDER BY 3 DESC LIMIT {MAX_TAG_ROWS}",
+         WHERE {} AND {}{only} GROUP BY 1, 2 ORDER BY 3 DESC LIMIT {MAX_TAG_ROWS}",
         scope(issue.project_id, issue_since(issue)),
-        issue.id,
+        eventsql::issue_rows(issue),
     );
     Ok(rows(deps, &sql, WAIT)
         .await?

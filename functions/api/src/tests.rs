@@ -138,28 +138,7 @@ async fn world() -> World {
             events.put(&key, b"secret".to_vec(), "text/plain").await.unwrap();
             event["attachments"] = json!([{"name": "secret.txt", "type": "event.attachment", "size": 6, "content_type": "text/plain", "key": key}]);
         }
-        let parsed: errata_protocol::Event = serde_json::from_value(event.clone()).unwrap();
-        let grouping = Grouping::of(&parsed);
-        let key = format!("events/{project_id}/{n}.json");
-        events.put(&key, serde_json::to_vec(&event).unwrap(), "").await.unwrap();
-        let id = IssueId::for_group(project_id, &grouping.hash);
-        issues
-            .record(&Sighting {
-                project_id,
-                issue_id: id,
-                event_id: format!("{n:032}"),
-                timestamp: Timestamp::from_unix_millis(base_ms() + ts).unwrap(),
-                summary: EventSummary::of(&parsed),
-                grouping,
-                platform: "python".into(),
-                release: None,
-                environment: None,
-                user_hash: None,
-                body: BodyRef { key, offset: 0, len: 0 },
-                retention_days: None,
-            })
-            .await
-            .unwrap();
+        let id = store_event(events.as_ref(), issues.as_ref(), project_id, n, &event, base_ms() + ts).await;
         if !issue_ids.contains(&id) {
             issue_ids.push(id);
         }
@@ -215,6 +194,40 @@ async fn world() -> World {
         issue_ids,
         foreign_issue,
     }
+}
+
+/// Stores an event's body and counts it, as the processor does; returns its issue.
+async fn store_event(
+    events: &dyn BlobStore,
+    issues: &dyn IssueStore,
+    project_id: u64,
+    n: usize,
+    event: &Value,
+    at_ms: i64,
+) -> IssueId {
+    let parsed: errata_protocol::Event = serde_json::from_value(event.clone()).unwrap();
+    let grouping = Grouping::of(&parsed);
+    let key = format!("events/{project_id}/{n}.json");
+    events.put(&key, serde_json::to_vec(event).unwrap(), "").await.unwrap();
+    let id = IssueId::for_group(project_id, &grouping.hash);
+    issues
+        .record(&Sighting {
+            project_id,
+            issue_id: id,
+            event_id: format!("{n:032}"),
+            timestamp: Timestamp::from_unix_millis(at_ms).unwrap(),
+            summary: EventSummary::of(&parsed),
+            grouping,
+            platform: "python".into(),
+            release: None,
+            environment: None,
+            user_hash: None,
+            body: BodyRef { key, offset: 0, len: 0 },
+            retention_days: None,
+        })
+        .await
+        .unwrap();
+    id
 }
 
 fn get(path: &str, query: &str, token: Option<&str>) -> Request {
@@ -364,10 +377,18 @@ async fn bad_parameters_are_400() {
         "query=has:colour",
         "query=age:soon",
         "statsPeriod=1y",
+        // Cursors outside the time the project can have issues (a walk over empty days).
+        "cursor=9223372036854775807:1:0",
+        "cursor=99999999999999:1:0",
+        "sort=new&cursor=-5:1:0",
     ] {
         let (status, body, _) = call(&w, "/api/0/projects/acme/web/issues/", query, Some(TOKEN)).await;
         assert_eq!(status, 400, "{query}: {body}");
     }
+    // Counts are not times: a large count is a fine cursor for the frequency sort.
+    let (status, _, _) =
+        call(&w, "/api/0/projects/acme/web/issues/", "sort=freq&cursor=99999999999999:1:0", Some(TOKEN)).await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]

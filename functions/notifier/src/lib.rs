@@ -12,12 +12,15 @@ pub mod webhook;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use errata_domain::alerts::Action;
 use errata_domain::Notice;
+use errata_domain::RateLimit;
 use errata_domain::Timestamp;
-use errata_ports::{Mailer, NotificationLog, NotificationRecord};
+use errata_ports::{Mailer, NotificationLog, NotificationRecord, RateLimiter};
 use std::sync::Arc;
 
 pub struct Deps {
     pub mailer: Arc<dyn Mailer>,
+    /// Counts e-mails to addresses outside an organization (its daily allowance).
+    pub limiter: Arc<dyn RateLimiter>,
     pub webhooks: Arc<dyn webhook::Webhooks>,
     pub log: Arc<dyn NotificationLog>,
 }
@@ -55,7 +58,8 @@ async fn deliver(deps: &Deps, body: &str) -> Result<(), String> {
                 let (channel, target) = match action {
                     Action::Email { addresses } => {
                         let recipients = if addresses.is_empty() { members } else { addresses };
-                        for mail in mail::alert(&notice, recipients) {
+                        let recipients = within_limit(deps, &issue.org, recipients, members).await?;
+                        for mail in mail::alert(&notice, &recipients) {
                             deps.mailer.send(&mail).await.map_err(|e| e.message)?;
                         }
                         ("email", recipients.join(", "))
@@ -85,6 +89,36 @@ async fn deliver(deps: &Deps, body: &str) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Alert e-mails one organization may send to addresses outside it in a day, so that no
+/// tenant can get the stack's sender identity throttled or suspended by SES.
+pub const OUTSIDE_MAILS_PER_ORG: RateLimit = RateLimit { count: 200, window_secs: 86_400 };
+
+/// The recipients that may be sent to: the organization's members always, other addresses
+/// while the organization's daily allowance lasts (those past it are left out and logged).
+async fn within_limit(
+    deps: &Deps,
+    org: &str,
+    recipients: &[String],
+    members: &[String],
+) -> Result<Vec<String>, String> {
+    let now = Timestamp::now().unix_millis() / 1000;
+    let mut allowed = Vec::with_capacity(recipients.len());
+    for to in recipients {
+        if members.contains(to) {
+            allowed.push(to.clone());
+            continue;
+        }
+        let scope = format!("mail:alerts:{org}");
+        match deps.limiter.try_take(&scope, 1, &OUTSIDE_MAILS_PER_ORG, now).await.map_err(|e| e.message)? {
+            None => allowed.push(to.clone()),
+            Some(_) => {
+                tracing::warn!(org, "alert e-mail to an outside address over the organization's daily limit; not sent")
+            }
+        }
+    }
+    Ok(allowed)
 }
 
 /// The host of a URL, for records (never its path or query, which may hold a token).

@@ -1,6 +1,6 @@
 //! The notifier Lambda: wiring only.
 
-use errata_aws::{load_config, DynamoIssueStore, SesMailer};
+use errata_aws::{load_config, DynamoIssueStore, DynamoRateLimiter, SesMailer};
 use errata_notifier::{handle_batch, Deps};
 use errata_runtime::egress::SystemResolver;
 use errata_runtime::env;
@@ -13,11 +13,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sender = env("SENDER_EMAIL")?;
     let issues_table = env("ISSUES_TABLE")?;
     let events_table = env("EVENTS_TABLE")?;
+    let quotas_table = env("QUOTAS_TABLE")?;
     let retention_days = std::env::var("RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(90);
     let policy = errata_runtime::egress::policy_from_env()?;
     let aws = load_config().await;
     let deps = Deps {
         mailer: Arc::new(SesMailer::new(&aws, sender)),
+        limiter: Arc::new(DynamoRateLimiter::new(&aws, quotas_table)),
         webhooks: Arc::new(errata_notifier::webhook::HyperWebhooks::new(policy, Arc::new(SystemResolver))?),
         log: Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, retention_days)),
     };

@@ -67,6 +67,7 @@ async fn invitations_are_mailed_with_escaped_html() {
     let outbox = Arc::new(Outbox::default());
     let deps = Deps {
         mailer: outbox.clone(),
+        limiter: Arc::new(errata_testkit::MemoryRateLimiter::default()),
         webhooks: Arc::new(Hooks::default()),
         log: Arc::new(errata_testkit::MemoryNotificationLog::default()),
     };
@@ -93,6 +94,7 @@ async fn a_failing_mailer_leaves_the_notice_queued() {
     *outbox.fail.lock().unwrap() = true;
     let deps = Deps {
         mailer: outbox,
+        limiter: Arc::new(errata_testkit::MemoryRateLimiter::default()),
         webhooks: Arc::new(Hooks::default()),
         log: Arc::new(errata_testkit::MemoryNotificationLog::default()),
     };
@@ -137,7 +139,8 @@ async fn alerts_mail_members_call_webhooks_and_are_recorded() {
     let outbox = Arc::new(Outbox::default());
     let log = Arc::new(errata_testkit::MemoryNotificationLog::default());
     let hooks = Arc::new(Hooks::default());
-    let deps = Deps { mailer: outbox.clone(), webhooks: hooks.clone(), log: log.clone() };
+    let limiter = Arc::new(errata_testkit::MemoryRateLimiter::default());
+    let deps = Deps { mailer: outbox.clone(), limiter, webhooks: hooks.clone(), log: log.clone() };
     let mut event = SqsEvent::default();
     let email = errata_domain::alerts::Action::Email { addresses: vec![] };
     let slack = errata_domain::alerts::Action::Webhook {
@@ -192,4 +195,29 @@ async fn alerts_mail_members_call_webhooks_and_are_recorded() {
         [("email", "ann@acme.test, bob@acme.test"), ("webhook", "hooks.example"), ("webhook", "receiver.example")],
         "webhook records name the host only, never the URL's secret path"
     );
+}
+
+/// One organization's alerts to addresses outside it stop at its daily allowance; its members
+/// are mailed whatever the count.
+#[tokio::test]
+async fn alert_mail_to_outside_addresses_is_limited_per_organization() {
+    let outbox = Arc::new(Outbox::default());
+    let limiter = Arc::new(errata_testkit::MemoryRateLimiter::default());
+    let deps = Deps {
+        mailer: outbox.clone(),
+        limiter,
+        webhooks: Arc::new(Hooks::default()),
+        log: Arc::new(errata_testkit::MemoryNotificationLog::default()),
+    };
+    let to = vec!["oncall@outside.test".to_owned(), "ann@acme.test".to_owned()];
+    let notice = alert_notice(vec![errata_domain::alerts::Action::Email { addresses: to }]);
+    let total = OUTSIDE_MAILS_PER_ORG.count as usize + 5;
+    let mut event = SqsEvent::default();
+    event.records = (0..total).map(|i| message(&i.to_string(), &notice)).collect();
+    let resp = handle_batch(&deps, event).await;
+    assert!(resp.batch_item_failures.is_empty(), "over the limit is not a failure to retry");
+    let sent = outbox.sent.lock().unwrap();
+    let outside = sent.iter().filter(|m| m.to == "oncall@outside.test").count();
+    let member = sent.iter().filter(|m| m.to == "ann@acme.test").count();
+    assert_eq!((outside, member), (OUTSIDE_MAILS_PER_ORG.count as usize, total));
 }

@@ -33,6 +33,8 @@ pub struct Compacted {
     pub duplicates_dropped: usize,
     /// Partitions deleted because their project keeps events for fewer days.
     pub partitions_expired: usize,
+    /// Deleted issues whose events (and attachments) this run finished purging.
+    pub issues_purged: usize,
 }
 
 /// The project id of a `…/project_id=N/` folder.
@@ -177,7 +179,8 @@ mod tests {
                 files_out: 1,
                 rows: 3,
                 duplicates_dropped: 1,
-                partitions_expired: 0
+                partitions_expired: 0,
+                issues_purged: 0
             }
         );
         let files = store.list(p1).await.unwrap().objects;

@@ -172,6 +172,10 @@ impl Outcomes {
     }
 }
 
+/// How long a maintenance run purges deleted issues' events (the processor's timeout is 30 s;
+/// compaction comes first). What is left waits for the next hour.
+const PURGE_BUDGET: Duration = Duration::from_secs(15);
+
 /// The processor's two jobs: SQS batches of envelopes, and scheduled compaction of the event
 /// store (`{"compact": {"days": […]}}`, what the schedule sends).
 pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, ProcessError> {
@@ -191,6 +195,22 @@ pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, ProcessError> 
             if let Some(days) = deps.project_settings(project_id).await?.settings.retention_days {
                 done.partitions_expired += compact::expire(deps.events.as_ref(), &folder, days, today).await?;
             }
+        }
+        // Deleted issues too large to purge within their delete request are finished here.
+        let deadline = std::time::Instant::now() + PURGE_BUDGET;
+        for (project_id, issue_id) in deps.issues.pending_purges().await? {
+            let finished = errata_runtime::purge::purge_issue(
+                deps.issues.as_ref(),
+                deps.events.as_ref(),
+                project_id,
+                issue_id,
+                deadline,
+            )
+            .await?;
+            if !finished {
+                break;
+            }
+            done.issues_purged += 1;
         }
         return Ok(serde_json::to_value(done).unwrap_or_default());
     }

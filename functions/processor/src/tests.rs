@@ -663,3 +663,27 @@ async fn poison_is_parked_with_its_reason_and_the_rest_of_the_batch_is_processed
     let resp = handle_batch(&w.deps, sqs(&[not_ours])).await;
     assert_eq!(resp.batch_item_failures.len(), 1);
 }
+
+/// The hourly maintenance run finishes purging deleted issues: their events leave the index
+/// and their attachments the bucket.
+#[tokio::test]
+async fn the_maintenance_run_purges_deleted_issues() {
+    let w = world();
+    let env = format!(
+        "{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{{\"message\":\"purge me\"}}\n\
+{{\"type\":\"attachment\",\"length\":2,\"filename\":\"a.txt\"}}\nhi\n",
+        ID[0]
+    );
+    process(&w.deps, &queued(env.as_bytes())).await.unwrap();
+    let issue = w.issues.project_issues(3).await.unwrap().remove(0);
+    let key = format!("attachments/3/{}/1-a.txt", ID[0]);
+    assert!(w.events.get(&key).await.unwrap().is_some());
+    // Deleted, but not purged (as when a delete request ran out of time).
+    w.issues.delete_issue(&issue).await.unwrap();
+    assert!(w.issues.deleted_before(3, issue.id).await.unwrap().is_some());
+    let done = handle(&w.deps, json!({"compact": {}})).await.unwrap();
+    assert_eq!(done["issues_purged"], 1, "{done}");
+    assert_eq!(w.events.get(&key).await.unwrap(), None);
+    assert_eq!(w.issues.event(3, ID[0]).await.unwrap(), None);
+    assert_eq!(w.issues.pending_purges().await.unwrap(), vec![]);
+}

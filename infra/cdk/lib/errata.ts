@@ -517,10 +517,17 @@ export class Errata extends Construct {
     this.queues.symbolication.queue.grantSendMessages(fns.processor); // events to symbolicate
     this.queues.envelopes.dlq.grantSendMessages(fns.processor); // poison, parked with its reason
     issues.grantReadWriteData(fns.processor); // reads an issue when its state decides the write
-    events.grantWriteData(fns.processor);
+    // Event index entries: read back while counting (a redelivery), and the hourly run purges
+    // deleted issues' entries found through `by-issue`.
+    events.grantReadWriteData(fns.processor);
     // Event bodies, attachments and Parquet rows in; compaction lists, reads and replaces the
-    // Parquet files (and only those: it lists under parquet/events/ alone).
-    s3Access(fns.processor, eventData, { put: ['bodies/', 'attachments/', 'parquet/'], read: ['parquet/'], delete: ['parquet/'] });
+    // Parquet files (it lists under parquet/events/ alone); the hourly run deletes the
+    // attachments of deleted issues' events (listing each event's folder).
+    s3Access(fns.processor, eventData, {
+      put: ['bodies/', 'attachments/', 'parquet/'],
+      read: ['parquet/', 'attachments/'],
+      delete: ['parquet/', 'attachments/'],
+    });
 
     // The symbolicator reads the project's debug files and source-map bundles, keeps their
     // caches beside them, reads minidumps, and hands symbolicated events back to the processor.
@@ -551,10 +558,11 @@ export class Errata extends Construct {
     issues.grantReadData(fns.api);
     issues.grant(fns.api, 'dynamodb:UpdateItem'); // status changes (resolve, ignore…)
     events.grantReadData(fns.api);
-    // Deleting an issue deletes its items and its events' index entries (found through
-    // `by-issue`, read above), by key from the tables: writes never name an index.
-    fns.api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [issues.tableArn] }));
-    fns.api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], resources: [events.tableArn] }));
+    // Deleting an issue deletes its items and writes its purge marker, then takes its events'
+    // index entries (found through `by-issue`, read above) off the issue, by key from the
+    // tables: writes never name an index.
+    fns.api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], resources: [issues.tableArn] }));
+    fns.api.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [events.tableArn] }));
     // Login throttles and per-organization e-mail limits: expiring counters.
     quotas.grant(fns.api, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     // Event bodies and attachments (deleted with their issue); Athena runs with the API's

@@ -330,10 +330,12 @@ test('S3 by key prefix: each function reads, writes, deletes and lists only the 
   const dbg = '<ErrataDebugFiles>';
   assert.deepEqual(s3GrantsOf('Ingest'), [`s3:PutObject ${raw}/envelopes/*`]);
   assert.deepEqual(s3GrantsOf('Processor'), [
+    `s3:DeleteObject ${ev}/attachments/*`,
     `s3:DeleteObject ${ev}/parquet/*`,
+    `s3:GetObject ${ev}/attachments/*`,
     `s3:GetObject ${ev}/parquet/*`,
     `s3:GetObject ${raw}/envelopes/*`,
-    `s3:ListBucket ${ev} if s3:prefix like ["parquet/*"]`,
+    `s3:ListBucket ${ev} if s3:prefix like ["parquet/*","attachments/*"]`,
     `s3:ListBucket ${raw} if s3:prefix like ["envelopes/*"]`,
     `s3:PutObject ${ev}/attachments/*`,
     `s3:PutObject ${ev}/bodies/*`,
@@ -378,13 +380,18 @@ test('S3 by key prefix: each function reads, writes, deletes and lists only the 
   }
 });
 
-test('deleting an issue: the API deletes its items and its events\' index entries, from the tables only', () => {
-  const deletes = statementsOf('Api').filter((s) => [s.Action].flat().some((a: string) => /^dynamodb:(DeleteItem|BatchWriteItem)$/.test(a)));
-  const on = (table: string) => deletes.filter((s) => [s.Resource].flat().map(text).join() === `<${table}.Arn>`).flatMap((s) => [s.Action].flat()).sort();
-  assert.deepEqual(on('ErrataEvents'), ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']);
-  assert.deepEqual(on('ErrataIssues'), ['dynamodb:DeleteItem']);
-  // The directory (accounts, sessions…) is the only other table it deletes from; never an index.
-  for (const s of deletes) assert.match([s.Resource].flat().map(text).join(), /^<Errata(Events|Issues|Directory)\.Arn>$/, JSON.stringify(s.Resource));
+test('deleting an issue: the API deletes its items, marks it for purging and takes its events off it, from the tables only', () => {
+  const writes = statementsOf('Api').filter((s) => [s.Action].flat().some((a: string) => /^dynamodb:(DeleteItem|BatchWriteItem|PutItem|UpdateItem)$/.test(a)));
+  const on = (table: string) => writes.filter((s) => [s.Resource].flat().map(text).join() === `<${table}.Arn>`).flatMap((s) => [s.Action].flat()).sort();
+  // Purged events' index entries stay (for deduplication), off their issue: updates, no deletes.
+  assert.deepEqual(on('ErrataEvents'), ['dynamodb:UpdateItem']);
+  assert.deepEqual(on('ErrataIssues'), ['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+  // Deletes and purge writes never name an index.
+  const deletes = writes.filter((s) => [s.Action].flat().some((a: string) => /^dynamodb:(DeleteItem|BatchWriteItem|PutItem)$/.test(a)));
+  for (const s of deletes) assert.doesNotMatch([s.Resource].flat().map(text).join(), /index/, JSON.stringify(s.Resource));
+  // The hourly run finishes large purges: the processor reads the events' index.
+  const processor = statementsOf('Processor').filter((s) => [s.Resource].flat().map(text).join().includes('ErrataEvents'));
+  assert.ok(processor.some((s) => [s.Action].flat().includes('dynamodb:Query')), JSON.stringify(processor));
 });
 
 test('throttles and e-mail limits: the API and the notifier count in the quotas table', () => {

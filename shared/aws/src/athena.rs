@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// How long finished results are served from memory.
 const RESULT_TTL: Duration = Duration::from_secs(60);
-/// A running execution older than this is abandoned and started again.
+/// A running execution older than this is abandoned (stopped) and started again.
 const RUNNING_TTL: Duration = Duration::from_secs(300);
 /// The most queries remembered.
 const MAX_ENTRIES: usize = 512;
@@ -49,19 +49,44 @@ impl AthenaQueries {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn remember(&self, sql: &str, entry: Entry) {
+    /// Remembers an entry; returns the executions it had to forget while still running
+    /// (the memory is bounded), for the caller to stop.
+    fn remember(&self, sql: &str, entry: Entry) -> Vec<String> {
         let mut entries = self.entries();
+        let mut abandoned = Vec::new();
         if entries.len() >= MAX_ENTRIES {
             // Forget what is stale first, then anything, to stay bounded.
             entries.retain(|_, e| match e {
-                Entry::Running { since, .. } => since.elapsed() < RUNNING_TTL,
+                Entry::Running { since, id } => {
+                    let keep = since.elapsed() < RUNNING_TTL;
+                    if !keep {
+                        abandoned.push(id.clone());
+                    }
+                    keep
+                }
                 Entry::Done { at, .. } => at.elapsed() < RESULT_TTL,
             });
             if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+                abandoned.extend(entries.drain().filter_map(|(_, e)| match e {
+                    Entry::Running { id, .. } => Some(id),
+                    Entry::Done { .. } => None,
+                }));
             }
         }
-        entries.insert(sql.to_owned(), entry);
+        if let Some(Entry::Running { id, .. }) = entries.insert(sql.to_owned(), entry) {
+            abandoned.push(id);
+        }
+        abandoned
+    }
+
+    /// Stops executions nobody waits for any more, so they stop scanning (and billing). A
+    /// failure to stop is logged: the workgroup's bytes-scanned cutoff still bounds them.
+    async fn stop(&self, ids: Vec<String>) {
+        for id in ids {
+            if let Err(e) = self.client.stop_query_execution().query_execution_id(&id).send().await {
+                tracing::warn!(query_execution_id = %id, error = %classify("athena stop_query_execution", &e), "abandoned query not stopped");
+            }
+        }
     }
 
     async fn start(&self, sql: &str) -> StoreResult<String> {
@@ -138,7 +163,9 @@ impl EventQueries for AthenaQueries {
             Some(Entry::Running { id, since }) if since.elapsed() < RUNNING_TTL => id,
             _ => {
                 let id = self.start(sql).await?;
-                self.remember(sql, Entry::Running { id: id.clone(), since: Instant::now() });
+                // An execution of the same SQL that ran too long is abandoned: stopped, not left to scan.
+                let abandoned = self.remember(sql, Entry::Running { id: id.clone(), since: Instant::now() });
+                self.stop(abandoned).await;
                 id
             }
         };
@@ -160,7 +187,39 @@ impl EventQueries for AthenaQueries {
             pause = (pause * 2).min(Duration::from_millis(400));
         }
         let rows = self.results(&id).await?;
-        self.remember(sql, Entry::Done { rows: rows.clone(), at: Instant::now() });
+        let abandoned = self.remember(sql, Entry::Done { rows: rows.clone(), at: Instant::now() });
+        self.stop(abandoned.into_iter().filter(|a| *a != id).collect()).await;
         Ok(Some(rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queries() -> AthenaQueries {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        AthenaQueries::new(&config, "db".into(), "wg".into())
+    }
+
+    #[test]
+    fn executions_nobody_waits_for_are_handed_back_to_be_stopped() {
+        let q = queries();
+        let running = |id: &str| Entry::Running { id: id.into(), since: Instant::now() };
+        assert!(q.remember("select 1", running("a")).is_empty());
+        // The same SQL started again (the first ran too long): the first is abandoned.
+        assert_eq!(q.remember("select 1", running("b")), ["a"]);
+        // Done: the execution that answered is handed back too; the caller keeps it.
+        assert_eq!(q.remember("select 1", Entry::Done { rows: Arc::new(vec![]), at: Instant::now() }), ["b"]);
+        // A full memory forgets everything, and stops what was running.
+        for i in 0..MAX_ENTRIES - 1 {
+            assert!(q.remember(&format!("select {i} + 1"), running(&format!("r{i}"))).is_empty());
+        }
+        let abandoned = q.remember("select 'last'", running("last"));
+        assert_eq!(abandoned.len(), MAX_ENTRIES - 1, "every running one, not the finished one");
+        assert_eq!(q.entries().len(), 1);
     }
 }

@@ -119,8 +119,9 @@ impl DynamoIssueStore {
             _ => Index::LAST_SEEN,
         };
         let today = Timestamp::now().unix_millis().div_euclid(DAY_MS);
-        // Events may be stamped up to a minute ahead: start from tomorrow's partition.
-        let mut day = cursor.map_or(today + 1, |c| c.key.div_euclid(DAY_MS));
+        // Events may be stamped up to a minute ahead: start from tomorrow's partition, and
+        // never later, whatever a cursor says (no walk over days that cannot hold issues).
+        let mut day = cursor.map_or(today + 1, |c| c.key.div_euclid(DAY_MS)).min(today + 1);
         // No issue was last seen before the day the oldest issue was created on.
         let Some(oldest) = self.oldest_day(q.project_id).await? else { return Ok(IssuePage::default()) };
         let lowest = match sort {

@@ -26,7 +26,9 @@ use errata_domain::{
     BodyRef, Feedback, Grouping, Issue, IssueId, IssueStatus, Sighting, StatusChange, StatusDetails, StoredEvent,
     Substatus, Timestamp,
 };
-use errata_ports::{EventOrder, EventPage, FeedbackScope, IssuePage, IssueQuery, IssueStore, StoreError, StoreResult};
+use errata_ports::{
+    EventOrder, EventPage, FeedbackScope, IssuePage, IssueQuery, IssueStore, Purge, StoreError, StoreResult,
+};
 
 /// The list partition of an issue: its project, status and the day of `at`.
 pub(crate) fn day_key(project_id: u64, status: IssueStatus, at: Timestamp) -> AttributeValue {
@@ -577,6 +579,8 @@ impl IssueStore for DynamoIssueStore {
     }
 
     async fn delete_issue(&self, issue: &Issue) -> StoreResult<()> {
+        // The marker first: from now on the issue's events are gone for readers.
+        self.mark_deleted(issue).await?;
         for sk in [format!("I#{}", issue.id), grouping_sk(issue.id)] {
             self.client
                 .delete_item()
@@ -588,6 +592,18 @@ impl IssueStore for DynamoIssueStore {
                 .map_err(|e| classify("dynamodb delete issue", &e))?;
         }
         Ok(())
+    }
+
+    async fn deleted_before(&self, project_id: u64, issue_id: IssueId) -> StoreResult<Option<i64>> {
+        self.deleted_at(project_id, issue_id).await
+    }
+
+    async fn purge_events(&self, project_id: u64, issue_id: IssueId, limit: usize) -> StoreResult<Purge> {
+        self.purge(project_id, issue_id, limit).await
+    }
+
+    async fn pending_purges(&self) -> StoreResult<Vec<(u64, IssueId)>> {
+        self.purges().await
     }
 
     async fn issue_events(
@@ -641,6 +657,7 @@ impl IssueStore for DynamoIssueStore {
             .send()
             .await
             .map_err(|e| classify("dynamodb get_item event", &e))?;
-        out.item.as_ref().map(stored_event_from).transpose()
+        // A purged event's entry stays (for deduplication) without an issue: it is gone.
+        out.item.as_ref().filter(|i| i.contains_key("issue_id")).map(stored_event_from).transpose()
     }
 }

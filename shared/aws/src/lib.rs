@@ -21,6 +21,8 @@ mod issue_list;
 #[cfg(feature = "dynamodb")]
 pub mod issues;
 pub mod meter;
+#[cfg(feature = "dynamodb")]
+mod purge;
 #[cfg(feature = "s3")]
 pub mod s3;
 #[cfg(feature = "ses")]

@@ -101,6 +101,49 @@ async fn out_of_order_events_keep_first_and_last_seen_as_min_and_max() {
     }
 }
 
+/// Deleting an issue purges its events step by step: they leave its list and lookups by id at
+/// once (the marker) and for good (the purge), redeliveries stay duplicates, and the group's
+/// next event starts the issue anew with only its own events.
+#[tokio::test]
+async fn deleted_issues_are_purged_and_do_not_come_back() {
+    let cfg = config().await;
+    let (_, issues_table, events_table) = tables(&cfg).await;
+    let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
+    let t0 = Timestamp::now().unix_millis() - 60_000;
+    for (i, id) in ["d1", "d2", "d3"].iter().enumerate() {
+        store.record(&sighting(12, id, "DeletedError", t0 + i as i64 * 1_000)).await.unwrap();
+    }
+    store.record(&sighting(13, "other", "DeletedError", t0)).await.unwrap();
+    let issue = store.issue(sighting(12, "d1", "DeletedError", t0).issue_id).await.unwrap().unwrap();
+    store.delete_issue(&issue).await.unwrap();
+    assert!(store.issue(issue.id).await.unwrap().is_none());
+    assert!(store.deleted_before(12, issue.id).await.unwrap().is_some());
+    assert_eq!(store.pending_purges().await.unwrap(), vec![(12, issue.id)]);
+
+    let mut purged = Vec::new();
+    for _ in 0..10 {
+        let step = store.purge_events(12, issue.id, 2).await.unwrap();
+        purged.extend(step.events);
+        if step.done {
+            break;
+        }
+    }
+    purged.sort();
+    assert_eq!(purged, ["d1", "d2", "d3"]);
+    assert_eq!(store.deleted_before(12, issue.id).await.unwrap(), None, "the marker is gone when done");
+    assert!(store.pending_purges().await.unwrap().is_empty());
+    assert_eq!(store.event(12, "d1").await.unwrap(), None);
+    assert!(store.event(13, "other").await.unwrap().is_some(), "another project's issue is untouched");
+
+    // A redelivery is still a duplicate; the next event of the group starts the issue anew.
+    assert_eq!(store.record(&sighting(12, "d2", "DeletedError", t0 + 1_000)).await.unwrap(), Recorded::Duplicate);
+    assert_eq!(store.record(&sighting(12, "new", "DeletedError", t0 + 90_000)).await.unwrap(), Recorded::NewIssue);
+    let again = store.issue(issue.id).await.unwrap().unwrap();
+    assert_eq!(again.times_seen, 1);
+    let page = store.issue_events(issue.id, EventOrder::NewestFirst, None, 10).await.unwrap();
+    assert_eq!(page.events.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["new"]);
+}
+
 #[tokio::test]
 async fn resolved_issues_regress_and_ignored_ones_escalate() {
     let cfg = config().await;
@@ -593,6 +636,13 @@ async fn issue_lists_walk_day_partitions_with_cursors() {
     let titles = all_pages(&store, &query, 10).await;
     let expected: Vec<String> = (0..30).filter(|i| *i != 3).map(|i| format!("Error{i}")).collect();
     assert_eq!(titles, expected, "newest first, every unresolved issue once, over 5 pages");
+    // A cursor far in the future is read from tomorrow down, not from its own day: the first
+    // page, at once (a walk from year 5138 would never end).
+    let far = store.list_issues(&errata_ports::IssueQuery { cursor: Some("99999999999999:1:0"), ..query }).await;
+    assert_eq!(
+        far.unwrap().issues.first().map(|i| i.title.split(':').next().unwrap().to_owned()),
+        Some("Error0".into())
+    );
 
     // A project that keeps events 7 days: its index entries expire then, not after 30.
     let mut short = sighting(22, "short", "ShortLived", now);

@@ -185,6 +185,15 @@ impl IssueStore for FaultyIssues {
     async fn delete_issue(&self, issue: &Issue) -> StoreResult<()> {
         faulty!(self.plan, self.plan.issues, "dynamodb delete", self.inner.delete_issue(issue))
     }
+    async fn deleted_before(&self, project_id: u64, issue_id: IssueId) -> StoreResult<Option<i64>> {
+        faulty!(self.plan, self.plan.issues, "dynamodb get", self.inner.deleted_before(project_id, issue_id))
+    }
+    async fn purge_events(&self, project_id: u64, issue_id: IssueId, limit: usize) -> StoreResult<crate::Purge> {
+        faulty!(self.plan, self.plan.issues, "dynamodb purge", self.inner.purge_events(project_id, issue_id, limit))
+    }
+    async fn pending_purges(&self) -> StoreResult<Vec<(u64, IssueId)>> {
+        faulty!(self.plan, self.plan.issues, "dynamodb query", self.inner.pending_purges())
+    }
     async fn issue_events(
         &self,
         id: IssueId,

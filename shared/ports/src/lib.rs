@@ -215,6 +215,15 @@ pub enum EventOrder {
     OldestFirst,
 }
 
+/// What one step of purging a deleted issue's events did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Purge {
+    /// The ids of the events purged in this step (their attachments go next).
+    pub events: Vec<String>,
+    /// No event of the deleted issue is left.
+    pub done: bool,
+}
+
 /// One page of an issue's events and the cursor of the next page, if there is one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventPage {
@@ -335,9 +344,19 @@ pub trait IssueStore: Send + Sync {
     async fn list_issues(&self, query: &IssueQuery<'_>) -> StoreResult<IssuePage>;
     /// Assigns the issue to a member (e-mail), or unassigns it.
     async fn set_assignee(&self, issue: &Issue, assignee: Option<&str>) -> StoreResult<()>;
-    /// Deletes the issue. Its events stay in the event store until they expire; a new event
-    /// of the same group starts a new issue.
+    /// Deletes the issue and marks its events for purging: until `purge_events` has purged
+    /// them all, `deleted_before` tells readers which events of the issue's id are gone. A
+    /// new event of the same group starts a new issue with none of the old events.
     async fn delete_issue(&self, issue: &Issue) -> StoreResult<()>;
+    /// The time (ms) at or before which the events of this issue id belong to a deleted issue
+    /// whose purge is not finished; `None` when there is nothing left to purge.
+    async fn deleted_before(&self, project_id: u64, issue_id: IssueId) -> StoreResult<Option<i64>>;
+    /// Purges up to `limit` events of a deleted issue: their index entries leave the issue's
+    /// lists and lookups by id (and stay for deduplication, so a redelivery is not counted
+    /// again). Says which events and whether the purge is finished.
+    async fn purge_events(&self, project_id: u64, issue_id: IssueId, limit: usize) -> StoreResult<Purge>;
+    /// Deleted issues whose events are still being purged.
+    async fn pending_purges(&self) -> StoreResult<Vec<(u64, IssueId)>>;
     /// A page of an issue's events by event time; `cursor` is a `next` from an earlier page.
     async fn issue_events(
         &self,

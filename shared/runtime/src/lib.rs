@@ -5,6 +5,7 @@ pub mod cache;
 pub mod egress;
 pub mod http;
 pub mod outcome;
+pub mod purge;
 
 use thiserror::Error;
 

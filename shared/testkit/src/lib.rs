@@ -435,6 +435,8 @@ pub struct MemoryIssues {
     sessions: Mutex<BTreeMap<(u64, SessionBucket), SessionCounts>>,
     session_keys: Mutex<HashSet<(u64, String)>>,
     feedback: Mutex<BTreeMap<(u64, String), Feedback>>,
+    /// Deleted issues whose events are still to purge, with the time of deletion (ms).
+    purges: Mutex<HashMap<(u64, IssueId), i64>>,
 }
 
 #[async_trait]
@@ -522,8 +524,38 @@ impl IssueStore for MemoryIssues {
         Ok(())
     }
     async fn delete_issue(&self, issue: &Issue) -> StoreResult<()> {
+        lock(&self.purges).insert((issue.project_id, issue.id), errata_domain::Timestamp::now().unix_millis());
         lock(&self.issues).remove(&issue.id);
         Ok(())
+    }
+    async fn deleted_before(&self, project_id: u64, issue_id: IssueId) -> StoreResult<Option<i64>> {
+        Ok(lock(&self.purges).get(&(project_id, issue_id)).copied())
+    }
+    async fn purge_events(&self, project_id: u64, issue_id: IssueId, limit: usize) -> StoreResult<errata_ports::Purge> {
+        let Some(at) = self.deleted_before(project_id, issue_id).await? else {
+            return Ok(errata_ports::Purge { events: Vec::new(), done: true });
+        };
+        let mut events = lock(&self.events);
+        let mut purged = Vec::new();
+        // Purged entries leave the issue (their ids stay in `seen`: redeliveries are duplicates).
+        events.retain(|e| {
+            let gone = e.project_id == project_id
+                && e.issue_id == issue_id
+                && e.timestamp.unix_millis() <= at
+                && purged.len() < limit;
+            if gone {
+                purged.push(e.event_id.clone());
+            }
+            !gone
+        });
+        let done = purged.is_empty();
+        if done {
+            lock(&self.purges).remove(&(project_id, issue_id));
+        }
+        Ok(errata_ports::Purge { events: purged, done })
+    }
+    async fn pending_purges(&self) -> StoreResult<Vec<(u64, IssueId)>> {
+        Ok(lock(&self.purges).keys().copied().collect())
     }
     async fn issue_events(
         &self,

@@ -400,3 +400,40 @@ async fn invitations_per_organization_are_limited() {
     req.body = Some(json!({"email": "x@outside.test"}).to_string());
     assert_eq!(send(&w, req).await.0, 201);
 }
+
+/// Deleting an issue deletes its events and their attachments: a new event of the same group
+/// starts the issue anew (the same id) with none of the old events, and redelivering an old
+/// event does not bring it back.
+#[tokio::test]
+async fn a_deleted_issue_stays_deleted_when_its_group_comes_back() {
+    let w = world().await;
+    let id = w.issue_ids[0];
+    let attachment = format!("attachments/1/{:032}/0-page.html", 1);
+    assert!(w.deps.events.get(&attachment).await.unwrap().is_some());
+    let del = request_with("DELETE", &format!("/api/0/issues/{id}/"), json!({}));
+    assert_eq!(send(&w, del).await.0, 202);
+    assert_eq!(call(&w, &format!("/api/0/issues/{id}/"), "", Some(TOKEN)).await.0, 404);
+    assert_eq!(w.deps.events.get(&attachment).await.unwrap(), None, "its attachment is deleted");
+    assert_eq!(w.deps.issues.deleted_before(1, id).await.unwrap(), None, "purged within the request");
+    for n in [0, 1] {
+        let path = format!("/api/0/projects/acme/web/events/{n:032}/");
+        assert_eq!(call(&w, &path, "", Some(TOKEN)).await.0, 404, "event {n}");
+    }
+    assert!(audit_events(&w, TOKEN).await.contains(&"issue.delete".to_owned()));
+
+    // The same group again, later: a new issue with the same id and only the new event.
+    let event = json!({"event_id": format!("{:032}", 10), "exception": {"values": [{"type": "KeyError", "value": "v",
+        "stacktrace": {"frames": [{"function": "f", "lineno": 2, "in_app": true, "context_line": "x = 1"}]}}]}});
+    let later = Timestamp::now().unix_millis() + 1_000;
+    let again = store_event(w.deps.events.as_ref(), w.deps.issues.as_ref(), 1, 10, &event, later).await;
+    assert_eq!(again, id);
+    // An old event delivered once more is a duplicate: it does not come back either.
+    let old = json!({"event_id": format!("{:032}", 0), "exception": event["exception"].clone()});
+    store_event(w.deps.events.as_ref(), w.deps.issues.as_ref(), 1, 0, &old, base_ms() + 1_000).await;
+    let (status, list, _) = call(&w, &format!("/api/0/issues/{id}/events/"), "", Some(TOKEN)).await;
+    assert_eq!(status, 200, "{list}");
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["eventID"].as_str().unwrap()).collect();
+    assert_eq!(ids, [format!("{:032}", 10)]);
+    let (_, issue, _) = call(&w, &format!("/api/0/issues/{id}/"), "", Some(TOKEN)).await;
+    assert_eq!(issue["count"], "1", "{issue}");
+}
