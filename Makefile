@@ -26,7 +26,7 @@ package:       ## release artifacts for AWS: arm64 Lambda zips (cargo lambda) an
 fuzz:          ## fuzz every target for FUZZ_SECONDS (default 15) each
 	@bash scripts/fuzz.sh
 
-bench:         ## benchmarks: ingest, processor, native and JavaScript symbolication (one core, in process); init, RSS and zip of each function; SDK→issue and issue-list latency on the stack
+bench:         ## benchmarks: ingest, processor, native and JavaScript symbolication (one core, in process); init, RSS and zip of each function; SDK→issue and issue-list latency and deleting a 2,000-event issue on the stack
 	cargo bench -q -p errata-ingest --no-default-features --bench ingest
 	cargo bench -q -p errata-processor --bench pipeline 2>/dev/null | grep -v '"Outcomes"'
 	cargo build -q -p errata-api && cargo bench -q -p errata-symbolicator --bench symcache
@@ -37,6 +37,7 @@ bench:         ## benchmarks: ingest, processor, native and JavaScript symbolica
 	@bash localstack/up.sh >/dev/null
 	tests/.venv/bin/python scripts/bench_e2e.py 40
 	tests/.venv/bin/python -u scripts/bench_api.py 1000 20
+	tests/.venv/bin/python -u scripts/bench_delete.py 2000
 
 bench-api:     ## API latency with 10,000 issues in a project, and event-store query latency (~10 min)
 	@bash localstack/up.sh >/dev/null

@@ -224,6 +224,7 @@ async fn store_event(
             user_hash: None,
             body: BodyRef { key, offset: 0, len: 0 },
             retention_days: None,
+            has_attachments: event.get("attachments").is_some(),
         })
         .await
         .unwrap();

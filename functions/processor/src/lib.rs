@@ -669,6 +669,7 @@ fn prepare_event(ctx: &Context, event: Value) -> Result<Option<Prepared>, Proces
         summary,
         body: BodyRef::default(),
         retention_days: ctx.settings.retention_days,
+        has_attachments: stored.get("attachments").and_then(Value::as_array).is_some_and(|a| !a.is_empty()),
     };
     let body = serde_json::to_vec(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
     let alert = Some(AlertFacts::of(&stored, &row.tags));

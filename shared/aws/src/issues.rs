@@ -152,7 +152,7 @@ impl DynamoIssueStore {
 
     /// An event's index entry.
     pub(crate) fn entry_item(&self, s_: &Sighting) -> Item {
-        Item::from([
+        let mut item = Item::from([
             ("pk".to_owned(), s(format!("{}/{}", s_.project_id, s_.event_id))),
             ("project_id".to_owned(), n(s_.project_id)),
             ("event_id".to_owned(), s(&s_.event_id)),
@@ -162,7 +162,12 @@ impl DynamoIssueStore {
             ("body_offset".to_owned(), n(s_.body.offset)),
             ("body_len".to_owned(), n(s_.body.len)),
             ("expires_at".to_owned(), self.event_expires_at(s_)),
-        ])
+        ]);
+        // Purging the event deletes its attachments only when it has some.
+        if s_.has_attachments {
+            item.insert("attachments".to_owned(), AttributeValue::Bool(true));
+        }
+        item
     }
 
     /// A new issue's grouping (its components can be long) as an item of its own, written once:

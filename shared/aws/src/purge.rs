@@ -54,7 +54,7 @@ impl DynamoIssueStore {
 
     pub(crate) async fn purge(&self, project_id: u64, issue_id: IssueId, limit: usize) -> StoreResult<Purge> {
         let Some(at) = self.deleted_at(project_id, issue_id).await? else {
-            return Ok(Purge { events: Vec::new(), done: true });
+            return Ok(Purge { done: true, ..Purge::default() });
         };
         let out = self
             .client
@@ -69,14 +69,17 @@ impl DynamoIssueStore {
             .await
             .map_err(|e| classify("dynamodb query purge", &e))?;
         // The index holds every project's events of an issue id; only this project's are its.
-        let found: Vec<(String, String)> = out
+        let found: Vec<(String, String, bool)> = out
             .items()
             .iter()
             .filter(|i| get_n::<u64>(i, "project_id") == Some(project_id))
-            .filter_map(|i| Some((get_s(i, "pk")?, get_s(i, "event_id")?)))
+            .filter_map(|i| {
+                let attachments = i.get("attachments").and_then(|a| a.as_bool().ok()).copied().unwrap_or(false);
+                Some((get_s(i, "pk")?, get_s(i, "event_id")?, attachments))
+            })
             .collect();
-        let purged: Vec<Option<String>> = stream::iter(found)
-            .map(|(pk, event_id)| async move {
+        let purged: Vec<Option<(String, bool)>> = stream::iter(found)
+            .map(|(pk, event_id, attachments)| async move {
                 let result = self
                     .client
                     .update_item()
@@ -89,7 +92,7 @@ impl DynamoIssueStore {
                     .send()
                     .await;
                 match result {
-                    Ok(_) => Ok(Some(event_id)),
+                    Ok(_) => Ok(Some((event_id, attachments))),
                     // Purged already (the index lags its table a little).
                     Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                         Ok(None)
@@ -100,7 +103,9 @@ impl DynamoIssueStore {
             .buffer_unordered(CONCURRENCY)
             .try_collect()
             .await?;
-        let events: Vec<String> = purged.into_iter().flatten().collect();
+        let purged: Vec<(String, bool)> = purged.into_iter().flatten().collect();
+        let with_attachments = purged.iter().filter(|(_, a)| *a).map(|(id, _)| id.clone()).collect();
+        let events: Vec<String> = purged.into_iter().map(|(id, _)| id).collect();
         let done = events.is_empty() && out.last_evaluated_key().is_none_or(|k| k.is_empty());
         if done {
             self.client
@@ -112,7 +117,7 @@ impl DynamoIssueStore {
                 .await
                 .map_err(|e| classify("dynamodb delete purge marker", &e))?;
         }
-        Ok(Purge { events, done })
+        Ok(Purge { events, with_attachments, done })
     }
 
     pub(crate) async fn purges(&self) -> StoreResult<Vec<(u64, IssueId)>> {

@@ -34,6 +34,7 @@ fn sighting(project_id: u64, event_id: &str, ty: &str, ts_ms: i64) -> Sighting {
         user_hash: None,
         body: BodyRef { key: format!("bodies/{project_id}"), offset: ts_ms as u64 % 1000, len: 10 },
         retention_days: None,
+        has_attachments: false,
     }
 }
 
@@ -111,7 +112,9 @@ async fn deleted_issues_are_purged_and_do_not_come_back() {
     let store = DynamoIssueStore::new(&cfg, issues_table, events_table, 30);
     let t0 = Timestamp::now().unix_millis() - 60_000;
     for (i, id) in ["d1", "d2", "d3"].iter().enumerate() {
-        store.record(&sighting(12, id, "DeletedError", t0 + i as i64 * 1_000)).await.unwrap();
+        let mut s_ = sighting(12, id, "DeletedError", t0 + i as i64 * 1_000);
+        s_.has_attachments = *id == "d2";
+        store.record(&s_).await.unwrap();
     }
     store.record(&sighting(13, "other", "DeletedError", t0)).await.unwrap();
     let issue = store.issue(sighting(12, "d1", "DeletedError", t0).issue_id).await.unwrap().unwrap();
@@ -120,16 +123,18 @@ async fn deleted_issues_are_purged_and_do_not_come_back() {
     assert!(store.deleted_before(12, issue.id).await.unwrap().is_some());
     assert_eq!(store.pending_purges().await.unwrap(), vec![(12, issue.id)]);
 
-    let mut purged = Vec::new();
+    let (mut purged, mut attached) = (Vec::new(), Vec::new());
     for _ in 0..10 {
         let step = store.purge_events(12, issue.id, 2).await.unwrap();
         purged.extend(step.events);
+        attached.extend(step.with_attachments);
         if step.done {
             break;
         }
     }
     purged.sort();
     assert_eq!(purged, ["d1", "d2", "d3"]);
+    assert_eq!(attached, ["d2"], "only events with attachments have folders to delete");
     assert_eq!(store.deleted_before(12, issue.id).await.unwrap(), None, "the marker is gone when done");
     assert!(store.pending_purges().await.unwrap().is_empty());
     assert_eq!(store.event(12, "d1").await.unwrap(), None);

@@ -78,6 +78,8 @@ pub struct Sighting {
     pub body: BodyRef,
     /// Days the event is kept, when its project keeps events shorter than the stack does.
     pub retention_days: Option<u32>,
+    /// The event has attachments stored (so purging it deletes them).
+    pub has_attachments: bool,
 }
 
 /// Where an event's JSON lives: a byte range of an object in the events bucket. Events of
@@ -269,6 +271,7 @@ pub(crate) mod tests {
             user_hash: None,
             body: BodyRef { key: "k".into(), offset: 0, len: 0 },
             retention_days: None,
+            has_attachments: false,
         }
     }
 

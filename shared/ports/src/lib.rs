@@ -218,8 +218,10 @@ pub enum EventOrder {
 /// What one step of purging a deleted issue's events did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Purge {
-    /// The ids of the events purged in this step (their attachments go next).
+    /// The ids of the events purged in this step.
     pub events: Vec<String>,
+    /// Those of them that had attachments (which go next).
+    pub with_attachments: Vec<String>,
     /// No event of the deleted issue is left.
     pub done: bool,
 }

@@ -25,7 +25,7 @@ pub async fn purge_issue(
 ) -> StoreResult<bool> {
     loop {
         let step = issues.purge_events(project_id, issue_id, STEP).await?;
-        stream::iter(&step.events)
+        stream::iter(&step.with_attachments)
             .map(|event_id| async move {
                 let folder = events.list(&attachment_folder(project_id, event_id)).await?;
                 let keys: Vec<String> = folder.objects.into_iter().map(|(key, _)| key).collect();

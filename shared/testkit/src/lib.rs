@@ -437,6 +437,8 @@ pub struct MemoryIssues {
     feedback: Mutex<BTreeMap<(u64, String), Feedback>>,
     /// Deleted issues whose events are still to purge, with the time of deletion (ms).
     purges: Mutex<HashMap<(u64, IssueId), i64>>,
+    /// Events recorded with attachments.
+    attached: Mutex<HashSet<(u64, String)>>,
 }
 
 #[async_trait]
@@ -467,6 +469,9 @@ impl IssueStore for MemoryIssues {
     async fn record(&self, s: &Sighting) -> StoreResult<Recorded> {
         if !lock(&self.seen).insert((s.project_id, s.event_id.clone())) {
             return Ok(Recorded::Duplicate);
+        }
+        if s.has_attachments {
+            lock(&self.attached).insert((s.project_id, s.event_id.clone()));
         }
         lock(&self.events).push(StoredEvent {
             project_id: s.project_id,
@@ -533,7 +538,7 @@ impl IssueStore for MemoryIssues {
     }
     async fn purge_events(&self, project_id: u64, issue_id: IssueId, limit: usize) -> StoreResult<errata_ports::Purge> {
         let Some(at) = self.deleted_before(project_id, issue_id).await? else {
-            return Ok(errata_ports::Purge { events: Vec::new(), done: true });
+            return Ok(errata_ports::Purge { done: true, ..Default::default() });
         };
         let mut events = lock(&self.events);
         let mut purged = Vec::new();
@@ -552,7 +557,10 @@ impl IssueStore for MemoryIssues {
         if done {
             lock(&self.purges).remove(&(project_id, issue_id));
         }
-        Ok(errata_ports::Purge { events: purged, done })
+        let attached = lock(&self.attached);
+        let with_attachments =
+            purged.iter().filter(|id| attached.contains(&(project_id, (*id).clone()))).cloned().collect();
+        Ok(errata_ports::Purge { events: purged, with_attachments, done })
     }
     async fn pending_purges(&self) -> StoreResult<Vec<(u64, IssueId)>> {
         Ok(lock(&self.purges).keys().copied().collect())
