@@ -27,7 +27,7 @@ fuzz:          ## fuzz every target for FUZZ_SECONDS (default 15) each
 	@bash scripts/fuzz.sh
 
 bench:         ## benchmarks: ingest, processor, native and JavaScript symbolication (one core, in process); init, RSS and zip of each function; SDK→issue and issue-list latency and deleting a 2,000-event issue on the stack
-	cargo bench -q -p errata-ingest --no-default-features --bench ingest
+	cargo bench -q -p errata-ingest --no-default-features --bench ingest | grep -v '"Outcomes"'
 	cargo bench -q -p errata-processor --bench pipeline 2>/dev/null | grep -v '"Outcomes"'
 	cargo build -q -p errata-api && cargo bench -q -p errata-symbolicator --bench symcache
 	cargo bench -q -p errata-symbolicator --bench sourcemap

@@ -124,9 +124,59 @@ fn main() {
             gz_bytes as f64 / elapsed.as_secs_f64() / 1e6
         );
     }
+    refusals(&rt, &directory);
     println!("peak RSS of this benchmark process (handler, runtime, test data): {:.1} MB", peak_rss_mb("self"));
     if let Ok(bin) = std::env::var("ERRATA_INGEST_BIN") {
         start_to_ready(&bin);
+    }
+}
+
+/// What a hostile request costs the handler: requests refused before anything is inflated
+/// (an unknown key, a 20 MiB gzip bomb without a key or with an unknown one), and for
+/// comparison the same bomb with a valid key (inflated to the limit, then refused) and an
+/// accepted 1 KB envelope.
+fn refusals(rt: &tokio::runtime::Runtime, directory: &Arc<MemoryDirectory>) {
+    let deps = Deps {
+        directory: directory.clone(),
+        queue: Arc::new(MemoryQueue::default()),
+        raw: Arc::new(MemoryBlobs::default()),
+        limiter: Arc::new(MemoryRateLimiter::default()),
+        keys: KeyCache::default(),
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b'x'; 20 * 1024 * 1024 + 1]).expect("gzip");
+    let bomb = gz.finish().expect("gzip");
+    let small = envelope(1024, 1);
+    let unknown = HeaderValue::from_static("Sentry sentry_key=ffffffffffffffffffffffffffffffff, sentry_version=7");
+    let cases: [(&str, &[u8], Option<&HeaderValue>, u16); 5] = [
+        ("accepted 1 KB envelope", &small, None, 200),
+        ("unknown key, 1 KB envelope", &small, Some(&unknown), 401),
+        ("20 MiB gzip bomb, unknown key", &bomb, Some(&unknown), 401),
+        ("20 MiB gzip bomb, no key", &bomb, Some(&HeaderValue::from_static("")), 400),
+        ("20 MiB gzip bomb, valid key", &bomb, None, 413),
+    ];
+    println!("\nrefusals, one core ({} KB gzip bomb inflating to 20 MiB + 1 byte):", bomb.len() / 1024);
+    println!("{:>32} {:>10} {:>12}", "request", "status", "µs each");
+    for (name, body, auth, status) in cases {
+        let runs = if status == 413 { 5 } else { 2_000 };
+        let mut spent = Duration::ZERO;
+        for _ in 0..runs {
+            let mut req = request(body);
+            match auth {
+                Some(v) if v.is_empty() => {
+                    req.headers.remove("x-sentry-auth");
+                }
+                Some(v) => {
+                    req.headers.insert("x-sentry-auth", v.clone());
+                }
+                None => {}
+            }
+            let t = Instant::now();
+            let resp = rt.block_on(handle(&deps, req));
+            spent += t.elapsed();
+            assert_eq!(resp.status_code, i64::from(status), "{name}");
+        }
+        println!("{name:>32} {status:>10} {:>12.1}", spent.as_secs_f64() * 1e6 / runs as f64);
     }
 }
 

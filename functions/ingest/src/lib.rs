@@ -111,11 +111,40 @@ fn reason_code(status: u16) -> &'static str {
     }
 }
 
-/// Accepts one request; the event id to answer with, or the refusal.
+/// Accepts one request; the event id to answer with, or the refusal. The key is checked
+/// before the body is decoded or parsed: a request without a known, enabled key of this
+/// project costs a header read and, at most, one cached key lookup.
 async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint) -> Result<Accepted, Rejection> {
     let header_auth = credentials(req).map_err(|e| reject(401, &e.to_string()))?;
-    let raw = http::body_bytes(req).map_err(|_| reject(400, "the request body is not valid base64"))?;
-    let body = decode_body(http::header(req, "content-encoding"), raw, MAX_DECODED_BYTES).map_err(|e| match e {
+    let read_body = || http::body_bytes(req).map_err(|_| reject(400, "the request body is not valid base64"));
+    let encoding = http::header(req, "content-encoding");
+    // The envelope's own DSN counts only when the request carried no credentials (tunnels);
+    // it is read from the envelope's first line alone.
+    let (auth, raw) = match header_auth {
+        Some(a) => (a, None),
+        None if endpoint == Endpoint::Envelope => (header_dsn(encoding, &body_prefix(req))?, None),
+        None => return Err(reject(401, "missing authentication: send X-Sentry-Auth or ?sentry_key=")),
+    };
+    if !valid_key_shape(&auth.public_key) {
+        return Err(reject(401, "invalid DSN key: expected up to 64 letters and digits"));
+    }
+    let info = deps.keys.get(deps.directory.as_ref(), &auth.public_key).await.map_err(|e| {
+        tracing::error!(error = %e, "key lookup failed");
+        reject(503, "temporarily unable to check the DSN key, retry later")
+    })?;
+    let Some(KeyInfo { key, project_quota }) = info else { return Err(reject(401, "unknown DSN key")) };
+    if key.project_id != project_id {
+        return Err(reject(403, "the DSN key belongs to another project"));
+    }
+    if !key.enabled {
+        return Err(reject(403, "the DSN key is disabled"));
+    }
+
+    let raw = match raw {
+        Some(raw) => raw,
+        None => read_body()?,
+    };
+    let body = decode_body(encoding, raw, MAX_DECODED_BYTES).map_err(|e| match e {
         DecodeError::TooLarge { .. } => reject(413, &e.to_string()),
         DecodeError::Unsupported(_) => reject(415, &e.to_string()),
         // A compressed body that reached us as text was decoded as UTF-8 on the way (API
@@ -135,7 +164,13 @@ async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint)
 
     // Keep an envelope body as sent when it can be forwarded unchanged.
     let (mut envelope, mut original) = match endpoint {
-        Endpoint::Envelope => (Envelope::parse(&body).map_err(|e| reject(400, &e.to_string()))?, Some(body)),
+        Endpoint::Envelope => {
+            let envelope = Envelope::parse_limited(&body, limits::MAX_ITEMS).map_err(|e| match e {
+                errata_protocol::EnvelopeError::TooManyItems(_) => reject(413, &e.to_string()),
+                e => reject(400, &e.to_string()),
+            })?;
+            (envelope, Some(body))
+        }
         Endpoint::Store => (store_to_envelope(body)?, None),
         Endpoint::Minidump => {
             let envelope = minidump::to_envelope(http::header(req, "content-type"), body)
@@ -148,26 +183,6 @@ async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint)
             (security::to_envelope(body, query).map_err(|m| reject(400, &m))?, None)
         }
     };
-
-    // The envelope's own DSN counts only when the request carried no credentials (tunnels).
-    let auth = match header_auth {
-        Some(a) => a,
-        None => match envelope.header.dsn.as_deref() {
-            Some(dsn) => SentryAuth::from_dsn(dsn).map_err(|e| reject(401, &e.to_string()))?.0,
-            None => return Err(reject(401, "missing authentication: send X-Sentry-Auth or ?sentry_key=")),
-        },
-    };
-    let info = deps.keys.get(deps.directory.as_ref(), &auth.public_key).await.map_err(|e| {
-        tracing::error!(error = %e, "key lookup failed");
-        reject(503, "temporarily unable to check the DSN key, retry later")
-    })?;
-    let Some(KeyInfo { key, project_quota }) = info else { return Err(reject(401, "unknown DSN key")) };
-    if key.project_id != project_id {
-        return Err(reject(403, "the DSN key belongs to another project"));
-    }
-    if !key.enabled {
-        return Err(reject(403, "the DSN key is disabled"));
-    }
     limits::check(&envelope).map_err(|m| reject(413, &m))?;
 
     // Item types Errata has no use for are accepted and counted, not forwarded.
@@ -249,6 +264,53 @@ async fn enqueue(
         tracing::error!(error = %e, "queueing the envelope failed");
         reject(503, "temporarily unable to queue the envelope, retry later")
     })
+}
+
+/// The longest envelope header line read for its `dsn` (decoded), before the key is known.
+const MAX_HEADER_LINE: usize = 8 * 1024;
+
+/// Enough of the request body to hold the envelope header line however it is encoded
+/// (deflate never grows data by more than a few bytes per block): base64 is decoded only
+/// this far while the key is unknown.
+fn body_prefix(req: &Request) -> Vec<u8> {
+    const RAW: usize = MAX_HEADER_LINE + 1024;
+    let Some(body) = req.body.as_deref() else { return Vec::new() };
+    if !req.is_base64_encoded {
+        return body.as_bytes()[..body.len().min(RAW)].to_vec();
+    }
+    use base64::Engine;
+    // A prefix cut inside a quad decodes as far as its last whole quad (base64 is ASCII).
+    let end = body.len().min(RAW.div_ceil(3) * 4) / 4 * 4;
+    let whole = body.get(..end).unwrap_or_default();
+    base64::engine::general_purpose::STANDARD.decode(whole.trim()).unwrap_or_default()
+}
+
+/// The DSN key of the envelope header's `dsn`: only the first line is decoded and read.
+fn header_dsn(encoding: Option<&str>, raw: &[u8]) -> Result<SentryAuth, Rejection> {
+    let prefix = errata_protocol::decode_prefix(encoding, raw, MAX_HEADER_LINE + 1).map_err(|e| match e {
+        DecodeError::Unsupported(_) => reject(415, &e.to_string()),
+        e => reject(400, &e.to_string()),
+    })?;
+    let line = match prefix.iter().position(|b| *b == b'\n') {
+        Some(end) => &prefix[..end],
+        None if prefix.len() > MAX_HEADER_LINE => {
+            return Err(reject(400, "the envelope header line is longer than 8 KiB"));
+        }
+        None => &prefix[..],
+    };
+    let header: EnvelopeHeader = serde_json::from_slice(line).map_err(|_| {
+        reject(401, "missing authentication: send X-Sentry-Auth, ?sentry_key= or a dsn in the envelope header")
+    })?;
+    match header.dsn.as_deref() {
+        Some(dsn) => SentryAuth::from_dsn(dsn).map(|(auth, _)| auth).map_err(|e| reject(401, &e.to_string())),
+        None => Err(reject(401, "missing authentication: send X-Sentry-Auth or ?sentry_key=")),
+    }
+}
+
+/// A DSN public key as Errata and Sentry make them (32 hex digits), bounded generously: a
+/// longer or odder "key" is refused without a lookup, and never enters the key cache.
+fn valid_key_shape(key: &str) -> bool {
+    (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Credentials from the headers or the query string, in Sentry's order of precedence.

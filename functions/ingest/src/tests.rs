@@ -496,3 +496,72 @@ async fn a_compressed_body_mangled_into_text_is_explained() {
     plain.is_base64_encoded = false;
     assert_eq!(handle(&w.deps, plain).await.status_code, 200);
 }
+
+/// Nothing is inflated or parsed before the key is known: a bomb without a valid key is a
+/// 401 (not the 413 that inflating it would find), whatever its encoding.
+#[tokio::test]
+async fn the_key_is_checked_before_the_body_is_decoded_or_parsed() {
+    let w = world().await;
+    let bomb = gzip(&vec![b'x'; 30 * 1024 * 1024]);
+    let unknown = "Sentry sentry_key=ffffffffffffffffffffffffffffffff, sentry_version=7";
+    let path = "/api/7/envelope/";
+    let resp =
+        handle(&w.deps, request("POST", path, &[("x-sentry-auth", unknown), ("content-encoding", "gzip")], &bomb))
+            .await;
+    assert_eq!(resp.status_code, 401, "{}", sentry_error_header(&resp));
+    // Without credentials, only the first 8 KiB are inflated, looking for the header's DSN.
+    let resp = handle(&w.deps, request("POST", path, &[("content-encoding", "gzip")], &bomb)).await;
+    assert_eq!(resp.status_code, 400, "{}", sentry_error_header(&resp));
+    assert!(sentry_error_header(&resp).contains("longer than 8 KiB"));
+    // With the key, the same bomb is inflated only to the limit, and refused.
+    let auth = auth();
+    let resp =
+        handle(&w.deps, request("POST", path, &[("x-sentry-auth", &auth), ("content-encoding", "gzip")], &bomb)).await;
+    assert_eq!(resp.status_code, 413);
+
+    // Keys that cannot be keys are refused without a lookup (or a place in the key cache).
+    let long = format!("Sentry sentry_key={}, sentry_version=7", "a".repeat(1000));
+    let odd = "Sentry sentry_key=../../x, sentry_version=7";
+    for header in [long.as_str(), odd] {
+        let resp = handle(&w.deps, request("POST", path, &[("x-sentry-auth", header)], b"{}\n")).await;
+        assert_eq!(resp.status_code, 401);
+        assert!(sentry_error_header(&resp).contains("invalid DSN key"), "{}", sentry_error_header(&resp));
+    }
+    assert!(w.queue.messages().is_empty());
+}
+
+/// A tunnelled envelope's DSN is read from its first line only, decoded from a compressed
+/// body as far as that line; a header line without an end is refused.
+#[tokio::test]
+async fn the_envelope_dsn_is_read_from_the_first_line_alone() {
+    let w = world().await;
+    let envelope = format!(
+        "{{\"dsn\":\"https://{KEY}@errata.example/7\",\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{{\"message\":\"m\"}}\n",
+        "9ec79c33ec9942ab8353589fcb2e04dc"
+    );
+    let resp = handle(
+        &w.deps,
+        request("POST", "/api/7/envelope/", &[("content-encoding", "gzip")], &gzip(envelope.as_bytes())),
+    )
+    .await;
+    assert_eq!(resp.status_code, 200, "{}", sentry_error_header(&resp));
+    let endless = format!("{{\"dsn\":\"https://{KEY}@errata.example/7\",\"x\":\"{}\"", "y".repeat(20_000));
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[], endless.as_bytes())).await;
+    assert_eq!(resp.status_code, 400);
+    assert!(sentry_error_header(&resp).contains("longer than 8 KiB"));
+}
+
+/// The item limit is enforced while the envelope is read: 100,000 tiny items stop at the
+/// first past the limit.
+#[tokio::test]
+async fn too_many_items_are_refused_while_parsing() {
+    let w = world().await;
+    let mut body = b"{}\n".to_vec();
+    for _ in 0..100_000 {
+        body.extend_from_slice(b"{\"type\":\"client_report\",\"length\":2}\n{}\n");
+    }
+    let auth = auth();
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth)], &body)).await;
+    assert_eq!(resp.status_code, 413);
+    assert!(sentry_error_header(&resp).contains("more than 1000 items"), "{}", sentry_error_header(&resp));
+}

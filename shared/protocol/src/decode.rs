@@ -42,6 +42,34 @@ pub fn decode_body(encoding: Option<&str>, body: Vec<u8>, limit: usize) -> Resul
     Ok(out)
 }
 
+/// The first `max` bytes a body decodes to (fewer when it is shorter): enough to read the
+/// envelope header's line before anything else is inflated.
+pub fn decode_prefix(encoding: Option<&str>, body: &[u8], max: usize) -> Result<Vec<u8>, DecodeError> {
+    let encoding = encoding.map(|e| e.trim().to_ascii_lowercase()).unwrap_or_default();
+    let take = |reader: &mut dyn Read, name: &'static str| -> Result<Vec<u8>, DecodeError> {
+        let mut out = Vec::new();
+        // A truncated stream is fine here: only its beginning is wanted.
+        match reader.take(max as u64).read_to_end(&mut out) {
+            Ok(_) => Ok(out),
+            Err(_) if !out.is_empty() => Ok(out),
+            Err(_) => Err(DecodeError::Corrupt(name)),
+        }
+    };
+    match encoding.as_str() {
+        "" | "identity" | "utf-8" | "utf8" => Ok(body[..body.len().min(max)].to_vec()),
+        "gzip" | "x-gzip" => take(&mut flate2::read::GzDecoder::new(body), "gzip"),
+        "deflate" => take(&mut flate2::read::ZlibDecoder::new(body), "deflate")
+            .or_else(|_| take(&mut flate2::read::DeflateDecoder::new(body), "deflate")),
+        "br" => take(&mut brotli_decompressor::Decompressor::new(body, 4096), "br"),
+        "zstd" => {
+            let mut decoder =
+                ruzstd::decoding::StreamingDecoder::new(body).map_err(|_| DecodeError::Corrupt("zstd"))?;
+            take(&mut decoder, "zstd")
+        }
+        other => Err(DecodeError::Unsupported(other.to_owned())),
+    }
+}
+
 fn read_capped(reader: impl Read, limit: usize, name: &'static str) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::new();
     // Read one byte past the limit: if it arrives, the body is too large.

@@ -62,12 +62,20 @@ pub enum EnvelopeError {
     Truncated { index: usize, length: u64, available: usize },
     #[error("invalid event id {0:?}: expected 32 hex digits")]
     BadEventId(String),
+    #[error("the envelope has more than {0} items")]
+    TooManyItems(usize),
 }
 
 impl Envelope {
     /// Parses an envelope. Lenient where SDKs differ (a trailing newline or not, `length`
     /// present or not, blank lines between items), strict where data would be misread.
     pub fn parse(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        Self::parse_limited(bytes, usize::MAX)
+    }
+
+    /// Parses an envelope of at most `max_items` items: reading stops at the first item past
+    /// the limit, so a body of a million tiny items costs no more than the limit's worth.
+    pub fn parse_limited(bytes: &[u8], max_items: usize) -> Result<Self, EnvelopeError> {
         let (header_line, mut rest) = split_line(bytes);
         if header_line.iter().all(u8::is_ascii_whitespace) {
             return Err(EnvelopeError::Empty);
@@ -87,6 +95,9 @@ impl Envelope {
                 break;
             }
             let index = items.len();
+            if index == max_items {
+                return Err(EnvelopeError::TooManyItems(max_items));
+            }
             let (line, tail) = split_line(rest);
             let header: ItemHeader = serde_json::from_slice(line)
                 .map_err(|e| EnvelopeError::BadItemHeader { index, reason: e.to_string() })?;

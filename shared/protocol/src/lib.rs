@@ -7,6 +7,6 @@ pub mod envelope;
 pub mod event;
 
 pub use auth::{AuthError, SentryAuth};
-pub use decode::{decode_body, DecodeError};
+pub use decode::{decode_body, decode_prefix, DecodeError};
 pub use envelope::{Envelope, EnvelopeError, EnvelopeHeader, Item, ItemHeader};
 pub use event::{Event, Exception, Frame, Stacktrace, Thread, Timestamp, Values};
