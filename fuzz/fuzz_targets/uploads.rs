@@ -36,7 +36,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 /// Org `acme` with project `web`, owned by the token's holder; nothing uploaded yet.
 async fn world() -> Deps {
     let directory = Arc::new(MemoryDirectory::default());
-    directory.put_org(&Org { slug: "acme".into(), name: "Acme".into() }).await.expect("org");
+    directory.put_org(&Org { slug: "acme".into(), name: "Acme".into(), quota: None }).await.expect("org");
     let project = Project {
         id: 0,
         org: "acme".into(),

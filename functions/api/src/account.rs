@@ -128,6 +128,7 @@ pub async fn setup(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let org = Org {
         slug: orgs::valid_slug(org_body.required_str("slug")?, "organization.slug")?,
         name: org_body.optional_str("name")?.map(str::to_owned).unwrap_or_default(),
+        quota: None,
     };
     let project_body = body.object("project", &["slug", "name", "platform"])?;
     let project_slug = orgs::valid_slug(project_body.required_str("slug")?, "project.slug")?;
@@ -139,7 +140,7 @@ pub async fn setup(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     }
     let user = User { email: email.clone(), name, password_hash: hashed(&password)? };
     deps.directory.put_user(&user).await?;
-    let org = Org { name: if org.name.is_empty() { org.slug.clone() } else { org.name }, slug: org.slug };
+    let org = Org { name: if org.name.is_empty() { org.slug.clone() } else { org.name }, ..org };
     if !deps.directory.create_org(&org).await? {
         return Err(ApiError::new(409, "That organization slug is taken."));
     }

@@ -64,7 +64,7 @@ pub async fn create(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         Some(s) => valid_slug(s, "slug")?,
         None => valid_slug(&slugify(&name), "slug")?,
     };
-    let org = Org { slug, name };
+    let org = Org { slug, name, quota: None };
     if !deps.directory.create_org(&org).await? {
         return Err(ApiError::new(409, "An organization with this slug already exists."));
     }

@@ -60,7 +60,7 @@ async fn world() -> World {
     let issues = Arc::new(MemoryIssues::default());
     let events = Arc::new(MemoryBlobs::default());
     for (org, email, token) in [("acme", "ann@acme.test", TOKEN), ("other", "olaf@other.test", OTHER_TOKEN)] {
-        directory.put_org(&Org { slug: org.into(), name: org.into() }).await.unwrap();
+        directory.put_org(&Org { slug: org.into(), name: org.into(), quota: None }).await.unwrap();
         directory
             .put_project(&Project {
                 id: 0,

@@ -72,8 +72,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Response {
     };
     let started = std::time::Instant::now();
     let resp = match accept(deps, &req, project_id, endpoint).await {
-        Ok(Accepted { event_id, limited: None }) => ok_with_id(event_id.as_deref()),
-        Ok(Accepted { limited: Some(limited), .. }) => rate_limited(&limited),
+        Ok(Accepted { event_id, limited }) if limited.is_empty() => ok_with_id(event_id.as_deref()),
+        Ok(Accepted { limited, .. }) => rate_limited(&limited),
         Err(rejection) => {
             outcome::record(project_id, Outcome::Invalid, &rejection.reason, "envelope", 1);
             rejection.response
@@ -87,8 +87,8 @@ pub async fn handle(deps: &Deps, req: Request) -> Response {
 /// What a request that was not refused produced.
 struct Accepted {
     event_id: Option<String>,
-    /// Set when a rate limit removed items; the response is then a 429.
-    limited: Option<ratelimit::Limited>,
+    /// The rate limits that removed items; when there are any, the response is a 429.
+    limited: Vec<ratelimit::Limited>,
 }
 
 /// A refused request: the response, and the reason recorded as its outcome.
@@ -132,7 +132,7 @@ async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint)
         tracing::error!(error = %e, "key lookup failed");
         reject(503, "temporarily unable to check the DSN key, retry later")
     })?;
-    let Some(KeyInfo { key, project_quota }) = info else { return Err(reject(401, "unknown DSN key")) };
+    let Some(KeyInfo { key, project_quota, org_quota }) = info else { return Err(reject(401, "unknown DSN key")) };
     if key.project_id != project_id {
         return Err(reject(403, "the DSN key belongs to another project"));
     }
@@ -200,13 +200,14 @@ async fn accept(deps: &Deps, req: &Request, project_id: u64, endpoint: Endpoint)
     }
 
     let now = OffsetDateTime::now_utc();
-    let limited = ratelimit::apply(deps.limiter.as_ref(), &key, project_quota, &mut envelope, now.unix_timestamp())
+    let quotas = ratelimit::Quotas { project: project_quota, org: org_quota.as_ref().map(|(o, q)| (o.as_str(), *q)) };
+    let limited = ratelimit::apply(deps.limiter.as_ref(), &key, quotas, &mut envelope, now.unix_timestamp())
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "rate limit check failed");
             reject(503, "temporarily unable to check rate limits, retry later")
         })?;
-    if let Some(l) = &limited {
+    for l in &limited {
         for (category, n) in &l.dropped {
             outcome::record(project_id, Outcome::RateLimited, l.reason, category, *n);
         }

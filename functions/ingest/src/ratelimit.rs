@@ -1,22 +1,46 @@
-//! Rate limits: a DSN key's own limit and the project's quota, counted in DynamoDB per fixed
-//! window. Only event-like items count; client reports, sessions and check-ins never do.
-//! Limited items are removed from the envelope (an event's attachments and user report go with
-//! it) and the SDK is told for how long, and which categories, in `X-Sentry-Rate-Limits`.
+//! Rate limits: a DSN key's own limit, its project's quota and its organization's quota over
+//! all its projects, counted in DynamoDB per fixed window. Two groups of items count, each
+//! against counters of its own: event-like items (errors, transactions, security reports) and
+//! sessions; client reports and check-ins never do. Limited items are removed from the
+//! envelope (an event's attachments and user report go with it) and the SDK is told for how
+//! long, and which categories, in `X-Sentry-Rate-Limits`.
 
 use errata_domain::{ProjectKey, RateLimit};
 use errata_ports::{RateLimiter, StoreResult};
 use errata_protocol::Envelope;
 
-/// Categories counted against key rate limits and project quotas.
-pub const LIMITED_CATEGORIES: &[&str] = &["error", "transaction", "security", "default"];
-/// Categories that go when their event is limited.
-const DEPENDENT_CATEGORIES: &[&str] = &["attachment", "user_report", "feedback"];
+/// Categories counted against limits, by group: what the group is called in counter scopes,
+/// the categories counted, and the categories that go with them when they are limited.
+struct Group {
+    name: &'static str,
+    counted: &'static [&'static str],
+    dependent: &'static [&'static str],
+}
+
+const GROUPS: &[Group] = &[
+    Group {
+        name: "",
+        counted: &["error", "transaction", "security", "default"],
+        dependent: &["attachment", "user_report", "feedback"],
+    },
+    // Sessions have counters of their own: a flood of them cannot use up the events' quota.
+    Group { name: ":session", counted: &["session"], dependent: &[] },
+];
+
+/// The limits that apply to a request: the key's, its project's and its organization's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quotas<'a> {
+    pub project: Option<RateLimit>,
+    pub org: Option<(&'a str, RateLimit)>,
+}
 
 /// A limit that was hit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limited {
     pub retry_after: u64,
-    /// `key` or `project`.
+    /// The categories the limit covers.
+    pub categories: &'static [&'static str],
+    /// `key`, `project` or `organization`.
     pub scope: &'static str,
     pub reason: &'static str,
     /// How many items of each category were removed.
@@ -24,54 +48,55 @@ pub struct Limited {
 }
 
 impl Limited {
-    /// `X-Sentry-Rate-Limits`: `<seconds>:<categories>:<scope>:<reason>`.
+    /// One entry of `X-Sentry-Rate-Limits`: `<seconds>:<categories>:<scope>:<reason>`.
     pub fn header(&self) -> String {
-        format!("{}:{}:{}:{}", self.retry_after, LIMITED_CATEGORIES.join(";"), self.scope, self.reason)
+        format!("{}:{}:{}:{}", self.retry_after, self.categories.join(";"), self.scope, self.reason)
     }
 }
 
-/// Counts the envelope's event-like items against the key's limit and the project's quota;
-/// when either refuses, removes the limited items and says so.
+/// Counts each group's items against the key's limit, the project's quota and the
+/// organization's quota; where one refuses, removes the group's items and says so.
 pub async fn apply(
     limiter: &dyn RateLimiter,
     key: &ProjectKey,
-    project_quota: Option<RateLimit>,
+    quotas: Quotas<'_>,
     envelope: &mut Envelope,
     now_secs: i64,
-) -> StoreResult<Option<Limited>> {
-    let quantity = envelope.items.iter().filter(|i| LIMITED_CATEGORIES.contains(&i.header.category())).count() as u64;
-    if quantity == 0 {
-        return Ok(None);
-    }
-    let mut hit = None;
-    if let Some(limit) = key.rate_limit {
-        if let Some(retry_after) =
-            limiter.try_take(&format!("key:{}", key.public_key), quantity, &limit, now_secs).await?
-        {
-            hit = Some((retry_after, "key", "key_quota"));
+) -> StoreResult<Vec<Limited>> {
+    let mut limited = Vec::new();
+    for group in GROUPS {
+        let quantity = envelope.items.iter().filter(|i| group.counted.contains(&i.header.category())).count() as u64;
+        if quantity == 0 {
+            continue;
         }
-    }
-    if hit.is_none() {
-        if let Some(quota) = project_quota {
-            if let Some(retry_after) =
-                limiter.try_take(&format!("project:{}", key.project_id), quantity, &quota, now_secs).await?
-            {
-                hit = Some((retry_after, "project", "project_quota"));
+        let checks = [
+            key.rate_limit.map(|l| (format!("key:{}{}", key.public_key, group.name), l, "key", "key_quota")),
+            quotas
+                .project
+                .map(|l| (format!("project:{}{}", key.project_id, group.name), l, "project", "project_quota")),
+            quotas.org.map(|(org, l)| (format!("org:{org}{}", group.name), l, "organization", "org_quota")),
+        ];
+        let mut hit = None;
+        for (scope_key, limit, scope, reason) in checks.into_iter().flatten() {
+            if let Some(retry_after) = limiter.try_take(&scope_key, quantity, &limit, now_secs).await? {
+                hit = Some((retry_after, scope, reason));
+                break;
             }
         }
-    }
-    let Some((retry_after, scope, reason)) = hit else { return Ok(None) };
-    let mut dropped: Vec<(&'static str, u64)> = Vec::new();
-    envelope.items.retain(|item| {
-        let category = item.header.category();
-        let drop = LIMITED_CATEGORIES.contains(&category) || DEPENDENT_CATEGORIES.contains(&category);
-        if drop {
-            match dropped.iter_mut().find(|(c, _)| *c == category) {
-                Some((_, n)) => *n += 1,
-                None => dropped.push((category, 1)),
+        let Some((retry_after, scope, reason)) = hit else { continue };
+        let mut dropped: Vec<(&'static str, u64)> = Vec::new();
+        envelope.items.retain(|item| {
+            let category = item.header.category();
+            let drop = group.counted.contains(&category) || group.dependent.contains(&category);
+            if drop {
+                match dropped.iter_mut().find(|(c, _)| *c == category) {
+                    Some((_, n)) => *n += 1,
+                    None => dropped.push((category, 1)),
+                }
             }
-        }
-        !drop
-    });
-    Ok(Some(Limited { retry_after, scope, reason, dropped }))
+            !drop
+        });
+        limited.push(Limited { retry_after, categories: group.counted, scope, reason, dropped });
+    }
+    Ok(limited)
 }

@@ -24,10 +24,14 @@ pub fn preflight() -> Response {
     http::json(200, &serde_json::json!({}))
 }
 
-/// 429 with `Retry-After` and `X-Sentry-Rate-Limits`, as Relay answers a limited envelope.
-pub fn rate_limited(limited: &crate::ratelimit::Limited) -> Response {
-    let detail = format!("{} rate limit exceeded; retry in {}s", limited.scope, limited.retry_after);
+/// 429 with `Retry-After` and `X-Sentry-Rate-Limits` (one entry per limit hit), as Relay
+/// answers a limited envelope.
+pub fn rate_limited(limited: &[crate::ratelimit::Limited]) -> Response {
+    let retry_after = limited.iter().map(|l| l.retry_after).max().unwrap_or(1);
+    let scopes: Vec<&str> = limited.iter().map(|l| l.scope).collect();
+    let detail = format!("{} rate limit exceeded; retry in {retry_after}s", scopes.join(" and "));
     let resp = sentry_error(429, &detail);
-    let resp = http::with_header(resp, "retry-after", &limited.retry_after.to_string());
-    http::with_header(resp, "x-sentry-rate-limits", &limited.header())
+    let resp = http::with_header(resp, "retry-after", &retry_after.to_string());
+    let header: Vec<String> = limited.iter().map(|l| l.header()).collect();
+    http::with_header(resp, "x-sentry-rate-limits", &header.join(", "))
 }

@@ -299,7 +299,7 @@ async fn key_rate_limit_answers_429_with_sentry_headers_and_keeps_client_reports
     let queued = Envelope::parse(&base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
     let types: Vec<&str> = queued.items.iter().map(|i| i.header.ty.as_str()).collect();
     assert_eq!(types, ["client_report"]);
-    // Envelopes without events are never limited.
+    // Sessions count against counters of their own: the events' spent limit does not refuse them.
     let sessions = b"{}\n{\"type\":\"session\"}\n{\"sid\":\"x\",\"status\":\"ok\"}\n";
     assert_eq!(handle(&w.deps, request("POST", "/api/7/envelope/", &auth, sessions)).await.status_code, 200);
 }
@@ -564,4 +564,67 @@ async fn too_many_items_are_refused_while_parsing() {
     let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &[("x-sentry-auth", &auth)], &body)).await;
     assert_eq!(resp.status_code, 413);
     assert!(sentry_error_header(&resp).contains("more than 1000 items"), "{}", sentry_error_header(&resp));
+}
+
+/// Sessions are limited like events, on counters of their own, and named `session` in
+/// `X-Sentry-Rate-Limits`; an organization's quota covers all its projects.
+#[tokio::test]
+async fn sessions_and_organizations_have_limits_of_their_own() {
+    let w = limited_world(Some(RateLimit { count: 2, window_secs: 60 }), None).await;
+    let auth = [("x-sentry-auth", "Sentry sentry_key=limitedkey")];
+    let sessions = b"{}\n{\"type\":\"sessions\"}\n{\"aggregates\":[]}\n{\"type\":\"client_report\"}\n{}\n";
+    for _ in 0..2 {
+        assert_eq!(handle(&w.deps, request("POST", "/api/7/envelope/", &auth, sessions)).await.status_code, 200);
+    }
+    let resp = handle(&w.deps, request("POST", "/api/7/envelope/", &auth, sessions)).await;
+    assert_eq!(resp.status_code, 429);
+    let header = resp.headers["x-sentry-rate-limits"].to_str().unwrap().to_owned();
+    assert!(header.ends_with(":session:key:key_quota"), "{header}");
+    // Events still have their allowance.
+    assert_eq!(handle(&w.deps, request("POST", "/api/7/envelope/", &auth, &event_envelope(5))).await.status_code, 200);
+
+    // Two projects of one organization share its quota.
+    let w = limited_world(None, None).await;
+    w.deps
+        .directory
+        .put_org(&errata_domain::Org {
+            slug: "o".into(),
+            name: "O".into(),
+            quota: Some(RateLimit { count: 1, window_secs: 3600 }),
+        })
+        .await
+        .unwrap();
+    for (project, key) in [(8, "otherprojectkey")] {
+        w.deps
+            .directory
+            .put_project(&Project {
+                id: project,
+                org: "o".into(),
+                slug: "q".into(),
+                name: "q".into(),
+                platform: None,
+                quota: None,
+                settings: Default::default(),
+            })
+            .await
+            .unwrap();
+        w.deps
+            .directory
+            .put_project_key(&ProjectKey {
+                public_key: key.into(),
+                project_id: project,
+                label: "K".into(),
+                enabled: true,
+                rate_limit: None,
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+    }
+    let first = handle(&w.deps, request("POST", "/api/7/envelope/", &auth, &event_envelope(1))).await;
+    assert_eq!(first.status_code, 200);
+    let other = [("x-sentry-auth", "Sentry sentry_key=otherprojectkey")];
+    let second = handle(&w.deps, request("POST", "/api/8/envelope/", &other, &event_envelope(2))).await;
+    assert_eq!(second.status_code, 429);
+    assert!(second.headers["x-sentry-rate-limits"].to_str().unwrap().ends_with(":organization:org_quota"));
 }

@@ -542,7 +542,13 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
                 } else {
                     let key = derived_id(&format!("{:?}", envelope.header.sent_at), item.payload.len())
                         + &derived_id(&String::from_utf8_lossy(&item.payload), 0);
-                    sessions::from_aggregates(&item.payload, &key)
+                    sessions::from_aggregates(&item.payload, &key, queued.received_ms).map(|a| {
+                        if a.dropped > 0 {
+                            let reason = "too_many_or_out_of_range_aggregates";
+                            outcome::record(queued.project_id, Outcome::Invalid, reason, "session", a.dropped as u64);
+                        }
+                        a.contributions
+                    })
                 };
                 match contributions {
                     Ok(list) => {

@@ -288,7 +288,11 @@ impl Directory for DynamoDirectory {
 
     async fn org(&self, slug: &str) -> StoreResult<Option<Org>> {
         let item = self.get(format!("ORG#{slug}"), "ORG").await?;
-        Ok(item.map(|i| Org { slug: slug.to_owned(), name: get_s(&i, "name").unwrap_or_else(|| slug.to_owned()) }))
+        Ok(item.map(|i| Org {
+            slug: slug.to_owned(),
+            name: get_s(&i, "name").unwrap_or_else(|| slug.to_owned()),
+            quota: rate_limit_from(&i),
+        }))
     }
 
     async fn project(&self, id: u64) -> StoreResult<Option<Project>> {
@@ -329,7 +333,9 @@ impl Directory for DynamoDirectory {
     }
 
     async fn put_org(&self, org: &Org) -> StoreResult<()> {
-        self.put(HashMap::from([("name".into(), s(&org.name))]), format!("ORG#{}", org.slug), "ORG").await
+        let mut item = HashMap::from([("name".into(), s(&org.name))]);
+        put_rate_limit(&mut item, org.quota);
+        self.put(item, format!("ORG#{}", org.slug), "ORG").await
     }
 
     async fn create_org(&self, org: &Org) -> StoreResult<bool> {

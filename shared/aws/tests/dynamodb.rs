@@ -391,7 +391,13 @@ async fn directory_round_trips_and_hides_secrets() {
     let cfg = config().await;
     let (directory_table, _, _) = tables(&cfg).await;
     let dir = DynamoDirectory::new(&cfg, directory_table.clone());
-    dir.put_org(&Org { slug: "acme".into(), name: "Acme".into() }).await.unwrap();
+    dir.put_org(&Org {
+        slug: "acme".into(),
+        name: "Acme".into(),
+        quota: Some(RateLimit { count: 5, window_secs: 60 }),
+    })
+    .await
+    .unwrap();
     let p1 = dir
         .put_project(&Project {
             id: 0,

@@ -135,13 +135,35 @@ pub fn from_update(payload: &[u8]) -> Result<Vec<SessionContribution>, SessionEr
     Ok(out)
 }
 
-/// The contributions of one `sessions` item (counts a server pre-aggregated per minute).
-/// `item_key` identifies the item (its envelope and position) for deduplication.
-pub fn from_aggregates(payload: &[u8], item_key: &str) -> Result<Vec<SessionContribution>, SessionError> {
+/// The most aggregates read from one `sessions` item; the rest are dropped (counted).
+pub const MAX_AGGREGATES: usize = 1000;
+/// Aggregates older than this are dropped, as Relay drops sessions started too long ago.
+pub const MAX_AGE_MS: i64 = 5 * 86_400_000;
+/// Aggregates that claim to start later than this after receipt are dropped.
+pub const MAX_FUTURE_MS: i64 = 60_000;
+
+/// What one `sessions` item adds: one contribution per (release, environment, hour), whatever
+/// the number of aggregates (so one write each), and how many aggregates were dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Aggregated {
+    pub contributions: Vec<SessionContribution>,
+    pub dropped: usize,
+}
+
+/// The contributions of one `sessions` item (counts a server pre-aggregated per minute),
+/// summed per hour. `item_key` identifies the item (its envelope and position) for
+/// deduplication; `received_ms` bounds how old and how new an aggregate may be.
+pub fn from_aggregates(payload: &[u8], item_key: &str, received_ms: i64) -> Result<Aggregated, SessionError> {
     let a: Aggregates = serde_json::from_slice(payload).map_err(|e| SessionError(e.to_string()))?;
-    let mut out = Vec::new();
+    let mut dropped = a.aggregates.len().saturating_sub(MAX_AGGREGATES);
     let attrs = a.attrs.map(|a| (a.release, a.environment));
-    for (i, agg) in a.aggregates.into_iter().enumerate() {
+    let mut buckets: std::collections::BTreeMap<SessionBucket, SessionCounts> = std::collections::BTreeMap::new();
+    for agg in a.aggregates.into_iter().take(MAX_AGGREGATES) {
+        let at = agg.started.unix_millis();
+        if at < received_ms - MAX_AGE_MS || at > received_ms + MAX_FUTURE_MS {
+            dropped += 1;
+            continue;
+        }
         let attrs = attrs.clone().map(|(release, environment)| Attrs { release, environment });
         let counts = SessionCounts {
             started: agg.exited + agg.errored + agg.abnormal + agg.crashed,
@@ -152,13 +174,16 @@ pub fn from_aggregates(payload: &[u8], item_key: &str) -> Result<Vec<SessionCont
         if counts.is_empty() {
             continue;
         }
-        out.push(SessionContribution {
-            bucket: bucket(attrs, agg.started)?,
-            counts,
-            dedup_key: format!("{item_key}/{i}"),
-        });
+        buckets.entry(bucket(attrs, agg.started)?).or_default().add(&counts);
     }
-    Ok(out)
+    let contributions = buckets
+        .into_iter()
+        .map(|(bucket, counts)| {
+            let dedup_key = format!("{item_key}/{}", bucket.hour_ms);
+            SessionContribution { bucket, counts, dedup_key }
+        })
+        .collect();
+    Ok(Aggregated { contributions, dropped })
 }
 
 #[cfg(test)]
@@ -186,11 +211,29 @@ mod tests {
     #[test]
     fn aggregates_count_every_state() {
         let payload = br#"{"aggregates":[{"started":"2026-11-25T21:05:00Z","exited":5,"errored":2,"crashed":1},{"started":"2026-11-25T22:01:00Z","exited":1}],"attrs":{"release":"srv@2","environment":"prod"}}"#;
-        let c = from_aggregates(payload, "env1/0").unwrap();
+        let now = Timestamp::parse("2026-11-25T22:02:00Z").unwrap().unix_millis();
+        let c = from_aggregates(payload, "env1/0", now).unwrap().contributions;
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].counts, SessionCounts { started: 8, errored: 2, crashed: 1, abnormal: 0 });
         assert_eq!(c[0].counts.healthy(), 5);
         assert_ne!(c[0].bucket, c[1].bucket);
-        assert_eq!(c[1].dedup_key, "env1/0/1");
+        assert_eq!(c[1].dedup_key, format!("env1/0/{}", c[1].bucket.hour_ms));
+    }
+
+    /// 20,000 per-minute aggregates are one write per hour, not 20,000; the item's first 1,000
+    /// count, and aggregates from too long ago or the future are dropped.
+    #[test]
+    fn aggregates_are_summed_per_hour_and_bounded() {
+        let now = Timestamp::parse("2026-11-25T22:00:00Z").unwrap().unix_millis();
+        let minute = |m: i64| Timestamp::from_unix_millis(now - 3_600_000 + m * 60_000).unwrap().to_rfc3339();
+        let mut aggregates: Vec<String> =
+            (0..20_000).map(|i| format!(r#"{{"started":"{}","exited":1}}"#, minute(i % 60))).collect();
+        aggregates[0] = r#"{"started":"2026-11-01T00:00:00Z","exited":1}"#.into();
+        aggregates[1] = r#"{"started":"2026-12-25T00:00:00Z","exited":1}"#.into();
+        let payload = format!(r#"{{"aggregates":[{}],"attrs":{{"release":"srv@2"}}}}"#, aggregates.join(","));
+        let a = from_aggregates(payload.as_bytes(), "e/0", now).unwrap();
+        assert_eq!(a.contributions.len(), 1, "one hour: one write");
+        assert_eq!(a.contributions[0].counts.started, 998);
+        assert_eq!(a.dropped, 19_000 + 2);
     }
 }

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 pub struct Org {
     pub slug: String,
     pub name: String,
+    /// Events (and, counted apart, sessions) all the organization's projects may send together
+    /// per window, if limited: set by the operator (`errata-admin rate-limit --org`).
+    #[serde(default)]
+    pub quota: Option<RateLimit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

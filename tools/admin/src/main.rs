@@ -11,6 +11,7 @@
 //! ```text
 //! errata-admin rate-limit --public-key KEY --count 100 --window 60   # a DSN key's limit
 //! errata-admin rate-limit --project-id 1 --count 10000 --window 3600 # a project's quota
+//! errata-admin rate-limit --org acme --count 50000 --window 3600      # all of an organization's projects
 //! errata-admin add-key --project-id 1 [--label L]                   # prints the new public key
 //! ```
 //! `--count 0` removes the limit. Ingest picks changes up within 30 seconds.
@@ -55,7 +56,7 @@ async fn main() -> Result<()> {
         }
         _ => bail!(
             "usage: errata-admin seed --org SLUG --project SLUG --email E --password P --public-key K --token T\n       \
-             errata-admin rate-limit (--public-key K | --project-id N) --count N --window SECONDS\n       \
+             errata-admin rate-limit (--public-key K | --project-id N | --org SLUG) --count N --window SECONDS\n       \
              errata-admin add-key --project-id N [--label L]\n       \
              errata-admin settings --project-id N [--set JSON]\n       \
              errata-admin new-key | new-token"
@@ -82,6 +83,10 @@ async fn rate_limit(opts: &HashMap<String, String>) -> Result<()> {
         let mut key = dir.project_key(public_key).await?.context("no such DSN key")?;
         key.rate_limit = limit;
         dir.put_project_key(&key).await?;
+    } else if let Some(slug) = opts.get("org") {
+        let mut org = dir.org(slug).await?.context("no such organization")?;
+        org.quota = limit;
+        dir.put_org(&org).await?;
     } else {
         let id = number("project-id")?;
         let mut project = dir.project(id).await?.context("no such project")?;
@@ -146,8 +151,11 @@ async fn seed(opts: &HashMap<String, String>) -> Result<()> {
 
     // A seeded stack is set up: the first-run route is closed.
     dir.claim_setup().await?;
-    dir.put_org(&Org { slug: org.clone(), name: org.clone() }).await?;
+    dir.put_org(&Org { slug: org.clone(), name: org.clone(), quota: None }).await?;
     let project = match dir.project_by_slug(&org, &slug).await? {
+        // The demo project takes whatever it is sent (load runs send 100,000 envelopes): no
+        // default quota.
+        Some(p) if p.quota.is_some() => dir.put_project(&Project { quota: None, ..p }).await?,
         Some(p) => p,
         None => {
             let project = dir
