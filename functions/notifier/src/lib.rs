@@ -16,6 +16,7 @@ use errata_domain::RateLimit;
 use errata_domain::Timestamp;
 use errata_ports::{Mailer, NotificationLog, NotificationRecord, RateLimiter};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub struct Deps {
     pub mailer: Arc<dyn Mailer>,
@@ -25,11 +26,27 @@ pub struct Deps {
     pub log: Arc<dyn NotificationLog>,
 }
 
+/// How long a batch's deliveries may take together: below the function's 30 s timeout, so a
+/// batch always answers, and a notice still being delivered then fails alone.
+pub const BATCH_BUDGET: Duration = Duration::from_secs(20);
+
+/// Delivers a batch's notices side by side: a slow or failing receiver delays and fails only
+/// its own notice, which SQS retries (then parks in the DLQ); the others succeed.
 pub async fn handle_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    handle_batch_within(deps, event, BATCH_BUDGET).await
+}
+
+pub async fn handle_batch_within(deps: &Deps, event: SqsEvent, budget: Duration) -> SqsBatchResponse {
+    let deliveries = event.records.into_iter().map(|record| async move {
         let id = record.message_id.clone().unwrap_or_default();
-        if let Err(reason) = deliver(deps, record.body.as_deref().unwrap_or("")).await {
+        let result = tokio::time::timeout(budget, deliver(deps, record.body.as_deref().unwrap_or("")))
+            .await
+            .unwrap_or_else(|_| Err(format!("not delivered within {} s", budget.as_secs())));
+        (id, result)
+    });
+    let mut response = SqsBatchResponse::default();
+    for (id, result) in futures_util::future::join_all(deliveries).await {
+        if let Err(reason) = result {
             tracing::warn!(message_id = %id, %reason, "notice not delivered; SQS retries it, then parks it in the DLQ");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;

@@ -221,3 +221,46 @@ async fn alert_mail_to_outside_addresses_is_limited_per_organization() {
     let member = sent.iter().filter(|m| m.to == "ann@acme.test").count();
     assert_eq!((outside, member), (OUTSIDE_MAILS_PER_ORG.count as usize, total));
 }
+
+/// A webhook that answers slowly fails only its own notice; the others are delivered and the
+/// batch answers within its budget.
+#[tokio::test]
+async fn a_slow_receiver_fails_only_its_own_notice() {
+    struct Slow;
+    #[async_trait]
+    impl webhook::Webhooks for Slow {
+        async fn post(&self, url: &str, _: Vec<u8>, _: Vec<(&'static str, String)>) -> Result<(), String> {
+            if url.contains("slow") {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            }
+            Ok(())
+        }
+    }
+    let outbox = Arc::new(Outbox::default());
+    let log = Arc::new(errata_testkit::MemoryNotificationLog::default());
+    let deps = Deps {
+        mailer: outbox.clone(),
+        limiter: Arc::new(errata_testkit::MemoryRateLimiter::default()),
+        webhooks: Arc::new(Slow),
+        log: log.clone(),
+    };
+    let hook = |url: &str| errata_domain::alerts::Action::Webhook {
+        url: url.into(),
+        format: Default::default(),
+        secret: String::new(),
+    };
+    let mut event = SqsEvent::default();
+    event.records = vec![
+        message("slow", &alert_notice(vec![hook("https://slow.example/")])),
+        message("quick", &alert_notice(vec![hook("https://quick.example/")])),
+        message("mail", &alert_notice(vec![errata_domain::alerts::Action::Email { addresses: vec![] }])),
+    ];
+    let started = std::time::Instant::now();
+    let resp = handle_batch_within(&deps, event, std::time::Duration::from_millis(300)).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    let failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["slow"]);
+    assert_eq!(outbox.sent.lock().unwrap().len(), 2, "the members were mailed");
+    let targets: Vec<String> = log.records.lock().unwrap().iter().map(|r| r.target.clone()).collect();
+    assert!(targets.contains(&"quick.example".to_owned()), "{targets:?}");
+}

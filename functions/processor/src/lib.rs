@@ -630,16 +630,35 @@ struct Context<'a> {
 fn clean(ctx: &Context, mut stored: Value, category: &str) -> Result<Option<(Event, Value)>, ProcessError> {
     normalize::normalize(&mut stored, ctx.envelope, ctx.queued);
     normalize_event(&mut stored);
-    if let Some(reason) = ctx.settings.filters.check(&stored) {
-        filtered(ctx.queued.project_id, reason, category);
-        return Ok(None);
+    // A project's glob filters and fingerprint rules get a bounded time per event: what they
+    // cannot decide in it is skipped and said on the event, and the batch goes on.
+    let deadline = || Some(std::time::Instant::now() + RULES_BUDGET);
+    match ctx.settings.filters.check_within(&stored, deadline()) {
+        Ok(Some(reason)) => {
+            filtered(ctx.queued.project_id, reason, category);
+            return Ok(None);
+        }
+        Ok(None) => {}
+        Err(_) => over_budget(&mut stored, "inbound_filters_skipped", "the project's inbound filters"),
     }
     // Scrub before anything is grouped, summarized or stored.
     scrub_event(&mut stored, &ctx.settings.scrubbing);
-    ctx.rules.apply(&mut stored);
+    if ctx.rules.apply_within(&mut stored, deadline()).is_err() {
+        over_budget(&mut stored, "fingerprinting_skipped", "the project's fingerprint rules");
+    }
     // The typed view reads only what grouping and titles need; the rest is skipped in place.
     let view = Event::deserialize(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
     Ok(Some((view, stored)))
+}
+
+/// How long one event's inbound filters, and then its fingerprint rules, may take.
+pub const RULES_BUDGET: Duration = Duration::from_millis(25);
+
+/// Records on the event that a project's rules were skipped for taking too long.
+fn over_budget(event: &mut Value, kind: &str, what: &str) {
+    let reason = format!("{what} took longer than {} ms for this event and were skipped", RULES_BUDGET.as_millis());
+    tracing::warn!(kind, "rules over budget");
+    errata_domain::symbols::add_error(event, kind, &reason);
 }
 
 fn filtered(project_id: u64, reason: FilterReason, category: &str) {

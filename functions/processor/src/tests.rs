@@ -687,3 +687,45 @@ async fn the_maintenance_run_purges_deleted_issues() {
     assert_eq!(w.issues.event(3, ID[0]).await.unwrap(), None);
     assert_eq!(w.issues.pending_purges().await.unwrap(), vec![]);
 }
+
+/// A project's pathological fingerprint rules and filters (patterns built to backtrack, over
+/// long strings in many frames) cost each event at most its budget: the event is stored with
+/// the rules skipped and said so, and the rest of the batch is processed.
+#[tokio::test]
+async fn pathological_rules_are_skipped_per_event_not_fatal_to_the_batch() {
+    let w = world();
+    let slow = format!("*{}b", "a".repeat(400));
+    let mut settings = ProjectSettings::default();
+    settings.grouping.fingerprinting_rules = format!("function:\"{slow}\" -> never");
+    settings.filters.error_messages = vec![slow.clone()];
+    w.directory
+        .put_project(&errata_domain::Project {
+            id: 3,
+            org: "o".into(),
+            slug: "p".into(),
+            name: "p".into(),
+            platform: None,
+            quota: None,
+            settings,
+        })
+        .await
+        .unwrap();
+    let long = "a".repeat(8_000);
+    let frames: Vec<Value> = (0..200).map(|i| json!({"function": format!("{long}{i}"), "in_app": true})).collect();
+    let event = json!({"event_id": ID[0], "exception": {"values": [{"type": "E", "value": long, "stacktrace": {"frames": frames}}]}});
+    let hostile = format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\"}}\n{event}\n", ID[0]);
+    let bodies = vec![
+        serde_json::to_string(&queued(hostile.as_bytes())).unwrap(),
+        serde_json::to_string(&queued(&envelope(ID[1], "Plain", "f"))).unwrap(),
+    ];
+    let resp = handle_batch(&w.deps, sqs(&bodies)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(w.issues.project_issues(3).await.unwrap().len(), 2, "both events became issues");
+    let stored = w.issues.event(3, ID[0]).await.unwrap().unwrap();
+    let body: Value = serde_json::from_slice(
+        &w.events.get_range(&stored.body.key, stored.body.offset, stored.body.len).await.unwrap().unwrap(),
+    )
+    .unwrap();
+    let kinds: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["inbound_filters_skipped", "fingerprinting_skipped"], "{}", body["errors"]);
+}

@@ -5,6 +5,7 @@ use crate::normalize::user_agent;
 use crate::tags::plain;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::time::Instant;
 
 /// A project's inbound filters. The defaults are Sentry's for a new project: browser
 /// extensions and web crawlers on, the rest off.
@@ -135,33 +136,45 @@ const CRAWLERS: &[&str] = &[
 impl InboundFilters {
     /// The first filter `event` (normalized JSON) matches, if any.
     pub fn check(&self, event: &Value) -> Option<FilterReason> {
+        self.check_within(event, None).unwrap_or(None)
+    }
+
+    /// `check` within a time budget: the glob filters (error messages, releases) give up with
+    /// `OverBudget` once `deadline` has passed, and the caller keeps the event unfiltered.
+    pub fn check_within(&self, event: &Value, deadline: Option<Instant>) -> Result<Option<FilterReason>, OverBudget> {
         if self.localhost && is_localhost(event) {
-            return Some(FilterReason::Localhost);
+            return Ok(Some(FilterReason::Localhost));
         }
         if self.browser_extensions && from_extension(event) {
-            return Some(FilterReason::BrowserExtensions);
+            return Ok(Some(FilterReason::BrowserExtensions));
         }
         if self.legacy_browsers || self.web_crawlers {
             if let Some(ua) = user_agent(event) {
                 if self.web_crawlers && is_crawler(ua) {
-                    return Some(FilterReason::WebCrawlers);
+                    return Ok(Some(FilterReason::WebCrawlers));
                 }
                 if self.legacy_browsers && is_legacy_browser(ua) {
-                    return Some(FilterReason::LegacyBrowsers);
+                    return Ok(Some(FilterReason::LegacyBrowsers));
                 }
             }
         }
-        if !self.error_messages.is_empty()
-            && messages(event).iter().any(|m| self.error_messages.iter().any(|g| glob(g, m)))
-        {
-            return Some(FilterReason::ErrorMessage);
-        }
-        if let Some(release) = event.get("release").and_then(Value::as_str) {
-            if self.releases.iter().any(|g| glob(g, release)) {
-                return Some(FilterReason::ReleaseVersion);
+        if !self.error_messages.is_empty() {
+            for m in messages(event) {
+                for g in &self.error_messages {
+                    if glob_within(g, &m, deadline)? {
+                        return Ok(Some(FilterReason::ErrorMessage));
+                    }
+                }
             }
         }
-        None
+        if let Some(release) = event.get("release").and_then(Value::as_str) {
+            for g in &self.releases {
+                if glob_within(g, release, deadline)? {
+                    return Ok(Some(FilterReason::ReleaseVersion));
+                }
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -246,11 +259,26 @@ fn messages(event: &Value) -> Vec<String> {
 
 /// A glob match, case-insensitive: `*` any run of characters, `?` exactly one.
 pub fn glob(pattern: &str, text: &str) -> bool {
+    glob_within(pattern, text, None).unwrap_or(false)
+}
+
+/// Time ran out: what a project's rules or filters asked for took longer than an event may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverBudget;
+
+/// `glob`, giving up with `OverBudget` once `deadline` has passed: a pattern and a text chosen
+/// to backtrack (`*a*a*a…b` over 16 KiB) cost one event its rules, never a whole batch.
+pub fn glob_within(pattern: &str, text: &str, deadline: Option<Instant>) -> Result<bool, OverBudget> {
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
     let t: Vec<char> = text.to_lowercase().chars().collect();
     // Greedy with backtracking to the last `*`: linear in practice, no regex needed.
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    let mut steps = 0u32;
     while ti < t.len() {
+        steps = steps.wrapping_add(1);
+        if steps % 65_536 == 0 && deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(OverBudget);
+        }
         if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
@@ -263,10 +291,10 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             mark += 1;
             ti = mark;
         } else {
-            return false;
+            return Ok(false);
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    Ok(p[pi..].iter().all(|c| *c == '*'))
 }
 
 #[cfg(test)]

@@ -14,8 +14,9 @@
 //! case-insensitive, quoted when they hold spaces. The first rule that matches sets the event's
 //! fingerprint, unless the SDK sent one.
 
-use crate::filters::glob;
+use crate::filters::{glob_within, OverBudget};
 use serde_json::Value;
+use std::time::Instant;
 
 /// The most rules, matchers per rule and fingerprint parts per rule.
 pub const MAX_RULES: usize = 100;
@@ -100,22 +101,49 @@ impl FingerprintRules {
 
     /// The fingerprint of the first rule the event matches.
     pub fn fingerprint(&self, event: &Value) -> Option<&[String]> {
-        self.rules.iter().find(|r| r.matchers.iter().all(|m| m.holds(event))).map(|r| r.fingerprint.as_slice())
+        self.fingerprint_within(event, None).unwrap_or(None)
+    }
+
+    /// `fingerprint`, giving up with `OverBudget` once `deadline` has passed.
+    pub fn fingerprint_within(
+        &self,
+        event: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Option<&[String]>, OverBudget> {
+        for rule in &self.rules {
+            let mut all = true;
+            for m in &rule.matchers {
+                if !m.holds(event, deadline)? {
+                    all = false;
+                    break;
+                }
+            }
+            if all {
+                return Ok(Some(rule.fingerprint.as_slice()));
+            }
+        }
+        Ok(None)
     }
 
     /// Sets the event's fingerprint from the first matching rule, unless it has one already.
     /// Returns whether it did.
     pub fn apply(&self, event: &mut Value) -> bool {
+        self.apply_within(event, None).unwrap_or(false)
+    }
+
+    /// `apply` within a time budget: rules that cannot be decided by `deadline` leave the
+    /// event's grouping as it was (`OverBudget`, for the caller to record on the event).
+    pub fn apply_within(&self, event: &mut Value, deadline: Option<Instant>) -> Result<bool, OverBudget> {
         let has_own = event.get("fingerprint").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
         if has_own || self.rules.is_empty() {
-            return false;
+            return Ok(false);
         }
-        match self.fingerprint(event).map(<[String]>::to_vec) {
+        match self.fingerprint_within(event, deadline)?.map(<[String]>::to_vec) {
             Some(fp) => {
                 event["fingerprint"] = Value::from(fp);
-                true
+                Ok(true)
             }
-            None => false,
+            None => Ok(false),
         }
     }
 }
@@ -162,14 +190,14 @@ fn matchers(left: &str) -> Result<Vec<Matcher>, String> {
 }
 
 impl Matcher {
-    fn holds(&self, event: &Value) -> bool {
-        let any = |values: &mut dyn Iterator<Item = &str>| {
+    fn holds(&self, event: &Value, deadline: Option<Instant>) -> Result<bool, OverBudget> {
+        let any = |values: &mut dyn Iterator<Item = &str>| -> Result<bool, OverBudget> {
             for v in values {
-                if glob(&self.pattern, v) {
-                    return true;
+                if glob_within(&self.pattern, v, deadline)? {
+                    return Ok(true);
                 }
             }
-            false
+            Ok(false)
         };
         let found = match &self.field {
             Field::ErrorType => any(&mut exceptions(event).filter_map(|e| e.get("type")?.as_str())),
@@ -189,8 +217,8 @@ impl Matcher {
             Field::Function => any(&mut frames(event).filter_map(|f| f.get("function")?.as_str())),
             Field::Path => any(&mut frames(event)
                 .filter_map(|f| f.get("abs_path").and_then(Value::as_str).or_else(|| f.get("filename")?.as_str()))),
-        };
-        found != self.negated
+        }?;
+        Ok(found != self.negated)
     }
 }
 
