@@ -276,7 +276,7 @@ pub fn glob_within(pattern: &str, text: &str, deadline: Option<Instant>) -> Resu
     let mut steps = 0u32;
     while ti < t.len() {
         steps = steps.wrapping_add(1);
-        if steps % 65_536 == 0 && deadline.is_some_and(|d| Instant::now() > d) {
+        if steps.is_multiple_of(65_536) && deadline.is_some_and(|d| Instant::now() > d) {
             return Err(OverBudget);
         }
         if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
