@@ -36,6 +36,7 @@ fn deps() -> &'static Deps {
         Deps {
             directory,
             queue: Arc::new(MemoryQueue::default()),
+            large_queue: Arc::new(MemoryQueue::default()),
             raw: Arc::new(MemoryBlobs::default()),
             limiter: Arc::new(MemoryRateLimiter::default()),
             keys: KeyCache::default(),

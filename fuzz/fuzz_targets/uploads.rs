@@ -80,6 +80,8 @@ async fn world() -> Deps {
         throttle: Arc::new(errata_testkit::MemoryRateLimiter::default()),
         setup_secret: String::new(),
         egress: Default::default(),
+        default_key_limit: None,
+        default_project_quota: None,
         resolver: Arc::new(errata_testkit::StaticResolver::default()),
     }
 }

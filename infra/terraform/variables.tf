@@ -38,8 +38,17 @@ variable "functions" {
     timeout              = optional(number)
     reserved_concurrency = optional(number)
   }))
-  description = "Per-function overrides of memory (MB), timeout (seconds) and reserved concurrency, keyed by function name. Unset: the defaults in locals.tf."
+  description = "Per-function overrides of memory (MB), timeout (seconds) and reserved concurrency, keyed by function name. Unset: the defaults in locals.tf (reserved concurrency: ingest 100, processor 20, symbolicator 5, api 20, notifier 5). A reserved_concurrency of 0 means no reservation (not Lambda's \"never run\"): AWS keeps 100 of an account's limit unreserved, so an account with a low limit (new ones may have 10) sets 0 for every function."
   default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.functions), ["ingest", "processor", "symbolicator", "api", "notifier"])) == 0
+    error_message = "functions is keyed by ingest, processor, symbolicator, api or notifier."
+  }
+  validation {
+    condition     = alltrue([for f in values(var.functions) : coalesce(f.reserved_concurrency, 0) >= 0 && floor(coalesce(f.reserved_concurrency, 0)) == coalesce(f.reserved_concurrency, 0)])
+    error_message = "reserved_concurrency must be a whole number; 0 for no reservation."
+  }
 }
 
 variable "retention_days" {
@@ -142,8 +151,57 @@ variable "max_receive_count" {
 
 variable "queue_visibility_seconds" {
   type        = map(number)
-  description = "Visibility timeout per queue (envelopes, symbolication, notifications). Default: six times the consuming function's timeout."
+  description = "Visibility timeout per queue (envelopes, large_envelopes, symbolication, notifications). Default: six times the consuming function's timeout."
   default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.queue_visibility_seconds), ["envelopes", "large_envelopes", "symbolication", "notifications"])) == 0
+    error_message = "queue_visibility_seconds is keyed by envelopes, large_envelopes, symbolication or notifications."
+  }
+}
+
+variable "processor_max_concurrency" {
+  type        = number
+  description = "Processors the envelopes queue may start at once (its event source mapping's maximum concurrency). With large_envelope_max_concurrency it must fit in the processor's reserved concurrency: Lambda throttles the excess, and a throttled receive counts towards max_receive_count."
+  default     = 15
+
+  validation {
+    condition     = var.processor_max_concurrency >= 2 && var.processor_max_concurrency <= 1000 && floor(var.processor_max_concurrency) == var.processor_max_concurrency
+    error_message = "processor_max_concurrency must be a whole number from 2 to 1000 (what SQS event source mappings take)."
+  }
+}
+
+variable "large_envelope_max_concurrency" {
+  type        = number
+  description = "Processors the large-envelopes queue (claim checks of envelopes too large for SQS, one per invocation) may start at once."
+  default     = 3
+
+  validation {
+    condition     = var.large_envelope_max_concurrency >= 2 && var.large_envelope_max_concurrency <= 1000 && floor(var.large_envelope_max_concurrency) == var.large_envelope_max_concurrency
+    error_message = "large_envelope_max_concurrency must be a whole number from 2 to 1000 (what SQS event source mappings take)."
+  }
+}
+
+variable "default_key_rate_limit" {
+  type        = string
+  description = "The rate limit a DSN key gets when the API creates it without one, as count/seconds (1000/60: 1,000 events a minute); \"\" for none. Existing keys keep theirs (`errata-admin rate-limit --public-key` changes them)."
+  default     = "1000/60"
+
+  validation {
+    condition     = can(regex("^([1-9][0-9]{0,17}/[1-9][0-9]{0,17})?$", var.default_key_rate_limit))
+    error_message = "default_key_rate_limit must be count/seconds with both above 0 (e.g. 1000/60), or \"\" for none."
+  }
+}
+
+variable "default_project_quota" {
+  type        = string
+  description = "The quota a new project gets when the API creates it without one, as count/seconds (1000000/86400: a million events a day); \"\" for none. Existing projects keep theirs (`errata-admin rate-limit --project-id` changes them)."
+  default     = "1000000/86400"
+
+  validation {
+    condition     = can(regex("^([1-9][0-9]{0,17}/[1-9][0-9]{0,17})?$", var.default_project_quota))
+    error_message = "default_project_quota must be count/seconds with both above 0 (e.g. 1000000/86400), or \"\" for none."
+  }
 }
 
 variable "alarm_email" {

@@ -151,11 +151,11 @@ pub async fn setup(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         slug: project_slug,
         name: project_name,
         platform,
-        quota: None,
+        quota: deps.default_project_quota,
         settings: Default::default(),
     };
     let project = deps.directory.create_project(&project).await?.ok_or_else(|| ApiError::new(409, "Slug taken."))?;
-    keys::create_key(deps, &project, "Default", None).await?;
+    keys::create_key(deps, &project, "Default", deps.default_key_limit).await?;
     crate::rules::add_default(deps, &project).await?;
     audit::record_as(deps, ctx.req, &org.slug, Some(&email), audit::Change::new("org.create")).await;
     signed_in(deps, ctx.req, &user, 201).await

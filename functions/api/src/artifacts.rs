@@ -13,6 +13,10 @@ use errata_domain::{Project, Timestamp};
 use errata_runtime::http;
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// The most source-map artifact bundles a project keeps (the symbolicator reads the list for
+/// each JavaScript event): an upload past it is an error that says so.
+pub const MAX_BUNDLES: usize = 10_000;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::str::FromStr;
@@ -136,6 +140,17 @@ pub async fn assemble(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         let detail = "The bundle's files have no debug ids and it names no release, so no event could use it: \
                       run `sentry-cli sourcemaps inject` first, or upload with `--release`.";
         return answer("error", &[], Some(detail.into()));
+    }
+    for project in &waiting {
+        let held = deps.directory.artifact_bundles(project.id).await?;
+        if held.len() >= MAX_BUNDLES && !held.iter().any(|b| b.id == checksum) {
+            let detail = format!(
+                "The project {} holds {} artifact bundles, and at most {MAX_BUNDLES} are kept; delete old ones first.",
+                project.slug,
+                held.len()
+            );
+            return answer("error", &[], Some(detail));
+        }
     }
     let now = Timestamp::now().unix_millis() / 1000;
     let size = data.len() as u64;

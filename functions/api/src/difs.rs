@@ -25,6 +25,9 @@ const CHUNKS_PER_REQUEST: u64 = 3;
 const MAX_REQUEST_SIZE: u64 = 3 * CHUNK_SIZE + 256 * 1024;
 /// The largest file assembled (it is read into memory once).
 pub const MAX_FILE_SIZE: u64 = 128 * CHUNK_SIZE;
+/// The most debug files a project keeps: the symbolicator reads the list for each native
+/// event, so it is bounded here, with an error that says so, rather than cut when read.
+pub const MAX_DEBUG_FILES: usize = 10_000;
 
 pub(crate) fn is_sha1(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -177,6 +180,15 @@ async fn assemble_one(
             return Ok(state("error", &[], Some(format!("{name}: not a debug file Errata can read ({e}).")), None))
         }
     };
+    let held = deps.directory.debug_files(project_id).await?;
+    if held.len() + objects.len() > MAX_DEBUG_FILES && !held.iter().any(|f| f.sha1 == checksum) {
+        let detail = format!(
+            "{name}: the project holds {} debug files, and at most {MAX_DEBUG_FILES} are kept; delete old ones \
+             (DELETE …/files/dsyms/?id=…) first.",
+            held.len()
+        );
+        return Ok(state("error", &[], Some(detail), None));
+    }
     let key = format!("difs/{project_id}/{checksum}");
     let size = data.len() as u64;
     deps.debug_files.put(&key, data, "application/octet-stream").await?;

@@ -53,12 +53,13 @@ pub async fn detail(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     Ok(http::json(200, &key_json(&key, &deps.dsn_url)))
 }
 
-/// `POST /api/0/projects/{org}/{project}/keys/` `{"name", "rateLimit": {"count", "window"}}`
+/// `POST /api/0/projects/{org}/{project}/keys/` `{"name", "rateLimit": {"count", "window"}}`;
+/// without `rateLimit` the key gets the stack's default limit, `"rateLimit": null` none.
 pub async fn create(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
     let project = ctx.project()?;
     let body = Body::parse(ctx.req, &["name", "rateLimit"])?;
     let name = body.optional_str("name")?.unwrap_or("Default").trim().to_owned();
-    let limit = rate_limit(&body)?.flatten();
+    let limit = rate_limit(&body)?.unwrap_or(deps.default_key_limit);
     if deps.directory.project_keys(project.id).await?.len() >= MAX_KEYS {
         return Err(ApiError::new(400, format!("A project may have at most {MAX_KEYS} keys.")));
     }

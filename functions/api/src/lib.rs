@@ -60,6 +60,10 @@ pub struct Deps {
     pub throttle: Arc<dyn errata_ports::Throttle>,
     /// The deploy's one-time secret that first-run setup needs; empty refuses setup.
     pub setup_secret: String,
+    /// The limit a new DSN key gets unless it is created with one (`DEFAULT_KEY_RATE_LIMIT`).
+    pub default_key_limit: Option<errata_domain::RateLimit>,
+    /// The quota a new project gets (`DEFAULT_PROJECT_QUOTA`).
+    pub default_project_quota: Option<errata_domain::RateLimit>,
     /// Where alert webhooks may point (checked when a rule is saved; again at delivery).
     pub egress: errata_domain::egress::EgressPolicy,
     /// Resolves webhook hosts for that check.

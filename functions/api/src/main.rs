@@ -26,6 +26,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let dsn_url = std::env::var("DSN_URL").unwrap_or_else(|_| public_url.clone());
     let web_url = std::env::var("WEB_URL").unwrap_or_default();
     let egress = errata_runtime::egress::policy_from_env()?;
+    let limit = |name| errata_domain::RateLimit::parse_setting(&std::env::var(name).unwrap_or_default());
+    let default_key_limit = limit("DEFAULT_KEY_RATE_LIMIT")?;
+    let default_project_quota = limit("DEFAULT_PROJECT_QUOTA")?;
     let aws = load_config().await;
     let store = Arc::new(DynamoIssueStore::new(&aws, issues_table, events_table, 90));
     let directory = Arc::new(DynamoDirectory::new(&aws, directory_table));
@@ -47,6 +50,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         public_url,
         dsn_url,
         egress,
+        default_key_limit,
+        default_project_quota,
         resolver: Arc::new(errata_runtime::egress::SystemResolver),
     };
     let deps = &deps;

@@ -132,14 +132,22 @@ pub async fn create_project(deps: &Deps, ctx: &Ctx<'_>) -> ApiResult {
         None => valid_slug(&slugify(&name), "slug")?,
     };
     let platform = body.optional_str("platform")?.map(crate::projects::valid_platform).transpose()?;
-    let project =
-        Project { id: 0, org: member.org.clone(), slug, name, platform, quota: None, settings: Default::default() };
+    // A new project and its first key get the stack's default limits (changeable later).
+    let project = Project {
+        id: 0,
+        org: member.org.clone(),
+        slug,
+        name,
+        platform,
+        quota: deps.default_project_quota,
+        settings: Default::default(),
+    };
     let project = deps
         .directory
         .create_project(&project)
         .await?
         .ok_or_else(|| ApiError::new(409, "A project with this slug already exists in the organization."))?;
-    keys::create_key(deps, &project, "Default", None).await?;
+    keys::create_key(deps, &project, "Default", deps.default_key_limit).await?;
     crate::rules::add_default(deps, &project).await?;
     let change = audit::Change::new("project.create").object(&project.slug).data(json!({"id": project.id}));
     audit::record(deps, ctx, &member.org, change).await;

@@ -4,7 +4,7 @@ use super::*;
 use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
 use errata_domain::secrets::token_digest;
 use errata_domain::{
-    ApiToken, BodyRef, EventSummary, Grouping, IssueId, Member, Org, Project, Role, Sighting, Timestamp,
+    ApiToken, BodyRef, EventSummary, Grouping, IssueId, Member, Org, Project, RateLimit, Role, Sighting, Timestamp,
 };
 use errata_testkit::{MemoryBlobs, MemoryDirectory, MemoryIssues, MemoryOutbox, ScriptedQueries};
 use serde_json::{json, Value};
@@ -175,6 +175,8 @@ async fn world() -> World {
             throttle,
             setup_secret: SETUP_SECRET.into(),
             egress: Default::default(),
+            default_key_limit: Some(RateLimit { count: 1000, window_secs: 60 }),
+            default_project_quota: Some(RateLimit { count: 1_000_000, window_secs: 86_400 }),
             resolver: Arc::new(resolver),
             directory,
             issues,

@@ -91,6 +91,7 @@ fn main() {
         let deps = Deps {
             directory: directory.clone(),
             queue: queue.clone(),
+            large_queue: Arc::new(MemoryQueue::default()),
             raw: Arc::new(MemoryBlobs::default()),
             limiter: Arc::new(MemoryRateLimiter::default()),
             keys: KeyCache::default(),
@@ -139,6 +140,7 @@ fn refusals(rt: &tokio::runtime::Runtime, directory: &Arc<MemoryDirectory>) {
     let deps = Deps {
         directory: directory.clone(),
         queue: Arc::new(MemoryQueue::default()),
+        large_queue: Arc::new(MemoryQueue::default()),
         raw: Arc::new(MemoryBlobs::default()),
         limiter: Arc::new(MemoryRateLimiter::default()),
         keys: KeyCache::default(),

@@ -29,6 +29,9 @@ use time::OffsetDateTime;
 pub struct Deps {
     pub directory: Arc<dyn Directory>,
     pub queue: Arc<dyn EnvelopeQueue>,
+    /// Where claim-checked (large) envelopes go: a queue the processor takes one at a time,
+    /// so they never share a batch, or its time, with other tenants' small envelopes.
+    pub large_queue: Arc<dyn EnvelopeQueue>,
     pub raw: Arc<dyn BlobStore>,
     pub limiter: Arc<dyn RateLimiter>,
     pub keys: KeyCache,
@@ -259,9 +262,13 @@ async fn enqueue(
         QueuedPayload::Stored(key)
     };
     let client_ip = req.request_context.http.source_ip.clone();
+    let queue = match payload {
+        QueuedPayload::Stored(_) => &deps.large_queue,
+        QueuedPayload::Inline(_) => &deps.queue,
+    };
     // Never a handback: everything in it came from a client.
     let message = QueuedEnvelope { project_id, received_ms, client_ip, payload, handback: false };
-    deps.queue.send(&message).await.map_err(|e| {
+    queue.send(&message).await.map_err(|e| {
         tracing::error!(error = %e, "queueing the envelope failed");
         reject(503, "temporarily unable to queue the envelope, retry later")
     })

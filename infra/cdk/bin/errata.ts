@@ -21,7 +21,14 @@
 //   webhookAllowHttp        true: alert webhooks may use plain http (default false: https only)
 //   webhookAllowedNetworks  comma-separated CIDRs webhooks may reach although loopback or private
 //                           (default none; link-local, 169.254.169.254 included, is always refused)
-//   <fn>Memory, <fn>ReservedConcurrency   per function, e.g. processorMemory=1024
+//   <fn>Memory, <fn>ReservedConcurrency   per function, e.g. processorMemory=1024; reserved
+//                   concurrency defaults to ingest 100, processor 20, symbolicator 5, api 20,
+//                   notifier 5; 0 = no reservation (accounts with a low concurrency limit)
+//   processorMaxConcurrency, largeEnvelopeMaxConcurrency   processors the envelopes and
+//                   large-envelopes queues may start at once (default 15 and 3, 2 to 1000;
+//                   together within processorReservedConcurrency)
+//   defaultKeyRateLimit, defaultProjectQuota   limits new DSN keys and projects get, as
+//                   count/seconds (default 1000/60 and 1000000/86400); empty for none
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
@@ -70,6 +77,11 @@ new ErrataStack(app, ctx('stackName') ?? 'errata', {
   retentionDays: num('retentionDays'),
   apiThrottle: rate !== undefined || burst !== undefined ? { rateLimit: rate ?? 1000, burstLimit: burst ?? 2000 } : undefined,
   maxReceiveCount: num('maxReceiveCount'),
+  processorMaxConcurrency: num('processorMaxConcurrency'),
+  largeEnvelopeMaxConcurrency: num('largeEnvelopeMaxConcurrency'),
+  // `-c defaultKeyRateLimit=` (empty) means no limit, so '' is passed on as it is.
+  defaultKeyRateLimit: ctx('defaultKeyRateLimit'),
+  defaultProjectQuota: ctx('defaultProjectQuota'),
   logClass: ctx('logClass') as logs.LogGroupClass | undefined,
   dataRemovalPolicy: ctx('destroyData') === 'true' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   athenaBytesScannedCutoff: num('athenaBytesScannedCutoff'),

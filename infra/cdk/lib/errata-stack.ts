@@ -35,6 +35,7 @@ export class ErrataStack extends Stack {
       AlarmTopic: errata.alarmTopic.topicArn,
       EnvelopeQueueUrl: errata.queues.envelopes.queue.queueUrl,
       EnvelopeDlqUrl: errata.queues.envelopes.dlq.queueUrl,
+      LargeEnvelopeDlqUrl: errata.queues.largeEnvelopes.dlq.queueUrl,
     };
     // The first-run page asks for the setup secret: where it is and how to read it (never the
     // value itself, which an output would print to every deploy log).

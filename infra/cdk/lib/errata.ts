@@ -39,14 +39,20 @@ const eventColumns: { name: string; type: string }[] = JSON.parse(
 export const FUNCTIONS = ['ingest', 'processor', 'symbolicator', 'api', 'notifier'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
-export const QUEUES = ['envelopes', 'symbolication', 'notifications'] as const;
+// largeEnvelopes: claim checks of envelopes too large for an SQS message (the envelope waits in
+// the raw bucket), processed one at a time so a batch of them cannot hold up small envelopes.
+export const QUEUES = ['envelopes', 'largeEnvelopes', 'symbolication', 'notifications'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 /** Per-function overrides of the defaults below. */
 export interface FunctionSettings {
   readonly memorySize?: number;
   readonly timeout?: Duration;
-  /** Reserved concurrency: a ceiling (and a guarantee) for this function. Default: none. */
+  /**
+   * Reserved concurrency: a ceiling (and a guarantee) for this function. Default: the function's
+   * in FUNCTION_DEFAULTS. 0 means no reservation (not Lambda's "never run"): for accounts whose
+   * concurrency limit is too low to reserve anything (AWS keeps 100 unreserved).
+   */
   readonly reservedConcurrency?: number;
 }
 
@@ -90,6 +96,23 @@ export interface ErrataProps {
   readonly maxReceiveCount?: number;
   /** Visibility timeout per queue. Default six times the consumer's timeout. */
   readonly queueVisibility?: Partial<Record<QueueName, Duration>>;
+  /**
+   * Processors the envelopes queue may run at once (its mapping's maximum concurrency, 2 to
+   * 1000). Default 15. With largeEnvelopeMaxConcurrency it must fit in the processor's reserved
+   * concurrency: Lambda throttles the excess, and a throttled receive counts towards
+   * maxReceiveCount.
+   */
+  readonly processorMaxConcurrency?: number;
+  /** Processors the large-envelopes queue may run at once (2 to 1000). Default 3. */
+  readonly largeEnvelopeMaxConcurrency?: number;
+  /**
+   * The rate limit a DSN key gets when the API creates it without one, as `count/seconds`
+   * (`1000/60`: 1,000 events a minute); '' for none. Default `1000/60`. Existing keys keep theirs
+   * (`errata-admin rate-limit --public-key` changes them).
+   */
+  readonly defaultKeyRateLimit?: string;
+  /** The quota a new project gets, as `count/seconds`; '' for none. Default `1000000/86400` (a million a day). */
+  readonly defaultProjectQuota?: string;
   /** Where alarms (a message in a dead-letter queue, function errors) are e-mailed, if anywhere. */
   readonly alarmEmail?: string;
   /** Removal policy of data (tables, buckets, the setup secret). RETAIN for production. */
@@ -115,17 +138,46 @@ export interface ErrataProps {
 /** Athena's default per-query cutoff: 10 GiB. */
 export const ATHENA_BYTES_SCANNED_CUTOFF = 10 * 1024 ** 3;
 
-/** What a function gets unless `functions` says otherwise. */
-export const FUNCTION_DEFAULTS: Record<FunctionName, { memorySize: number; timeoutSeconds: number }> = {
-  ingest: { memorySize: 256, timeoutSeconds: 10 },
-  processor: { memorySize: 512, timeoutSeconds: 30 },
-  symbolicator: { memorySize: 1024, timeoutSeconds: 60 },
-  api: { memorySize: 512, timeoutSeconds: 29 },
-  notifier: { memorySize: 256, timeoutSeconds: 30 },
+/**
+ * What a function gets unless `functions` says otherwise. Reserved concurrency both guarantees a
+ * function its share and caps it: a flood at ingest (its function URL has no throttle of its
+ * own) takes at most 100 executions and cannot starve the API or the processor. 150 in all, so
+ * the account needs a limit of at least 250 (AWS keeps 100 unreserved; the default is 1,000).
+ */
+export const FUNCTION_DEFAULTS: Record<FunctionName, { memorySize: number; timeoutSeconds: number; reservedConcurrency: number }> = {
+  ingest: { memorySize: 256, timeoutSeconds: 10, reservedConcurrency: 100 },
+  processor: { memorySize: 512, timeoutSeconds: 30, reservedConcurrency: 20 },
+  symbolicator: { memorySize: 1024, timeoutSeconds: 60, reservedConcurrency: 5 },
+  api: { memorySize: 512, timeoutSeconds: 29, reservedConcurrency: 20 },
+  notifier: { memorySize: 256, timeoutSeconds: 30, reservedConcurrency: 5 },
 };
 
+/**
+ * Processors each envelope queue may start at once, 18 of the processor's 20: neither queue can
+ * take the whole reservation, and two are left for the hourly compaction.
+ */
+export const PROCESSOR_MAX_CONCURRENCY = 15;
+export const LARGE_ENVELOPE_MAX_CONCURRENCY = 3;
+
+/** Limits new DSN keys and projects get (`count/seconds`): 1,000 events a minute, a million a day. */
+export const DEFAULT_KEY_RATE_LIMIT = '1000/60';
+export const DEFAULT_PROJECT_QUOTA = '1000000/86400';
+
+/** `count/seconds` with both above 0 (what the API's parser takes), or '' for no limit. */
+function rateLimitSetting(name: string, value: string): string {
+  if (value !== '' && !/^[1-9][0-9]{0,17}\/[1-9][0-9]{0,17}$/.test(value)) {
+    throw new Error(`${name} must be count/seconds (e.g. 1000/60), or '' for none, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** Which function consumes which queue (its timeout sets the queue's default visibility). */
-const CONSUMER: Record<QueueName, FunctionName> = { envelopes: 'processor', symbolication: 'symbolicator', notifications: 'notifier' };
+const CONSUMER: Record<QueueName, FunctionName> = {
+  envelopes: 'processor',
+  largeEnvelopes: 'processor',
+  symbolication: 'symbolicator',
+  notifications: 'notifier',
+};
 
 /**
  * A function's code: `errata-<name>/bootstrap.zip` as `cargo lambda build --output-format zip`
@@ -259,11 +311,18 @@ export class Errata extends Construct {
     const quotas = table('Quotas', false, 'expires_at');
     this.tables = { directory, issues, events, quotas };
 
-    const fnSettings = (name: FunctionName) => ({
-      memorySize: props.functions?.[name]?.memorySize ?? FUNCTION_DEFAULTS[name].memorySize,
-      timeout: props.functions?.[name]?.timeout ?? Duration.seconds(FUNCTION_DEFAULTS[name].timeoutSeconds),
-      reservedConcurrency: props.functions?.[name]?.reservedConcurrency,
-    });
+    const fnSettings = (name: FunctionName) => {
+      const reserved = props.functions?.[name]?.reservedConcurrency ?? FUNCTION_DEFAULTS[name].reservedConcurrency;
+      if (!Number.isInteger(reserved) || reserved < 0) {
+        throw new Error(`${name}: reservedConcurrency must be a whole number, 0 for no reservation, not ${reserved}`);
+      }
+      return {
+        memorySize: props.functions?.[name]?.memorySize ?? FUNCTION_DEFAULTS[name].memorySize,
+        timeout: props.functions?.[name]?.timeout ?? Duration.seconds(FUNCTION_DEFAULTS[name].timeoutSeconds),
+        // 0 leaves the property unset: Lambda would read 0 as "never run".
+        reservedConcurrency: reserved === 0 ? undefined : reserved,
+      };
+    };
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     const queue = (name: string, visibility: Duration) => {
       const dlq = new sqs.Queue(this, `${name}Dlq`, {
@@ -284,6 +343,7 @@ export class Errata extends Construct {
     const visibility = (q: QueueName) => props.queueVisibility?.[q] ?? Duration.seconds(6 * fnSettings(CONSUMER[q]).timeout.toSeconds());
     this.queues = {
       envelopes: queue('Envelopes', visibility('envelopes')),
+      largeEnvelopes: queue('LargeEnvelopes', visibility('largeEnvelopes')),
       symbolication: queue('Symbolication', visibility('symbolication')),
       notifications: queue('Notifications', visibility('notifications')),
     };
@@ -396,6 +456,8 @@ export class Errata extends Construct {
         QUOTAS_TABLE: quotas.tableName,
         RAW_BUCKET: common.RAW_BUCKET,
         ENVELOPE_QUEUE_URL: this.queues.envelopes.queue.queueUrl,
+        // Claim checks of envelopes too large for an SQS message (stored in RAW_BUCKET).
+        LARGE_ENVELOPE_QUEUE_URL: this.queues.largeEnvelopes.queue.queueUrl,
         RUST_LOG: common.RUST_LOG,
       },
       processor: {
@@ -436,6 +498,9 @@ export class Errata extends Construct {
         // single-use, only opens `POST setup/` until the first user exists, and is readable
         // only to principals who can read the function's configuration.
         SETUP_SECRET: this.setupSecret.secretValue.unsafeUnwrap(),
+        // Limits a key or project created without explicit ones gets (`count/seconds`, '' none).
+        DEFAULT_KEY_RATE_LIMIT: rateLimitSetting('defaultKeyRateLimit', props.defaultKeyRateLimit ?? DEFAULT_KEY_RATE_LIMIT),
+        DEFAULT_PROJECT_QUOTA: rateLimitSetting('defaultProjectQuota', props.defaultProjectQuota ?? DEFAULT_PROJECT_QUOTA),
         ...webhooks,
         RUST_LOG: common.RUST_LOG,
       },
@@ -458,6 +523,8 @@ export class Errata extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       });
       const tuned = fnSettings(name);
+      // Reserved by default; a function left without a reservation (0) says so to checkov.
+      const skipUnreserved = tuned.reservedConcurrency === undefined;
       fns[name] = new lambda.Function(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
         runtime: lambda.Runtime.PROVIDED_AL2023,
         handler: 'bootstrap',
@@ -475,6 +542,10 @@ export class Errata extends Construct {
         applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
         description: `Errata ${name}`,
       });
+      if (skipUnreserved) {
+        skip(fns[name].node.defaultChild as lambda.CfnFunction,
+          { id: 'CKV_AWS_115', comment: `No reservation asked for (${name}ReservedConcurrency=0): an account must keep 100 unreserved, so a low limit leaves none to reserve.` });
+      }
     }
     this.functions = fns;
 
@@ -506,6 +577,7 @@ export class Errata extends Construct {
     directory.grantReadData(fns.ingest);
     quotas.grant(fns.ingest, 'dynamodb:UpdateItem');
     this.queues.envelopes.queue.grantSendMessages(fns.ingest);
+    this.queues.largeEnvelopes.queue.grantSendMessages(fns.ingest); // claim checks
     // Envelopes too large for SQS, under their project (claim checks).
     s3Access(fns.ingest, raw, { put: ['envelopes/'] });
 
@@ -596,10 +668,34 @@ export class Errata extends Construct {
     // SQS consumers report per-message failures, so one bad message never fails its batch.
     // The processor's S3 writes, settings read and invocation are per batch: batches of up to
     // 100, gathered for at most a second, make them a tenth of what batches of 10 cost.
+    //
+    // Each envelope queue starts at most its own number of processors, together within the
+    // processor's reservation: Lambda throttles invocations past it, and a throttled receive
+    // counts towards maxReceiveCount (the message would end in the DLQ unprocessed).
+    const maxConcurrency = {
+      processorMaxConcurrency: props.processorMaxConcurrency ?? PROCESSOR_MAX_CONCURRENCY,
+      largeEnvelopeMaxConcurrency: props.largeEnvelopeMaxConcurrency ?? LARGE_ENVELOPE_MAX_CONCURRENCY,
+    };
+    for (const [name, value] of Object.entries(maxConcurrency)) {
+      if (!Number.isInteger(value) || value < 2 || value > 1000) throw new Error(`${name} must be a whole number from 2 to 1000, not ${value}`);
+    }
+    const processorReserved = fnSettings('processor').reservedConcurrency;
+    const envelopeProcessors = maxConcurrency.processorMaxConcurrency + maxConcurrency.largeEnvelopeMaxConcurrency;
+    if (processorReserved !== undefined && envelopeProcessors > processorReserved) {
+      throw new Error(`processorMaxConcurrency + largeEnvelopeMaxConcurrency (${envelopeProcessors}) exceed the processor's reserved concurrency (${processorReserved})`);
+    }
     fns.processor.addEventSource(new SqsEventSource(this.queues.envelopes.queue, {
       batchSize: 100,
       maxBatchingWindow: Duration.seconds(1),
       reportBatchItemFailures: true,
+      maxConcurrency: maxConcurrency.processorMaxConcurrency,
+    }));
+    // Large envelopes one at a time: a batch of them could run to the timeout and take small
+    // envelopes of other tenants down with it.
+    fns.processor.addEventSource(new SqsEventSource(this.queues.largeEnvelopes.queue, {
+      batchSize: 1,
+      reportBatchItemFailures: true,
+      maxConcurrency: maxConcurrency.largeEnvelopeMaxConcurrency,
     }));
     fns.symbolicator.addEventSource(new SqsEventSource(this.queues.symbolication.queue, { batchSize: 5, reportBatchItemFailures: true }));
     fns.notifier.addEventSource(new SqsEventSource(this.queues.notifications.queue, { batchSize: 10, reportBatchItemFailures: true }));
@@ -775,7 +871,7 @@ export class Errata extends Construct {
     const alarmAction = new cwActions.SnsAction(this.alarmTopic);
     for (const [name, { dlq }] of Object.entries(this.queues)) {
       const alarm = new cloudwatch.Alarm(this, `${name}DlqAlarm`, {
-        alarmDescription: `Messages in the ${name} dead-letter queue: they failed five times and wait for a look (and a redrive).`,
+        alarmDescription: `Messages in the ${name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} dead-letter queue: they failed five times and wait for a look (and a redrive).`,
         metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
         threshold: 1,
         evaluationPeriods: 1,

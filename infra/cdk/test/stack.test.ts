@@ -40,12 +40,12 @@ test('five provided.al2023 functions on the requested architecture', () => {
 test('every queue has a DLQ and consumers report batch item failures', () => {
   const queues = Object.values(resources('AWS::SQS::Queue'));
   const withDlq = queues.filter((q) => q.Properties.RedrivePolicy);
-  assert.equal(withDlq.length, 3, 'envelopes, symbolication, notifications');
+  assert.equal(withDlq.length, 4, 'envelopes, large envelopes, symbolication, notifications');
   for (const q of withDlq) assert.equal(q.Properties.RedrivePolicy.maxReceiveCount, 5);
-  assert.equal(queues.length, 6);
+  assert.equal(queues.length, 8);
   for (const q of queues) assert.equal(q.Properties.SqsManagedSseEnabled, true);
   const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping'));
-  assert.equal(mappings.length, 3);
+  assert.equal(mappings.length, 4);
   for (const m of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
 });
 
@@ -311,7 +311,7 @@ test('least privilege: each function gets only what its code calls', () => {
 test('alarms: any message in a DLQ, any failed invocation, to one encrypted topic', () => {
   const alarms = Object.values(resources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[];
   const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
-  assert.equal(byMetric('ApproximateNumberOfMessagesVisible').length, 3, 'one per dead-letter queue');
+  assert.equal(byMetric('ApproximateNumberOfMessagesVisible').length, 4, 'one per dead-letter queue');
   assert.equal(byMetric('Errors').length, FUNCTIONS.length, 'one per function');
   const topics = Object.keys(resources('AWS::SNS::Topic'));
   assert.equal(topics.length, 1);
@@ -479,4 +479,131 @@ test('webhook egress settings reach the API and the notifier: https to public ad
   }
   assert.ok(!('WEBHOOK_ALLOW_HTTP' in envOf('Processor')));
   assert.throws(() => synth(lambda.Architecture.ARM_64, { webhookAllowedNetworks: ['intranet'] }), /webhookAllowedNetworks/);
+});
+
+/** A queue's properties by its construct id (`Envelopes`, `LargeEnvelopesDlq`), and its logical id. */
+function queueOf(name: string, t = template): [string, any] {
+  const [id, q] = Object.entries(t.findResources('AWS::SQS::Queue')).find(([id]) => new RegExp(`^Errata${name}[0-9A-F]{8}$`).test(id))!;
+  return [id, q.Properties];
+}
+
+/** The event source mapping that reads a queue (`Envelopes`, `LargeEnvelopes`). */
+function mappingOf(name: string, t = template): any {
+  const [queueId] = queueOf(name, t);
+  return (Object.values(t.findResources('AWS::Lambda::EventSourceMapping')) as any[])
+    .find((m) => m.Properties.EventSourceArn['Fn::GetAtt'][0] === queueId)!.Properties;
+}
+
+test('large envelopes have a queue of their own, like the envelopes queue, read one at a time by the processor', () => {
+  const [, envelopes] = queueOf('Envelopes');
+  const [largeId, large] = queueOf('LargeEnvelopes');
+  const [largeDlqId, largeDlq] = queueOf('LargeEnvelopesDlq');
+  const [envelopeDlqId, envelopeDlq] = queueOf('EnvelopesDlq');
+  // The same encryption, retention, visibility and redrive as the envelopes queue, to its own DLQ.
+  const settings = ({ RedrivePolicy, ...rest }: any) => ({ ...rest, maxReceiveCount: RedrivePolicy?.maxReceiveCount });
+  assert.deepEqual(settings(large), settings(envelopes));
+  assert.deepEqual(large.RedrivePolicy.deadLetterTargetArn, { 'Fn::GetAtt': [largeDlqId, 'Arn'] });
+  assert.deepEqual(largeDlq, envelopeDlq);
+  for (const id of [largeId, largeDlqId]) {
+    const policies = Object.values(resources('AWS::SQS::QueuePolicy')).filter((p) => p.Properties.Queues.some((q: any) => q.Ref === id));
+    assert.equal(policies.length, 1, `${id}: TLS only`);
+  }
+  // The processor reads it in batches of one, reporting failures per message; the envelopes
+  // mapping keeps its batches. Each starts at most its share of the processor's reservation.
+  const processorId = Object.keys(resources('AWS::Lambda::Function')).find((id) => id.startsWith('ErrataProcessorFunction'));
+  const largeMapping = mappingOf('LargeEnvelopes');
+  assert.deepEqual(largeMapping.FunctionName, { Ref: processorId });
+  assert.equal(largeMapping.BatchSize, 1);
+  assert.equal(largeMapping.MaximumBatchingWindowInSeconds, undefined);
+  assert.deepEqual(largeMapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
+  assert.deepEqual(largeMapping.ScalingConfig, { MaximumConcurrency: 3 });
+  const envelopeMapping = mappingOf('Envelopes');
+  assert.deepEqual(envelopeMapping.FunctionName, { Ref: processorId });
+  assert.equal(envelopeMapping.BatchSize, 100);
+  assert.equal(envelopeMapping.MaximumBatchingWindowInSeconds, 1);
+  assert.deepEqual(envelopeMapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
+  assert.deepEqual(envelopeMapping.ScalingConfig, { MaximumConcurrency: 15 });
+  // Ingest queues claim checks to it; the processor consumes it and parks poison from either
+  // queue in the envelopes DLQ, as before.
+  assert.equal(text(envOf('Ingest').LARGE_ENVELOPE_QUEUE_URL), '<ErrataLargeEnvelopes>');
+  assert.equal(text(envOf('Ingest').ENVELOPE_QUEUE_URL), '<ErrataEnvelopes>');
+  for (const fn of ['Processor', 'Symbolicator', 'Api', 'Notifier']) assert.ok(!('LARGE_ENVELOPE_QUEUE_URL' in envOf(fn)), fn);
+  assert.deepEqual(envOf('Processor').ENVELOPE_DLQ_URL, { Ref: envelopeDlqId });
+  const on = (fn: string, queue: string) => statementsOf(fn).filter((s) => [s.Resource].flat().some((r: any) => text(r) === `<${queue}.Arn>`)).flatMap((s) => [s.Action].flat());
+  assert.ok(on('Ingest', 'ErrataLargeEnvelopes').includes('sqs:SendMessage'));
+  assert.ok(!on('Ingest', 'ErrataLargeEnvelopes').some((a) => a.startsWith('sqs:Receive')));
+  assert.ok(on('Processor', 'ErrataLargeEnvelopes').includes('sqs:ReceiveMessage') && on('Processor', 'ErrataLargeEnvelopes').includes('sqs:DeleteMessage'));
+  assert.ok(!on('Processor', 'ErrataLargeEnvelopes').includes('sqs:SendMessage'));
+  for (const fn of ['Symbolicator', 'Api', 'Notifier']) assert.deepEqual(on(fn, 'ErrataLargeEnvelopes'), [], fn);
+  // Its DLQ alarms like the others, and its URL is an output, as the envelopes DLQ's is.
+  const alarm = (Object.values(resources('AWS::CloudWatch::Alarm')) as any[]).find((a) => a.Properties.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === largeDlqId);
+  assert.ok(alarm, 'an alarm on the large-envelopes DLQ');
+  assert.match(alarm.Properties.AlarmDescription, /large envelopes dead-letter queue/);
+  const outputs = template.toJSON().Outputs;
+  assert.deepEqual(outputs.LargeEnvelopeDlqUrl.Value, { Ref: largeDlqId });
+  assert.deepEqual(outputs.EnvelopeDlqUrl.Value, { Ref: envelopeDlqId });
+  // Its visibility follows the processor's timeout, or its own setting.
+  const t = synth(lambda.Architecture.ARM_64, { functions: { processor: { timeout: Duration.seconds(60) } }, queueVisibility: { largeEnvelopes: Duration.seconds(900) } });
+  assert.equal(queueOf('Envelopes', t)[1].VisibilityTimeout, 360);
+  assert.equal(queueOf('LargeEnvelopes', t)[1].VisibilityTimeout, 900);
+});
+
+/** Each function's reserved concurrency (undefined: none). */
+function reservations(t = template): Record<string, number | undefined> {
+  return Object.fromEntries((Object.values(t.findResources('AWS::Lambda::Function')) as any[])
+    .filter((f) => f.Properties.Description?.startsWith('Errata '))
+    .map((f) => [f.Properties.Description.split(' ')[1], f.Properties.ReservedConcurrentExecutions]));
+}
+
+test('concurrency: every function reserves its share, so an ingest flood starves nothing; 0 reserves none', () => {
+  assert.deepEqual(reservations(), { ingest: 100, processor: 20, symbolicator: 5, api: 20, notifier: 5 });
+  // Reserved by default, checkov's finding passes instead of being skipped.
+  for (const [id, f] of Object.entries(resources('AWS::Lambda::Function')) as [string, any][]) {
+    if (f.Properties.Description?.startsWith('Errata ')) assert.ok(!JSON.stringify(f.Metadata).includes('CKV_AWS_115'), id);
+  }
+  // Overrides; 0 leaves the property unset (Lambda's 0 would mean "never run") and says why.
+  const t = synth(lambda.Architecture.ARM_64, { functions: { ingest: { reservedConcurrency: 0 }, api: { reservedConcurrency: 40 } } });
+  assert.deepEqual(reservations(t), { ingest: undefined, processor: 20, symbolicator: 5, api: 40, notifier: 5 });
+  const ingest = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('ErrataIngestFunction'))![1];
+  assert.ok(!('ReservedConcurrentExecutions' in ingest.Properties));
+  assert.ok(ingest.Metadata.checkov.skip.some((s: { id: string }) => s.id === 'CKV_AWS_115'));
+  const none = synth(lambda.Architecture.ARM_64, { functions: Object.fromEntries(FUNCTIONS.map((fn) => [fn, { reservedConcurrency: 0 }])) });
+  assert.deepEqual(Object.values(reservations(none)), Array(5).fill(undefined), 'an account with a limit of 10 can deploy');
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { functions: { notifier: { reservedConcurrency: -1 } } }), /reservedConcurrency/);
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { functions: { notifier: { reservedConcurrency: 2.5 } } }), /reservedConcurrency/);
+});
+
+test("concurrency: each envelope queue starts at most its share of the processor's reservation", () => {
+  const t = synth(lambda.Architecture.ARM_64, { processorMaxConcurrency: 30, largeEnvelopeMaxConcurrency: 5, functions: { processor: { reservedConcurrency: 40 } } });
+  assert.deepEqual(mappingOf('Envelopes', t).ScalingConfig, { MaximumConcurrency: 30 });
+  assert.deepEqual(mappingOf('LargeEnvelopes', t).ScalingConfig, { MaximumConcurrency: 5 });
+  // The other consumers are capped by their functions' reservations alone.
+  for (const m of Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[]) {
+    if (m.Properties.BatchSize !== 100 && m.Properties.BatchSize !== 1) assert.equal(m.Properties.ScalingConfig, undefined);
+  }
+  // SQS mappings take 2 to 1000.
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { processorMaxConcurrency: 1 }), /processorMaxConcurrency/);
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { largeEnvelopeMaxConcurrency: 1001 }), /largeEnvelopeMaxConcurrency/);
+  // Together they fit in the reservation: Lambda throttles past it, and a throttled receive
+  // counts towards maxReceiveCount.
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { processorMaxConcurrency: 18 }), /exceed the processor's reserved concurrency \(20\)/);
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { functions: { processor: { reservedConcurrency: 10 } } }), /reserved concurrency/);
+  // No reservation, nothing to fit in.
+  const unreserved = synth(lambda.Architecture.ARM_64, { processorMaxConcurrency: 100, functions: { processor: { reservedConcurrency: 0 } } });
+  assert.deepEqual(mappingOf('Envelopes', unreserved).ScalingConfig, { MaximumConcurrency: 100 });
+});
+
+test('default limits for new DSN keys and projects reach the API; empty means none', () => {
+  assert.equal(envOf('Api').DEFAULT_KEY_RATE_LIMIT, '1000/60');
+  assert.equal(envOf('Api').DEFAULT_PROJECT_QUOTA, '1000000/86400');
+  for (const fn of ['Ingest', 'Processor', 'Symbolicator', 'Notifier']) {
+    assert.ok(!('DEFAULT_KEY_RATE_LIMIT' in envOf(fn)) && !('DEFAULT_PROJECT_QUOTA' in envOf(fn)), fn);
+  }
+  const t = synth(lambda.Architecture.ARM_64, { defaultKeyRateLimit: '100/1', defaultProjectQuota: '' });
+  assert.equal(envOf('Api', t).DEFAULT_KEY_RATE_LIMIT, '100/1');
+  assert.equal(envOf('Api', t).DEFAULT_PROJECT_QUOTA, '');
+  for (const bad of ['1000', '0/60', '10/0', '1000 / 60', '-1/60', '1.5/60', 'ten/60']) {
+    assert.throws(() => synth(lambda.Architecture.ARM_64, { defaultKeyRateLimit: bad }), /defaultKeyRateLimit must be count\/seconds/, bad);
+  }
+  assert.throws(() => synth(lambda.Architecture.ARM_64, { defaultProjectQuota: '1000000/day' }), /defaultProjectQuota/);
 });

@@ -130,7 +130,9 @@ impl DynamoDirectory {
         }
     }
 
-    /// The items of partition `pk` whose sort key starts with `prefix`, at most `MAX_LISTED`.
+    /// Every item of partition `pk` whose sort key starts with `prefix`, page after page: a
+    /// listing is never cut short. What can grow large is bounded where it is written (a
+    /// project's debug files and artifact bundles, an organization's members and keys).
     pub(crate) async fn list(&self, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
         let mut pages = self
             .client
@@ -145,9 +147,6 @@ impl DynamoDirectory {
         let mut items = Vec::new();
         while let Some(item) = pages.next().await {
             items.push(item.map_err(|e| classify("dynamodb query", &e))?);
-            if items.len() >= MAX_LISTED {
-                break;
-            }
         }
         Ok(items)
     }
@@ -191,9 +190,6 @@ impl DynamoDirectory {
         out.attributes.as_ref().and_then(|a| get_n(a, "value")).ok_or_else(|| corrupt("project counter"))
     }
 }
-
-/// The most items a directory listing returns (members, projects, keys, tokens of one owner).
-pub const MAX_LISTED: usize = 1000;
 
 fn key_from(item: &Item) -> StoreResult<ProjectKey> {
     Ok(ProjectKey {

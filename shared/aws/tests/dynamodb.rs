@@ -802,3 +802,30 @@ async fn alert_claims_are_exclusive_and_counters_atomic_across_callers() {
     dir.delete_rule(&rule).await.unwrap();
     assert!(dir.rules(5).await.unwrap().is_empty());
 }
+
+/// Listings page through everything: 1,100 releases of one organization all come back (a
+/// listing used to stop at 1,000, silently).
+#[tokio::test]
+async fn listings_are_never_cut_short() {
+    let cfg = config().await;
+    let (directory_table, _, _) = tables(&cfg).await;
+    let dir = DynamoDirectory::new(&cfg, directory_table);
+    let puts = (0..1_100).map(|i| {
+        let dir = &dir;
+        async move {
+            let release = errata_domain::releases::Release {
+                org: "many".into(),
+                version: format!("app@{i}"),
+                projects: vec!["web".into()],
+                url: None,
+                date_created: i,
+                date_started: None,
+                date_released: None,
+                status: "open".into(),
+            };
+            dir.put_release(&release).await.unwrap();
+        }
+    });
+    futures_util::future::join_all(puts).await;
+    assert_eq!(dir.releases("many").await.unwrap().len(), 1_100);
+}

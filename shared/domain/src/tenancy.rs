@@ -56,6 +56,21 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// A limit as settings write it: `count/window_seconds` (`1000/60`); empty is none.
+    pub fn parse_setting(text: &str) -> Result<Option<RateLimit>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let (count, window) = text.split_once('/').ok_or_else(|| format!("{text:?} is not count/seconds"))?;
+        let count: u64 = count.trim().parse().map_err(|_| format!("{text:?}: the count is not a number"))?;
+        let window_secs: u64 = window.trim().parse().map_err(|_| format!("{text:?}: the window is not a number"))?;
+        if count == 0 || window_secs == 0 {
+            return Err(format!("{text:?}: count and window must be above 0"));
+        }
+        Ok(Some(RateLimit { count, window_secs }))
+    }
+
     /// The start of the window `now` falls in, and the seconds until it ends.
     pub fn window(&self, now_secs: i64) -> (i64, u64) {
         let w = self.window_secs.max(1) as i64;
@@ -223,6 +238,15 @@ pub struct Invite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_from_settings() {
+        assert_eq!(RateLimit::parse_setting("1000/60"), Ok(Some(RateLimit { count: 1000, window_secs: 60 })));
+        assert_eq!(RateLimit::parse_setting(" "), Ok(None));
+        for bad in ["1000", "x/60", "10/y", "0/60", "10/0"] {
+            assert!(RateLimit::parse_setting(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn windows_align_to_the_epoch() {

@@ -162,3 +162,37 @@ async fn what_is_not_a_debug_file_or_not_a_request_is_refused() {
         send(&w, with_body(Method::POST, "/api/0/organizations/acme/chunk-upload/", "", TOKEN, &ct, body)).await;
     assert_eq!(status, 400, "{err}");
 }
+
+/// A project keeps at most `MAX_DEBUG_FILES` debug files: one more is an error that says so
+/// (the symbolicator reads them all for each native event, so the list is bounded, not cut).
+#[tokio::test]
+async fn a_project_full_of_debug_files_says_so() {
+    let w = world().await;
+    for i in 0..crate::difs::MAX_DEBUG_FILES {
+        let file = errata_domain::difs::DebugFile {
+            id: format!("f{i}"),
+            project_id: 1,
+            debug_id: format!("{i:08x}-0000-0000-0000-000000000000"),
+            code_id: None,
+            object_name: "x".into(),
+            cpu_name: "x86_64".into(),
+            file_format: "breakpad".into(),
+            object_kind: "debug".into(),
+            features: vec![],
+            sha1: format!("f{i}"),
+            size: 1,
+            created_at: 0,
+            key: format!("difs/1/f{i}"),
+        };
+        w.deps.directory.put_debug_file(&file).await.unwrap();
+    }
+    let file = sha1(SYM.as_bytes());
+    let (ct, body) = multipart(&[("file", &file, SYM.as_bytes().to_vec())]);
+    let upload = with_body(Method::POST, "/api/0/organizations/acme/chunk-upload/", "", TOKEN, &ct, body);
+    assert_eq!(send(&w, upload).await.0, 200);
+    let (status, answer) =
+        assemble(&w, "acme", TOKEN, json!({ &file: { "name": "app.sym", "chunks": [&file] } })).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer[&file]["state"], "error", "{answer}");
+    assert!(answer[&file]["detail"].as_str().unwrap().contains("at most 10000 are kept"), "{answer}");
+}

@@ -437,3 +437,25 @@ async fn a_deleted_issue_stays_deleted_when_its_group_comes_back() {
     let (_, issue, _) = call(&w, &format!("/api/0/issues/{id}/"), "", Some(TOKEN)).await;
     assert_eq!(issue["count"], "1", "{issue}");
 }
+
+/// New projects and keys get the stack's default limits; a key asked for without one has none.
+#[tokio::test]
+async fn new_projects_and_keys_get_default_limits() {
+    let w = world().await;
+    let (status, project, _) =
+        send(&w, request_with("POST", "/api/0/organizations/acme/projects/", json!({"name": "Limited"}))).await;
+    assert_eq!(status, 201, "{project}");
+    let stored = w.deps.directory.project_by_slug("acme", "limited").await.unwrap().unwrap();
+    assert_eq!(stored.quota, Some(RateLimit { count: 1_000_000, window_secs: 86_400 }));
+    let (_, keys, _) = call(&w, "/api/0/projects/acme/limited/keys/", "", Some(TOKEN)).await;
+    assert_eq!(keys[0]["rateLimit"], json!({"count": 1000, "window": 60}));
+    let (_, second, _) =
+        send(&w, request_with("POST", "/api/0/projects/acme/limited/keys/", json!({"name": "ci"}))).await;
+    assert_eq!(second["rateLimit"], json!({"count": 1000, "window": 60}));
+    let (_, open, _) = send(
+        &w,
+        request_with("POST", "/api/0/projects/acme/limited/keys/", json!({"name": "bulk", "rateLimit": null})),
+    )
+    .await;
+    assert_eq!(open["rateLimit"], Value::Null);
+}
