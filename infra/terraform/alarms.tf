@@ -47,8 +47,8 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 
 locals {
   alarms = merge(
-    { for q in keys(local.queues) : "${q}-dlq" => {
-      description = "Messages in the ${q} dead-letter queue: they failed ${var.max_receive_count} times and wait for a look (and a redrive)."
+    { for q in keys(local.queues) : "${replace(q, "_", "-")}-dlq" => {
+      description = "Messages in the ${replace(q, "_", " ")} dead-letter queue: they failed ${var.max_receive_count} times and wait for a look (and a redrive)."
       namespace   = "AWS/SQS"
       metric      = "ApproximateNumberOfMessagesVisible"
       dimensions  = { QueueName = aws_sqs_queue.dlq[q].name }

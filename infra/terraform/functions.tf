@@ -12,7 +12,9 @@ locals {
       QUOTAS_TABLE       = aws_dynamodb_table.quotas.name
       RAW_BUCKET         = aws_s3_bucket.raw.id
       ENVELOPE_QUEUE_URL = aws_sqs_queue.queue["envelopes"].url
-      RUST_LOG           = "info"
+      # Claim checks of envelopes too large for an SQS message (stored in RAW_BUCKET).
+      LARGE_ENVELOPE_QUEUE_URL = aws_sqs_queue.queue["large_envelopes"].url
+      RUST_LOG                 = "info"
     }
     processor = {
       DIRECTORY_TABLE  = aws_dynamodb_table.directory.name
@@ -56,7 +58,10 @@ locals {
       # The value is in the function's configuration (and Terraform's state). Acceptable: the
       # secret is single-use, only opens `POST setup/` until the first user exists, and is
       # readable only to principals who can read the function's configuration.
-      SETUP_SECRET             = aws_secretsmanager_secret_version.setup.secret_string
+      SETUP_SECRET = aws_secretsmanager_secret_version.setup.secret_string
+      # Limits a key or project created without explicit ones gets (count/seconds, "" none).
+      DEFAULT_KEY_RATE_LIMIT   = var.default_key_rate_limit
+      DEFAULT_PROJECT_QUOTA    = var.default_project_quota
       WEBHOOK_ALLOW_HTTP       = local.webhook_allow_http
       WEBHOOK_ALLOWED_NETWORKS = local.webhook_allowed_networks
       RUST_LOG                 = "info"
@@ -89,7 +94,6 @@ resource "aws_lambda_function" "fn" {
   #checkov:skip=CKV_AWS_117:No VPC: the functions reach only AWS APIs; a VPC would add NAT cost and cold-start time and protect nothing.
   #checkov:skip=CKV_AWS_173:Environment variables hold resource names and settings, and the API's single-use setup secret (it only opens first-run setup until the first user exists); Lambda encrypts them at rest with its AWS-managed key.
   #checkov:skip=CKV_AWS_116:Queue consumers have their DLQ on the source queue (redrive policy); the HTTP functions are invoked synchronously.
-  #checkov:skip=CKV_AWS_115:Reserved concurrency is an input (functions.<name>.reserved_concurrency), unset by default: an account must keep 100 unreserved.
   #checkov:skip=CKV_AWS_272:Code signing is not used: the zips are built from this repository by the deploying team.
   #checkov:skip=CKV_AWS_50:X-Ray tracing is optional; each function logs one line per request with its duration.
   for_each                       = toset(local.function_names)
@@ -128,6 +132,25 @@ resource "aws_lambda_event_source_mapping" "queue" {
   batch_size                         = each.value.batch_size
   maximum_batching_window_in_seconds = each.value.window
   function_response_types            = ["ReportBatchItemFailures"]
+
+  # Each envelope queue starts at most its own number of processors, so neither takes the
+  # processor's whole reservation.
+  dynamic "scaling_config" {
+    for_each = each.value.max_concurrency == null ? [] : [each.value.max_concurrency]
+    content {
+      maximum_concurrency = scaling_config.value
+    }
+  }
+
+  lifecycle {
+    # Together within the processor's reservation: Lambda throttles invocations past it, and a
+    # throttled receive counts towards max_receive_count (the message would end in the DLQ
+    # unprocessed). No reservation, nothing to fit in.
+    precondition {
+      condition     = var.processor_max_concurrency + var.large_envelope_max_concurrency <= coalesce(local.function_settings["processor"].reserved_concurrency, var.processor_max_concurrency + var.large_envelope_max_concurrency)
+      error_message = "processor_max_concurrency + large_envelope_max_concurrency exceed the processor's reserved concurrency (functions.processor.reserved_concurrency)."
+    }
+  }
 }
 
 # Compaction of the Parquet event store: hourly, today's and yesterday's partitions.

@@ -69,6 +69,12 @@ data "aws_iam_policy_document" "ingest" {
     actions   = local.queue_send
     resources = [aws_sqs_queue.queue["envelopes"].arn]
   }
+  # Claim checks of envelopes too large for SQS.
+  statement {
+    sid       = "LargeEnvelopes"
+    actions   = local.queue_send
+    resources = [aws_sqs_queue.queue["large_envelopes"].arn]
+  }
   # Envelopes too large for SQS, under their project (claim checks).
   statement {
     sid       = "RawPayloads"
@@ -191,6 +197,11 @@ data "aws_iam_policy_document" "processor" {
     sid       = "EnvelopesConsume"
     actions   = local.queue_consume
     resources = [aws_sqs_queue.queue["envelopes"].arn]
+  }
+  statement {
+    sid       = "LargeEnvelopesConsume"
+    actions   = local.queue_consume
+    resources = [aws_sqs_queue.queue["large_envelopes"].arn]
   }
 }
 

@@ -451,10 +451,11 @@ resource "aws_dynamodb_table" "quotas" {
 
 # --- queues, each with its dead-letter queue; SSE-SQS, TLS only --------------------------------
 
+# Names use hyphens (errata-large-envelopes), keys underscores (large_envelopes).
 resource "aws_sqs_queue" "dlq" {
   #checkov:skip=CKV_AWS_27:Encrypted at rest with SQS-managed SSE (SSE-SQS); checkov only recognizes KMS keys.
   for_each                  = local.queues
-  name                      = "${var.name_prefix}-${each.key}-dlq"
+  name                      = "${var.name_prefix}-${replace(each.key, "_", "-")}-dlq"
   message_retention_seconds = 14 * 24 * 3600
   sqs_managed_sse_enabled   = true
   tags                      = var.tags
@@ -463,7 +464,7 @@ resource "aws_sqs_queue" "dlq" {
 resource "aws_sqs_queue" "queue" {
   #checkov:skip=CKV_AWS_27:Encrypted at rest with SQS-managed SSE (SSE-SQS); checkov only recognizes KMS keys.
   for_each                   = local.queues
-  name                       = "${var.name_prefix}-${each.key}"
+  name                       = "${var.name_prefix}-${replace(each.key, "_", "-")}"
   message_retention_seconds  = 4 * 24 * 3600
   sqs_managed_sse_enabled    = true
   # Six times the consumer's timeout, as AWS advises for Lambda consumers.

@@ -188,7 +188,7 @@ variable "default_key_rate_limit" {
   default     = "1000/60"
 
   validation {
-    condition     = can(regex("^([1-9][0-9]{0,17}/[1-9][0-9]{0,17})?$", var.default_key_rate_limit))
+    condition     = can(regex("^(?:[1-9][0-9]{0,17}/[1-9][0-9]{0,17})?$", var.default_key_rate_limit))
     error_message = "default_key_rate_limit must be count/seconds with both above 0 (e.g. 1000/60), or \"\" for none."
   }
 }
@@ -199,7 +199,7 @@ variable "default_project_quota" {
   default     = "1000000/86400"
 
   validation {
-    condition     = can(regex("^([1-9][0-9]{0,17}/[1-9][0-9]{0,17})?$", var.default_project_quota))
+    condition     = can(regex("^(?:[1-9][0-9]{0,17}/[1-9][0-9]{0,17})?$", var.default_project_quota))
     error_message = "default_project_quota must be count/seconds with both above 0 (e.g. 1000000/86400), or \"\" for none."
   }
 }

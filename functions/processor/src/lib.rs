@@ -14,7 +14,7 @@ mod symbolication;
 use alerting::AlertFacts;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
-use errata_domain::filters::FilterReason;
+use errata_domain::filters::{FilterReason, OverBudget};
 use errata_domain::fingerprinting::FingerprintRules;
 use errata_domain::issue::Recorded;
 use errata_domain::normalize::normalize_event;
@@ -30,6 +30,7 @@ use errata_runtime::outcome::{self, Outcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -59,6 +60,11 @@ pub struct ProjectConfig {
     pub settings: ProjectSettings,
     pub rules: FingerprintRules,
     pub alert_rules: Vec<errata_domain::alerts::AlertRule>,
+    /// Events whose inbound filters, and whose fingerprint rules, ran out of time since this
+    /// config was read (it is read again within a minute): past `MAX_OVERRUNS` the project's
+    /// rules are not even tried until then, so its events cost what anyone's do.
+    pub filter_overruns: std::sync::atomic::AtomicU32,
+    pub rule_overruns: std::sync::atomic::AtomicU32,
 }
 
 impl ProjectConfig {
@@ -68,7 +74,7 @@ impl ProjectConfig {
             tracing::warn!(error = %e, "stored fingerprint rules do not parse; default grouping");
             FingerprintRules::default()
         });
-        ProjectConfig { settings, rules, alert_rules: Vec::new() }
+        ProjectConfig { settings, rules, ..ProjectConfig::default() }
     }
 }
 
@@ -488,7 +494,7 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
     let envelope_id = envelope.header.event_id.clone().unwrap_or_default();
     let mut outcomes = Outcomes::default();
     let settings = deps.project_settings(queued.project_id).await?;
-    let ctx = Context { queued, envelope: &envelope, settings: &settings.settings, rules: &settings.rules };
+    let ctx = Context { queued, envelope: &envelope, config: &settings };
 
     let mut events: Vec<Value> = Vec::new();
     let mut prepared = Vec::new();
@@ -620,8 +626,7 @@ async fn expand(deps: &Deps, queued: &QueuedEnvelope) -> Result<Expanded, Proces
 struct Context<'a> {
     queued: &'a QueuedEnvelope,
     envelope: &'a Envelope,
-    settings: &'a ProjectSettings,
-    rules: &'a FingerprintRules,
+    config: &'a ProjectConfig,
 }
 
 /// Normalizes an event, applies the project's inbound filters and scrubs it. Returns the
@@ -631,20 +636,30 @@ fn clean(ctx: &Context, mut stored: Value, category: &str) -> Result<Option<(Eve
     normalize::normalize(&mut stored, ctx.envelope, ctx.queued);
     normalize_event(&mut stored);
     // A project's glob filters and fingerprint rules get a bounded time per event: what they
-    // cannot decide in it is skipped and said on the event, and the batch goes on.
+    // cannot decide in it is skipped and said on the event, and the batch goes on; a project
+    // whose rules keep running out of time has them skipped outright for a while.
     let deadline = || Some(std::time::Instant::now() + RULES_BUDGET);
-    match ctx.settings.filters.check_within(&stored, deadline()) {
+    let filters_tripped = tripped(&ctx.config.filter_overruns);
+    let filters =
+        if filters_tripped { Err(OverBudget) } else { ctx.config.settings.filters.check_within(&stored, deadline()) };
+    match filters {
         Ok(Some(reason)) => {
             filtered(ctx.queued.project_id, reason, category);
             return Ok(None);
         }
         Ok(None) => {}
-        Err(_) => over_budget(&mut stored, "inbound_filters_skipped", "the project's inbound filters"),
+        Err(_) => {
+            ctx.config.filter_overruns.fetch_add(1, Ordering::Relaxed);
+            over_budget(&mut stored, "inbound_filters_skipped", "the project's inbound filters", filters_tripped);
+        }
     }
     // Scrub before anything is grouped, summarized or stored.
-    scrub_event(&mut stored, &ctx.settings.scrubbing);
-    if ctx.rules.apply_within(&mut stored, deadline()).is_err() {
-        over_budget(&mut stored, "fingerprinting_skipped", "the project's fingerprint rules");
+    scrub_event(&mut stored, &ctx.config.settings.scrubbing);
+    let rules_tripped = tripped(&ctx.config.rule_overruns);
+    let rules = if rules_tripped { Err(OverBudget) } else { ctx.config.rules.apply_within(&mut stored, deadline()) };
+    if rules.is_err() {
+        ctx.config.rule_overruns.fetch_add(1, Ordering::Relaxed);
+        over_budget(&mut stored, "fingerprinting_skipped", "the project's fingerprint rules", rules_tripped);
     }
     // The typed view reads only what grouping and titles need; the rest is skipped in place.
     let view = Event::deserialize(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;
@@ -654,9 +669,21 @@ fn clean(ctx: &Context, mut stored: Value, category: &str) -> Result<Option<(Eve
 /// How long one event's inbound filters, and then its fingerprint rules, may take.
 pub const RULES_BUDGET: Duration = Duration::from_millis(25);
 
+/// Events of a project whose rules ran out of time before its rules are skipped outright (until
+/// its config is read again, within a minute).
+const MAX_OVERRUNS: u32 = 3;
+
+fn tripped(overruns: &AtomicU32) -> bool {
+    overruns.load(Ordering::Relaxed) >= MAX_OVERRUNS
+}
+
 /// Records on the event that a project's rules were skipped for taking too long.
-fn over_budget(event: &mut Value, kind: &str, what: &str) {
-    let reason = format!("{what} took longer than {} ms for this event and were skipped", RULES_BUDGET.as_millis());
+fn over_budget(event: &mut Value, kind: &str, what: &str, tripped: bool) {
+    let reason = if tripped {
+        format!("{what} were skipped: they ran out of time on this project's recent events")
+    } else {
+        format!("{what} took longer than {} ms for this event and were skipped", RULES_BUDGET.as_millis())
+    };
     tracing::warn!(kind, "rules over budget");
     errata_domain::symbols::add_error(event, kind, &reason);
 }
@@ -693,7 +720,7 @@ fn prepare_event(ctx: &Context, event: Value) -> Result<Option<Prepared>, Proces
         grouping,
         summary,
         body: BodyRef::default(),
-        retention_days: ctx.settings.retention_days,
+        retention_days: ctx.config.settings.retention_days,
         has_attachments: stored.get("attachments").and_then(Value::as_array).is_some_and(|a| !a.is_empty()),
     };
     let body = serde_json::to_vec(&stored).map_err(|e| ProcessError::Invalid(e.to_string()))?;

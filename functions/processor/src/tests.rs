@@ -728,4 +728,24 @@ async fn pathological_rules_are_skipped_per_event_not_fatal_to_the_batch() {
     .unwrap();
     let kinds: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["inbound_filters_skipped", "fingerprinting_skipped"], "{}", body["errors"]);
+
+    // After a few such events the project's rules are not even tried for a while.
+    let more: Vec<String> = (0..5u32)
+        .map(|i| {
+            let id = format!("{:032x}", 100 + i);
+            let event = json!({"event_id": id, "exception": event["exception"].clone()});
+            serde_json::to_string(&queued(
+                format!("{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\"}}\n{event}\n").as_bytes(),
+            ))
+            .unwrap()
+        })
+        .collect();
+    assert!(handle_batch(&w.deps, sqs(&more)).await.batch_item_failures.is_empty());
+    let last = w.issues.event(3, &format!("{:032x}", 104)).await.unwrap().unwrap();
+    let body: Value = serde_json::from_slice(
+        &w.events.get_range(&last.body.key, last.body.offset, last.body.len).await.unwrap().unwrap(),
+    )
+    .unwrap();
+    let reason = body["errors"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("ran out of time on this project's recent events"), "{reason}");
 }

@@ -1,10 +1,14 @@
 """The Terraform module and the synthesized CDK template declare the same Errata: functions,
-their environment variables (and what each points at), queues and dead-letter queues, tables
-(keys, indexes, TTL), buckets (versioning, access logs), IAM actions per function, resource by
+their environment variables (what each points at, and the value of those both sides set to a
+literal or a variable's default), each function's reserved concurrency, queues and dead-letter
+queues, the mappings that feed queues to functions (batch size and window, per-message
+failures, maximum concurrency), an alarm on every dead-letter queue and function, tables (keys,
+indexes, TTL), buckets (versioning, access logs), IAM actions per function, resource by
 resource and with their conditions (the `s3:prefix` a listing is scoped to), and the settings
 of the Athena workgroup, the web app's response headers and the setup secret. Terraform cannot
 run here, so this reads both statically: the CDK template as JSON, the module's HCL with
-python-hcl2 (resolving the module's own `local.*` values and variables' defaults).
+python-hcl2 (resolving the module's own `local.*` values and variables' defaults). Values come
+from the defaults on both sides: the template is synthesized without inputs.
 
     python parity.py TEMPLATE.json TERRAFORM_DIR
 """
@@ -20,11 +24,18 @@ FUNCTIONS = {"ingest", "processor", "symbolicator", "api", "notifier"}
 
 # --- the CDK side --------------------------------------------------------------------------
 
+
+def snake(name):
+    """A CDK construct id as Terraform names the same thing: LargeEnvelopes, large_envelopes."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
 CDK_IDS = [
     (r"^Errata(Directory|Issues|Events|Quotas)[0-9A-F]{8}$", lambda m: f"table:{m[1].lower()}"),
     (r"^Errata(RawPayloads|EventData|DebugFiles|WebApp|AccessLogs)[0-9A-F]{8}$",
      lambda m: "bucket:" + {"RawPayloads": "raw", "EventData": "events", "DebugFiles": "debug_files", "WebApp": "web", "AccessLogs": "access_logs"}[m[1]]),
-    (r"^Errata(Envelopes|Symbolication|Notifications)(Dlq)?[0-9A-F]{8}$", lambda m: f"{'dlq' if m[2] else 'queue'}:{m[1].lower()}"),
+    (r"^Errata(Envelopes|LargeEnvelopes|Symbolication|Notifications)(Dlq)?[0-9A-F]{8}$",
+     lambda m: f"{'dlq' if m[2] else 'queue'}:{snake(m[1])}"),
     (r"^ErrataAthenaWorkGroup", lambda m: "athena"),
     (r"^ErrataGlueDatabase", lambda m: "glue"),
     (r"^ErrataSenderIdentity", lambda m: "ses"),
@@ -141,17 +152,30 @@ def cdk_value_kind(value):
     return names[0] if names else "unknown"
 
 
+def empty_model():
+    return {
+        "functions": {}, "env": set(), "env_values": {}, "concurrency": {}, "iam": set(), "managed": set(),
+        "queues": {}, "mappings": {}, "alarms": set(), "tables": {}, "buckets": {}, "settings": {},
+    }
+
+
 def cdk_model(template):
     res = template["Resources"]
-    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}, "settings": cdk_settings(res)}
+    model = empty_model()
+    model["settings"] = cdk_settings(res)
+    function_ids = {}
     for lid, r in res.items():
         props = r.get("Properties", {})
         if r["Type"] == "AWS::Lambda::Function" and str(props.get("Description", "")).startswith("Errata "):
             fn = props["Description"].split()[1]
+            function_ids[lid] = fn
             role = props["Role"]["Fn::GetAtt"][0]
             model["functions"][fn] = role
+            model["concurrency"][fn] = props.get("ReservedConcurrentExecutions")
             for key, value in props["Environment"]["Variables"].items():
                 model["env"].add((fn, key, cdk_value_kind(value)))
+                if isinstance(value, str):
+                    model["env_values"][(fn, key)] = value
             for arn in res[role]["Properties"].get("ManagedPolicyArns", []):
                 model["managed"].add((fn, json.dumps(arn).split("policy/")[-1].strip('"]} ')))
     for lid, r in res.items():
@@ -185,6 +209,21 @@ def cdk_model(template):
             versioned = props.get("VersioningConfiguration", {}).get("Status") == "Enabled"
             logged = "LoggingConfiguration" in props
             model["buckets"][name] = (versioned, logged)
+        if r["Type"] == "AWS::Lambda::EventSourceMapping":
+            queue = cdk_name(cdk_refs(props["EventSourceArn"])[0])
+            model["mappings"][queue] = (
+                function_ids.get(cdk_refs(props["FunctionName"])[0]),
+                props.get("BatchSize"),
+                props.get("MaximumBatchingWindowInSeconds", 0),
+                tuple(props.get("FunctionResponseTypes", [])),
+                props.get("ScalingConfig", {}).get("MaximumConcurrency"),
+            )
+        if r["Type"] == "AWS::CloudWatch::Alarm":
+            dims = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+            if props.get("MetricName") == "ApproximateNumberOfMessagesVisible":
+                model["alarms"].add(cdk_name(cdk_refs(dims["QueueName"])[0]))
+            if props.get("MetricName") == "Errors":
+                model["alarms"].add(f"errors:{function_ids.get(cdk_refs(dims['FunctionName'])[0])}")
     return model
 
 
@@ -278,6 +317,19 @@ def tf_var(value, blocks):
     return one(blocks["variable"][m[1]]["default"]) if m else value
 
 
+def tf_env_value(value, blocks):
+    """An environment value as the module's defaults make it: a literal, a variable's default
+    (`${var.x}`, `${tostring(var.x)}`), or None when it is computed (a reference, a condition)."""
+    value = one(value)
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"\$\{(?:tostring\()?var\.(\w+)\)?\}", value)
+    if m:
+        default = one(blocks["variable"][m[1]].get("default"))
+        return None if default is None or isinstance(default, (dict, list, bool)) else str(default)
+    return None if "${" in value else value
+
+
 def tf_settings(blocks):
     loc = blocks["locals"]
     settings = {}
@@ -310,10 +362,57 @@ def tf_resource_key(text):
     return (name + tail) if name else text
 
 
+def tf_wired(resource, attribute, expected, where):
+    """The expression a resource sets `attribute` to is `expected` (what the model then reads
+    from locals, this checks the resource uses)."""
+    got = one(resource.get(attribute))
+    if got != expected:
+        raise SystemExit(f"{where}: {attribute} is {got!r}, expected {expected!r}")
+
+
+def tf_mappings(blocks, model):
+    """The event source mappings: one per local.queues entry, its settings from that entry."""
+    loc = blocks["locals"]
+    mapping = resources_of(blocks, "aws_lambda_event_source_mapping")["queue"]
+    where = "aws_lambda_event_source_mapping.queue"
+    tf_wired(mapping, "for_each", "${local.queues}", where)
+    tf_wired(mapping, "event_source_arn", "${aws_sqs_queue.queue[each.key].arn}", where)
+    tf_wired(mapping, "function_name", "${aws_lambda_function.fn[each.value.consumer].arn}", where)
+    tf_wired(mapping, "batch_size", "${each.value.batch_size}", where)
+    tf_wired(mapping, "maximum_batching_window_in_seconds", "${each.value.window}", where)
+    # The maximum concurrency: a scaling_config block for each entry that sets one.
+    scaling = [d["scaling_config"] for d in mapping.get("dynamic", []) if "scaling_config" in d]
+    # (python-hcl2 writes `null` back as `None` and quotes the list's element.)
+    wired = bool(scaling) and re.fullmatch(
+        r"\$\{each\.value\.max_concurrency == (null|None) \? \[\] : \['?\$?\{?each\.value\.max_concurrency\}?'?\]\}", one(scaling[0]["for_each"])
+    ) and one(one(scaling[0]["content"])["maximum_concurrency"]) == "${scaling_config.value}"
+    if not wired:
+        raise SystemExit(f"{where}: scaling_config does not set maximum_concurrency from each.value.max_concurrency")
+    responses = tuple(one(mapping["function_response_types"]))
+    for q, settings in loc["queues"].items():
+        model["mappings"][f"queue:{q}"] = (
+            one(settings["consumer"]),
+            tf_var(settings["batch_size"], blocks),
+            tf_var(settings["window"], blocks),
+            responses,
+            tf_var(settings.get("max_concurrency"), blocks),
+        )
+
+
+def tf_alarms(blocks, model):
+    """local.alarms: one per dead-letter queue (every local.queues key) and per function."""
+    text = one(blocks["locals"]["alarms"])
+    if "for q in keys(local.queues)" in text and "aws_sqs_queue.dlq[q].name" in text:
+        model["alarms"].update(f"dlq:{q}" for q in blocks["locals"]["queues"])
+    if "for fn in local.function_names" in text and "aws_lambda_function.fn[fn].function_name" in text:
+        model["alarms"].update(f"errors:{fn}" for fn in blocks["locals"]["function_names"])
+
+
 def tf_model(directory):
     blocks = load_hcl(directory)
     loc = blocks["locals"]
-    model = {"functions": {}, "env": set(), "iam": set(), "managed": set(), "queues": {}, "tables": {}, "buckets": {}, "settings": tf_settings(blocks)}
+    model = empty_model()
+    model["settings"] = tf_settings(blocks)
     for fn in loc["function_names"]:
         model["functions"][fn] = fn
     for fn, variables in loc["environment"].items():
@@ -321,6 +420,20 @@ def tf_model(directory):
             value = one(value)
             name = tf_name(value) if isinstance(value, str) and "${" in value else None
             model["env"].add((fn, key, name or "literal"))
+            literal = tf_env_value(value, blocks)
+            if literal is not None:
+                model["env_values"][(fn, key)] = literal
+    # Reserved concurrency: the defaults (var.functions is empty by default), which the
+    # functions take from local.function_settings.
+    fn_resource = resources_of(blocks, "aws_lambda_function")["fn"]
+    tf_wired(fn_resource, "reserved_concurrent_executions", "${local.function_settings[each.key].reserved_concurrency}", "aws_lambda_function.fn")
+    if one(blocks["variable"]["functions"].get("default")) not in ({}, None):
+        raise SystemExit("var.functions has a default: the reservations below would not be the module's")
+    for fn in loc["function_names"]:
+        reserved = one(loc["function_defaults"][fn].get("reserved_concurrency"))
+        model["concurrency"][fn] = None if reserved in (None, 0) else reserved
+    tf_mappings(blocks, model)
+    tf_alarms(blocks, model)
     attach = resources_of(blocks, "aws_iam_role_policy_attachment")["logs"]
     for fn in loc["function_names"]:
         model["managed"].add((fn, one(attach["policy_arn"]).split("policy/")[-1]))
@@ -360,7 +473,11 @@ def tf_model(directory):
 
 def differences(cdk, tf):
     out = []
-    for part in ("functions", "env", "iam", "managed", "queues", "tables", "buckets", "settings"):
+    # Values are compared where Terraform's are known statically (see tf_env_value).
+    for k, v in sorted(tf["env_values"].items()):
+        if cdk["env_values"].get(k) != v:
+            out.append(f"env value {k}: CDK {cdk['env_values'].get(k)!r} vs Terraform {v!r}")
+    for part in ("functions", "env", "concurrency", "iam", "managed", "queues", "mappings", "alarms", "tables", "buckets", "settings"):
         a, b = cdk[part], tf[part]
         if isinstance(a, dict):
             if set(a) != set(b):
@@ -378,7 +495,10 @@ def main():
     cdk, tf = cdk_model(template), tf_model(sys.argv[2])
     # Nothing vacuous: both sides declare the whole stack.
     assert set(cdk["functions"]) == FUNCTIONS, cdk["functions"]
-    assert len(cdk["iam"]) > 100 and len(cdk["env"]) > 30 and len(cdk["tables"]) == 4 and len(cdk["queues"]) == 6, cdk
+    assert len(cdk["iam"]) > 100 and len(cdk["env"]) > 30 and len(cdk["tables"]) == 4 and len(cdk["queues"]) == 8, cdk
+    assert len(cdk["mappings"]) == 4 and len(cdk["alarms"]) == 4 + len(FUNCTIONS), (cdk["mappings"], cdk["alarms"])
+    assert set(cdk["concurrency"]) == FUNCTIONS and all(cdk["concurrency"].values()), cdk["concurrency"]
+    assert {("api", "DEFAULT_KEY_RATE_LIMIT"), ("api", "DEFAULT_PROJECT_QUOTA"), ("processor", "RETENTION_DAYS")} <= set(tf["env_values"]), tf["env_values"]
     assert set(cdk["settings"]) == {"athena", "web_headers", "setup_secret"}, cdk["settings"]
     assert any(c for (_, _, _, c) in cdk["iam"]), "listings are scoped by conditions"
     diff = differences(cdk, tf)
@@ -392,9 +512,24 @@ def main():
     assert differences(cdk, tf), "a missing grant must show"
     tf["iam"].add(scoped[:3] + ("",))
     assert differences(cdk, tf), "a lost condition must show"
+    tf["iam"].discard(scoped[:3] + ("",))
+    tf["iam"].add(scoped)
+    assert not differences(cdk, tf)
+    # …or change a mapping's maximum concurrency, a reservation or a default limit.
+    for part, key, change in (
+        ("mappings", "queue:large_envelopes", lambda m: m[:4] + (m[4] + 1,)),
+        ("concurrency", "ingest", lambda c: None),
+        ("env_values", ("api", "DEFAULT_KEY_RATE_LIMIT"), lambda v: v + "0"),
+    ):
+        before = tf[part][key]
+        tf[part][key] = change(before)
+        assert differences(cdk, tf), f"a changed {part} {key} must show"
+        tf[part][key] = before
     print(
         f"ok: Terraform = CDK: {len(cdk['functions'])} functions, {len(cdk['env'])} environment variables, "
-        f"{len(cdk['queues'])} queues, {len(cdk['tables'])} tables, {len(cdk['buckets'])} buckets, "
+        f"{len(tf['env_values'])} of their values, {len(cdk['concurrency'])} reservations, "
+        f"{len(cdk['queues'])} queues, {len(cdk['mappings'])} queue mappings, {len(cdk['alarms'])} alarms, "
+        f"{len(cdk['tables'])} tables, {len(cdk['buckets'])} buckets, "
         f"{len(cdk['iam'])} (function, action, resource, condition) grants, "
         f"{len(cdk['settings'])} settings ({', '.join(sorted(cdk['settings']))})"
     )

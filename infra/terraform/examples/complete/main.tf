@@ -33,6 +33,8 @@ module "errata" {
   name_prefix = "errata"
   lambda_zips = { for fn in ["ingest", "processor", "symbolicator", "api", "notifier"] : fn => "${var.artifacts}/errata-${fn}/bootstrap.zip" }
   architecture = "arm64"
+  # Reserved concurrency defaults to ingest 100, processor 20, symbolicator 5, api 20,
+  # notifier 5; 0 reserves none (an account with a low concurrency limit sets 0 for each).
   functions = {
     processor = { memory_size = 1024, reserved_concurrency = 50 }
   }
@@ -49,6 +51,12 @@ module "errata" {
   api_throttle             = { rate_limit = 500, burst_limit = 1000 }
   max_receive_count        = 5
   queue_visibility_seconds = { notifications = 120 }
+  # Processors each envelope queue may start at once, together within the processor's 50.
+  processor_max_concurrency      = 40
+  large_envelope_max_concurrency = 5
+  # Limits new DSN keys and projects get (count/seconds; "" for none).
+  default_key_rate_limit = "1000/60"
+  default_project_quota  = "1000000/86400"
   alarm_email              = "oncall@example.com"
   force_destroy            = false
   tags                     = { app = "errata" }
