@@ -96,6 +96,9 @@ def main():
         project = owner.post(f"{api}organizations/{ENV['ORG']}/projects/", json={"name": f"bench {tag}"}, timeout=30).json()
     slug, pid = project["slug"], project["id"]
     key = owner.get(f"{api}projects/{ENV['ORG']}/{slug}/keys/", timeout=30).json()[0]["public"]
+    # A new key's default rate limit (1,000 a minute) would refuse the burst: lift it.
+    lifted = owner.put(f"{api}projects/{ENV['ORG']}/{slug}/keys/{key}/", json={"rateLimit": None}, timeout=30)
+    assert lifted.status_code == 200, lifted.text
     url = f"{api.removesuffix('api/0/')}api/{pid}/envelope/"
     headers = {"X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7", "Content-Type": "application/x-sentry-envelope"}
 

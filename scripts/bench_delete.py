@@ -38,6 +38,10 @@ def main():
     tag = uuid.uuid4().hex[:8]
     project = requests.post(f"{api}organizations/{ENV['ORG']}/projects/", json={"name": f"delete-{tag}"}, headers=auth, timeout=30).json()
     key = requests.get(f"{api}projects/{ENV['ORG']}/{project['slug']}/keys/", headers=auth, timeout=30).json()[0]
+    # A new key's default rate limit (1,000 a minute) would refuse the burst: lift it.
+    lifted = requests.put(f"{api}projects/{ENV['ORG']}/{project['slug']}/keys/{key['id']}/", json={"rateLimit": None},
+                          headers=auth, timeout=30)
+    assert lifted.status_code == 200, lifted.text
     url = ENV["DSN"].replace(f"{ENV['KEY']}@", "").rsplit("/", 1)[0] + f"/api/{project['id']}/envelope/"
     headers = {"X-Sentry-Auth": f"Sentry sentry_key={key['public']}, sentry_version=7"}
     session = requests.Session()
